@@ -1,0 +1,231 @@
+// The heaptrail trace format: the one definition shared by the recorder
+// (preload/, the encoder) and the analyzer (analyzer/, the decoder).
+//
+// A trace file is a FileHeader followed by chunks. Each chunk is a
+// ChunkHeader followed by one zstd frame (with content checksum) whose
+// decompressed bytes are a sequence of top-level records. A reader that meets
+// a short or damaged chunk at the end of the file stops there: everything
+// before it is complete, which is what makes a trace of a killed program
+// readable.
+//
+// All integers inside records are LEB128 varints ("varint", unsigned, at most
+// 10 bytes) or zigzag-encoded varints ("svarint"). A "string" is a varint
+// length followed by that many bytes (no terminator). Fixed-size structs are
+// little-endian.
+//
+// Ordering. Every event carries a tick from a clock that is synchronized
+// across CPUs (the invariant TSC, or CLOCK_MONOTONIC nanoseconds; see
+// FileHeader::clock_kind). Events of one thread appear in that thread's order.
+// Across threads, the recorder publishes a release (free) before the memory is
+// really released and an allocation before its pointer is returned, so two
+// events on the same address are published in their true order. The writer
+// drains thread buffers in rounds and ends each with a RoundEnd record whose
+// tick was read before the round's drain began. A reader that buffers events
+// and, at each RoundEnd(W), replays the buffered events with tick < W in tick
+// order (ties: releases first) rebuilds a valid global order with memory
+// bounded by one round: no event published later can precede them.
+//
+// Stacks. Call stacks are interned as a tree: node 0 is the empty stack (the
+// root); every other node is (parent, ip, epoch). An allocation carries the id
+// of its innermost node. Ips are raw return addresses (the first one is the
+// return address into the caller of the allocation function). The epoch counts
+// module unloads: a node's ip is resolved against the modules alive in its
+// epoch, which is exact even when a library is unloaded and another mapped at
+// the same address.
+//
+// Thread-safety: this header only declares constants and PODs.
+
+#ifndef HEAPTRAIL_TRACE_FORMAT_H_
+#define HEAPTRAIL_TRACE_FORMAT_H_
+
+#include <cstdint>
+
+namespace heaptrail::format {
+
+// ---------------------------------------------------------------------------
+// File and chunk framing
+// ---------------------------------------------------------------------------
+
+inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
+
+// Bumped on every change to anything in this file.
+inline constexpr uint32_t kFormatVersion = 1;
+
+enum class ClockKind : uint32_t {
+  kTsc = 0,            // ticks of the invariant TSC; rate from ClockSync records
+  kMonotonicNs = 1,    // CLOCK_MONOTONIC nanoseconds
+};
+
+struct FileHeader {
+  char magic[8];             // kFileMagic
+  uint32_t version;          // kFormatVersion
+  uint32_t header_size;      // sizeof(FileHeader); readers skip any extra bytes
+  uint64_t start_tick;       // every tick in the file is relative to this
+  uint64_t start_unix_ns;    // CLOCK_REALTIME at start_tick
+  uint64_t start_mono_ns;    // CLOCK_MONOTONIC at start_tick
+  uint32_t pid;
+  uint32_t ppid;
+  uint32_t clock_kind;       // ClockKind
+  uint32_t flags;            // reserved, 0
+  uint64_t ticks_per_second; // estimate at start; ClockSync records refine it
+};
+static_assert(sizeof(FileHeader) == 64);
+
+inline constexpr uint32_t kChunkMagic = 0x4b435448;  // "HTCK" little-endian
+
+struct ChunkHeader {
+  uint32_t magic;            // kChunkMagic
+  uint32_t compressed_size;  // bytes of the zstd frame that follows
+  uint32_t raw_size;         // decompressed size, <= kMaxChunkRawSize
+  uint32_t sequence;         // 0, 1, 2, ...: a gap means a lost chunk
+};
+static_assert(sizeof(ChunkHeader) == 16);
+
+// Limits a reader enforces so that a hostile file cannot make it allocate
+// without bound.
+inline constexpr uint32_t kMaxChunkRawSize = 16u << 20;
+inline constexpr uint32_t kMaxStringSize = 4096;
+inline constexpr uint32_t kMaxBuildIdSize = 64;
+inline constexpr uint32_t kMaxSegments = 64;
+inline constexpr uint32_t kMaxThreadIndex = 1u << 22;
+
+// ---------------------------------------------------------------------------
+// Top-level records (in a chunk's decompressed bytes)
+// ---------------------------------------------------------------------------
+//
+// Each starts with one RecordType byte. Ticks are relative to start_tick.
+enum class RecordType : uint8_t {
+  // varint thread, varint byte_count, then byte_count bytes of thread event
+  // records (below). A thread's event stream continues across ThreadEvents
+  // records: the delta state (previous tick, previous address) carries over.
+  kThreadEvents = 1,
+  // varint thread, varint os_tid, varint tick
+  kThreadStart = 2,
+  // varint thread, varint tick, string name (empty when unknown)
+  kThreadEnd = 3,
+  // varint first_id, varint count, then count x
+  //   { varint parent, svarint ip_delta, varint epoch }
+  // Node ids first_id .. first_id + count - 1. ip_delta is relative to the
+  // previous node's ip in this record (0 for the first). parent < id.
+  kStackNodes = 4,
+  // varint module_id, varint epoch (first epoch in which it is mapped),
+  // string path, varint load_bias, varint build_id_size, build_id bytes,
+  // varint segment_count, segment_count x
+  //   { varint vaddr, varint memsz, varint file_offset, varint flags (PF_*) }
+  // A segment covers [load_bias + vaddr, load_bias + vaddr + memsz).
+  kModuleLoad = 5,
+  // varint module_id, varint epoch (first epoch in which it is gone)
+  kModuleUnload = 6,
+  // varint tick: see "Ordering" above.
+  kRoundEnd = 7,
+  // varint tick, varint mono_ns (relative to start_mono_ns)
+  kClockSync = 8,
+  // varint tick, varint rss_bytes
+  kRss = 9,
+  // varint tick, varint SnapshotSource, string label. A snapshot is a point in
+  // the global order: it is replayed like an event with that tick.
+  kSnapshot = 10,
+  // string executable, varint argc, argc x string
+  kProcessInfo = 11,
+  // varint tick. The process ended and everything was flushed; its absence
+  // means the trace was cut short.
+  kEnd = 12,
+};
+
+enum class SnapshotSource : uint8_t {
+  kSignal = 0,
+  kApi = 1,
+  kInterval = 2,
+};
+
+// ---------------------------------------------------------------------------
+// Thread event records (inside kThreadEvents)
+// ---------------------------------------------------------------------------
+//
+// One tag byte: the high nibble is the EventTag, the low nibble the kind.
+//   kAlloc:  varint dtick, varint size, svarint address_delta, varint stack_id
+//   kFree:   varint dtick, svarint address_delta
+//   kReallocFailed: varint dtick, svarint address_delta  (low nibble 0)
+// dtick is the tick minus the previous event's tick on this thread (the first
+// event's is relative to 0). address_delta is the address minus the previous
+// address on this thread (initially 0).
+//
+// realloc(p, n) -> q is recorded as kFree(p, kind kRealloc), published before
+// the call, then kAlloc(q, kind kRealloc). If realloc fails and p stays valid,
+// kReallocFailed(p) follows the kFree instead, and p is live again with its
+// former size and stack. realloc(NULL, n) is just the kAlloc.
+enum class EventTag : uint8_t {
+  kAlloc = 1,
+  kFree = 2,
+  kReallocFailed = 3,
+};
+
+enum class AllocKind : uint8_t {
+  kMalloc = 0,
+  kCalloc = 1,
+  kRealloc = 2,
+  kReallocArray = 3,
+  kPosixMemalign = 4,
+  kAlignedAlloc = 5,
+  kMemalign = 6,
+  kValloc = 7,
+  kPvalloc = 8,
+  kNew = 9,                // operator new (every non-array, non-aligned form)
+  kNewArray = 10,          // operator new[]
+  kNewAligned = 11,        // operator new(size_t, align_val_t, ...)
+  kNewArrayAligned = 12,   // operator new[](size_t, align_val_t, ...)
+};
+inline constexpr uint8_t kAllocKindCount = 13;
+
+enum class FreeKind : uint8_t {
+  kFree = 0,
+  kFreeSized = 1,
+  kFreeAlignedSized = 2,
+  kRealloc = 3,             // the release half of a realloc
+  kDelete = 4,              // operator delete (plain and sized)
+  kDeleteArray = 5,         // operator delete[] (plain and sized)
+  kDeleteAligned = 6,
+  kDeleteArrayAligned = 7,
+};
+inline constexpr uint8_t kFreeKindCount = 8;
+
+constexpr uint8_t MakeEventTag(EventTag tag, uint8_t kind) {
+  return static_cast<uint8_t>(static_cast<uint8_t>(tag) << 4 | (kind & 0xf));
+}
+constexpr EventTag EventTagOf(uint8_t byte) {
+  return static_cast<EventTag>(byte >> 4);
+}
+constexpr uint8_t EventKindOf(uint8_t byte) { return byte & 0xf; }
+
+// The allocation families that must be released by their own counterparts.
+enum class Family : uint8_t { kMalloc, kNew, kNewArray, kNewAligned, kNewArrayAligned };
+
+constexpr Family FamilyOf(AllocKind kind) {
+  switch (kind) {
+    case AllocKind::kNew: return Family::kNew;
+    case AllocKind::kNewArray: return Family::kNewArray;
+    case AllocKind::kNewAligned: return Family::kNewAligned;
+    case AllocKind::kNewArrayAligned: return Family::kNewArrayAligned;
+    default: return Family::kMalloc;
+  }
+}
+
+constexpr Family FamilyOf(FreeKind kind) {
+  switch (kind) {
+    case FreeKind::kDelete: return Family::kNew;
+    case FreeKind::kDeleteArray: return Family::kNewArray;
+    case FreeKind::kDeleteAligned: return Family::kNewAligned;
+    case FreeKind::kDeleteArrayAligned: return Family::kNewArrayAligned;
+    default: return Family::kMalloc;
+  }
+}
+
+// True when a block allocated with `alloc` may be released with `release`;
+// false is a mismatched free (e.g. new[] released by free or delete).
+constexpr bool IsMatchingRelease(AllocKind alloc, FreeKind release) {
+  return FamilyOf(alloc) == FamilyOf(release);
+}
+
+}  // namespace heaptrail::format
+
+#endif  // HEAPTRAIL_TRACE_FORMAT_H_
