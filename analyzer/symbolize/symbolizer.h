@@ -1,0 +1,85 @@
+// Offline symbolization of recorded instruction pointers with elfutils libdw.
+//
+// The recorder stores raw return addresses and the module map of the traced
+// process (path, load bias, build-id, segments). This turns an address inside
+// one of those modules into source frames: demangled function, file and line,
+// with inlined frames expanded. Debug info is found next to the module, by
+// build-id under the debug directories (/usr/lib/debug/.build-id/xx/yyyy.debug)
+// and through .gnu_debuglink; without DWARF it falls back to the symbol table,
+// and without that to "module+0xoffset".
+//
+// Results are cached per (module, address). Not thread-safe: use one
+// Symbolizer per thread.
+
+#ifndef HEAPTRAIL_ANALYZER_SYMBOLIZE_SYMBOLIZER_H_
+#define HEAPTRAIL_ANALYZER_SYMBOLIZE_SYMBOLIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace heaptrail::analyzer {
+
+// A PT_LOAD segment as recorded: it is mapped at load_bias + vaddr.
+struct Segment {
+  uint64_t vaddr = 0;
+  uint64_t memsz = 0;
+  uint64_t file_offset = 0;
+  uint32_t flags = 0;  // PF_X | PF_W | PF_R
+};
+
+// A module of the traced process, as the trace recorded it.
+struct ModuleInfo {
+  std::string path;      // absolute path of the file (the executable too)
+  uint64_t load_bias = 0;
+  std::string build_id;  // raw bytes of the GNU build-id note; may be empty
+  std::vector<Segment> segments;
+};
+
+// One source-level frame. A machine address yields one or more of these: the
+// inlined callees first, the function that really holds the code last.
+struct SourceFrame {
+  std::string function;  // demangled; "libfoo.so+0x1234" when unknown
+  std::string file;      // as recorded in DWARF (absolute when known); may be empty
+  uint32_t line = 0;     // 0 when unknown
+  uint32_t column = 0;
+  std::string module;    // path of the module
+  bool inlined = false;  // true when this frame was inlined into the next one
+};
+
+struct SymbolizerOptions {
+  // Searched for separate debug info, by build-id and by debuglink.
+  std::vector<std::string> debug_directories = {"/usr/lib/debug"};
+};
+
+class Symbolizer {
+ public:
+  explicit Symbolizer(SymbolizerOptions options = {});
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Registers a module; returns its index for Symbolize(). Files are opened
+  // lazily, on the first address that needs them.
+  size_t AddModule(ModuleInfo module);
+
+  // Source frames of `address` (an absolute address in the traced process)
+  // inside module `module`, innermost first; never empty. A return address
+  // (`is_return_address`) is looked up at address - 1 so that the line is the
+  // call's, not the next statement's. The reference stays valid for the
+  // lifetime of the Symbolizer.
+  const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
+                                            bool is_return_address);
+
+  const ModuleInfo& module(size_t index) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_SYMBOLIZE_SYMBOLIZER_H_
