@@ -1,0 +1,35 @@
+// The recorder's settings, read once from the environment (what
+// `heaptrail run` sets; also usable with a bare LD_PRELOAD).
+//
+// Read before constructors run, so no allocation: fixed-size fields.
+
+#ifndef HEAPTRAIL_PRELOAD_CONFIG_H_
+#define HEAPTRAIL_PRELOAD_CONFIG_H_
+
+#include <sys/types.h>
+
+namespace heaptrail::preload {
+
+struct Config {
+  char output[4096] = {};          // HEAPTRAIL_OUTPUT with %p expanded
+  int depth = 128;                 // HEAPTRAIL_DEPTH, 1..256
+  int snapshot_signal = 0;         // HEAPTRAIL_SNAPSHOT_SIGNAL (default SIGUSR2), 0 = none
+  double snapshot_interval_s = 0;  // HEAPTRAIL_SNAPSHOT_INTERVAL, 0 = off
+  bool follow_fork = false;        // HEAPTRAIL_FOLLOW_FORK
+  pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
+};
+
+// Parses the environment. Bad values fall back to defaults with one line on
+// stderr: the program must run whatever is in its environment.
+void ReadConfig(Config& config);
+
+// Expands %p in `pattern` to `pid` (and %% to %) into `out`.
+void ExpandOutputPath(const char* pattern, pid_t pid, char* out, int out_size);
+
+// Parses a signal given as a number, "USR2" or "SIGUSR2" (also RTMIN+n).
+// Returns 0 when it is not a signal.
+int ParseSignal(const char* text);
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_CONFIG_H_

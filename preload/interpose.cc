@@ -1,0 +1,278 @@
+// The exported allocation functions: nothing but the interposition itself.
+// Each guards against re-entry, forwards to the next allocator in the chain,
+// and records the call (a release before the real one, an allocation after).
+// The exported set is exactly libheaptrail.map.
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "heaptrail/heaptrail.h"
+#include "next_allocator.h"
+#include "recorder.h"
+
+namespace {
+
+using heaptrail::format::AllocKind;
+using heaptrail::format::FreeKind;
+using heaptrail::preload::BootstrapAlloc;
+using heaptrail::preload::EnterHook;
+using heaptrail::preload::IsBootstrapBlock;
+using heaptrail::preload::LeaveHook;
+using heaptrail::preload::next;
+using heaptrail::preload::NextAllocator;
+using heaptrail::preload::NextAllocatorReady;
+using heaptrail::preload::RecordAllocation;
+using heaptrail::preload::RecordReallocFailed;
+using heaptrail::preload::RecordRelease;
+
+// Resolves the next allocator on the very first call. While it resolves
+// (dlsym's own calloc), the bootstrap arena serves.
+inline bool EnsureResolved() {
+  if (NextAllocatorReady()) [[likely]] return true;
+  heaptrail::preload::ResolveNextAllocator();
+  return NextAllocatorReady();
+}
+
+// The real functions are named by member and read only after EnsureResolved().
+template <typename Fn>
+using Real = Fn NextAllocator::*;
+
+void* AllocateRecorded(AllocKind kind, Real<void* (*)(size_t)> real, size_t size) {
+  if (!EnsureResolved()) return BootstrapAlloc(size, 16);
+  if (!EnterHook()) return (next.*real)(size);
+  void* ptr = (next.*real)(size);
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  LeaveHook();
+  return ptr;
+}
+
+void ReleaseRecorded(FreeKind kind, void* ptr) {
+  if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
+  if (!EnterHook()) return next.free(ptr);
+  RecordRelease(kind, ptr);
+  next.free(ptr);
+  LeaveHook();
+}
+
+// operator new may throw (bad_alloc, or from a new_handler): leave the hook
+// on the way out.
+template <typename... Args>
+void* NewRecorded(AllocKind kind, Real<void* (*)(size_t, Args...)> real, size_t size,
+                  Args... args) {
+  EnsureResolved();
+  if (!EnterHook()) return (next.*real)(size, args...);
+  void* ptr;
+  try {
+    ptr = (next.*real)(size, args...);
+  } catch (...) {
+    LeaveHook();
+    throw;
+  }
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  LeaveHook();
+  return ptr;
+}
+
+template <typename... Args>
+void DeleteRecorded(FreeKind kind, Real<void (*)(void*, Args...)> real, void* ptr, Args... args) {
+  if (ptr == nullptr || !EnsureResolved()) return;
+  if (!EnterHook()) return (next.*real)(ptr, args...);
+  RecordRelease(kind, ptr);
+  (next.*real)(ptr, args...);
+  LeaveHook();
+}
+
+void* AlignedRecorded(AllocKind kind, Real<void* (*)(size_t, size_t)> real, size_t alignment,
+                      size_t size) {
+  if (!EnsureResolved()) return BootstrapAlloc(size, alignment);
+  if (!EnterHook()) return (next.*real)(alignment, size);
+  void* ptr = (next.*real)(alignment, size);
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  LeaveHook();
+  return ptr;
+}
+
+void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size) {
+  if (ptr != nullptr && IsBootstrapBlock(ptr)) {
+    size_t total = count * size;
+    void* moved = malloc(total);
+    size_t old_size = heaptrail::preload::BootstrapBlockSize(ptr);
+    if (moved != nullptr) memcpy(moved, ptr, old_size < total ? old_size : total);
+    return moved;
+  }
+  if (!EnsureResolved()) return BootstrapAlloc(count * size, 16);
+  auto real = [&] {
+    return kind == AllocKind::kReallocArray ? next.reallocarray(ptr, count, size)
+                                            : next.realloc(ptr, size);
+  };
+  if (!EnterHook()) return real();
+  if (ptr != nullptr) RecordRelease(FreeKind::kRealloc, ptr);
+  void* result = real();
+  if (result != nullptr) {
+    RecordAllocation(kind, result, count * size);
+  } else if (ptr != nullptr && count * size != 0) {
+    RecordReallocFailed(ptr);  // the old block is still there
+  }
+  LeaveHook();
+  return result;
+}
+
+}  // namespace
+
+extern "C" {
+
+void* malloc(size_t size) {
+  return AllocateRecorded(AllocKind::kMalloc, &NextAllocator::malloc, size);
+}
+
+void free(void* ptr) { ReleaseRecorded(FreeKind::kFree, ptr); }
+
+void* calloc(size_t count, size_t size) {
+  if (!EnsureResolved()) {  // dlsym's calloc, while resolving
+    if (size != 0 && count > SIZE_MAX / size) return nullptr;
+    return BootstrapAlloc(count * size, 16);
+  }
+  if (!EnterHook()) return next.calloc(count, size);
+  void* ptr = next.calloc(count, size);
+  if (ptr != nullptr) RecordAllocation(AllocKind::kCalloc, ptr, count * size);
+  LeaveHook();
+  return ptr;
+}
+
+void* realloc(void* ptr, size_t size) {
+  return ReallocRecorded(AllocKind::kRealloc, ptr, 1, size);
+}
+
+void* reallocarray(void* ptr, size_t count, size_t size) {
+  if (size != 0 && count > SIZE_MAX / size) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return ReallocRecorded(AllocKind::kReallocArray, ptr, count, size);
+}
+
+int posix_memalign(void** out, size_t alignment, size_t size) {
+  if (!EnsureResolved()) {
+    *out = BootstrapAlloc(size, alignment);
+    return *out != nullptr ? 0 : ENOMEM;
+  }
+  if (!EnterHook()) return next.posix_memalign(out, alignment, size);
+  int result = next.posix_memalign(out, alignment, size);
+  if (result == 0) RecordAllocation(AllocKind::kPosixMemalign, *out, size);
+  LeaveHook();
+  return result;
+}
+
+void* aligned_alloc(size_t alignment, size_t size) {
+  return AlignedRecorded(AllocKind::kAlignedAlloc, &NextAllocator::aligned_alloc, alignment, size);
+}
+
+void* memalign(size_t alignment, size_t size) {
+  return AlignedRecorded(AllocKind::kMemalign, &NextAllocator::memalign, alignment, size);
+}
+
+void* valloc(size_t size) { return AllocateRecorded(AllocKind::kValloc, &NextAllocator::valloc, size); }
+
+void* pvalloc(size_t size) { return AllocateRecorded(AllocKind::kPvalloc, &NextAllocator::pvalloc, size); }
+
+size_t malloc_usable_size(void* ptr) {
+  if (ptr != nullptr && IsBootstrapBlock(ptr)) return heaptrail::preload::BootstrapBlockSize(ptr);
+  if (!EnsureResolved()) return 0;
+  return next.malloc_usable_size(ptr);
+}
+
+void free_sized(void* ptr, size_t size) {
+  if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
+  if (next.free_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeSized, ptr);
+  if (!EnterHook()) return next.free_sized(ptr, size);
+  RecordRelease(FreeKind::kFreeSized, ptr);
+  next.free_sized(ptr, size);
+  LeaveHook();
+}
+
+void free_aligned_sized(void* ptr, size_t alignment, size_t size) {
+  if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
+  if (next.free_aligned_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeAlignedSized, ptr);
+  if (!EnterHook()) return next.free_aligned_sized(ptr, alignment, size);
+  RecordRelease(FreeKind::kFreeAlignedSized, ptr);
+  next.free_aligned_sized(ptr, alignment, size);
+  LeaveHook();
+}
+
+void heaptrail_take_snapshot(const char* label) { heaptrail::preload::RecordApiSnapshot(label); }
+
+// _exit and exec skip the library's destructor: flush first.
+void _exit(int status) {
+  heaptrail::preload::FlushTrace(/*final=*/true);
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+
+void _Exit(int status) { _exit(status); }
+
+}  // extern "C"
+
+// --- operator new / delete, every form ---------------------------------------------
+
+void* operator new(size_t size) { return NewRecorded(AllocKind::kNew, &NextAllocator::new_, size); }
+void* operator new[](size_t size) { return NewRecorded(AllocKind::kNewArray, &NextAllocator::new_array, size); }
+void* operator new(size_t size, const std::nothrow_t& tag) noexcept {
+  return NewRecorded<const std::nothrow_t&>(AllocKind::kNew, &NextAllocator::new_nothrow, size, tag);
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept {
+  return NewRecorded<const std::nothrow_t&>(AllocKind::kNewArray, &NextAllocator::new_array_nothrow, size, tag);
+}
+void* operator new(size_t size, std::align_val_t align) {
+  return NewRecorded(AllocKind::kNewAligned, &NextAllocator::new_aligned, size, align);
+}
+void* operator new[](size_t size, std::align_val_t align) {
+  return NewRecorded(AllocKind::kNewArrayAligned, &NextAllocator::new_array_aligned, size, align);
+}
+void* operator new(size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {
+  return NewRecorded<std::align_val_t, const std::nothrow_t&>(
+      AllocKind::kNewAligned, &NextAllocator::new_aligned_nothrow, size, align, tag);
+}
+void* operator new[](size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {
+  return NewRecorded<std::align_val_t, const std::nothrow_t&>(
+      AllocKind::kNewArrayAligned, &NextAllocator::new_array_aligned_nothrow, size, align, tag);
+}
+
+void operator delete(void* ptr) noexcept { DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr); }
+void operator delete[](void* ptr) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+}
+void operator delete(void* ptr, size_t) noexcept {
+  DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr);
+}
+void operator delete[](void* ptr, size_t) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+}
+void operator delete(void* ptr, const std::nothrow_t&) noexcept {
+  DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr);
+}
+void operator delete[](void* ptr, const std::nothrow_t&) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+}
+void operator delete(void* ptr, std::align_val_t align) noexcept {
+  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+}
+void operator delete[](void* ptr, std::align_val_t align) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+}
+void operator delete(void* ptr, size_t, std::align_val_t align) noexcept {
+  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+}
+void operator delete[](void* ptr, size_t, std::align_val_t align) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+}
+void operator delete(void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
+  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+}
+void operator delete[](void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
+  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+}

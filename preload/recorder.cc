@@ -1,0 +1,297 @@
+// The recorder: initialization, event encoding, and the process life cycle
+// (thread exit, fork, exit).
+
+#include "recorder.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "byte_writer.h"
+#include "clock.h"
+#include "module_tracker.h"
+#include "next_allocator.h"
+#include "private_heap.h"
+#include "snapshot.h"
+#include "stack_capture.h"
+#include "writer.h"
+
+namespace heaptrail::preload {
+
+thread_local constinit ThreadLocal tls __attribute__((tls_model("initial-exec"))) = {};
+constinit Tracker tracker;
+
+namespace {
+
+using format::AllocKind;
+using format::EventTag;
+using format::FreeKind;
+
+// Set once the library's destructor flushed the trace: from then on every
+// event is written at once, since nothing else will.
+constinit std::atomic<bool> exit_flushed{false};
+constinit pthread_key_t thread_exit_key = {};
+
+// --- thread life cycle -----------------------------------------------------------
+
+void OnThreadExit(void* state) {
+  ThreadRegistry::Retire(static_cast<ThreadState*>(state));
+  tls.state = nullptr;  // a later TLS destructor that allocates claims anew
+}
+
+ThreadState* CurrentThreadState(uint64_t tick) {
+  if (tls.state != nullptr) [[likely]] return tls.state;
+  ThreadState* state = tracker.threads.Claim(tick);
+  if (state != nullptr) pthread_setspecific(thread_exit_key, state);
+  tls.state = state;
+  return state;
+}
+
+// --- event encoding -----------------------------------------------------------
+
+// The largest event: tag + 4 varints.
+constexpr size_t kMaxEventSize = 1 + 4 * kMaxVarintSize;
+
+uint8_t* PutTick(uint8_t* out, ThreadState* state, uint64_t tick) {
+  uint64_t relative = tick > tracker.start_tick ? tick - tracker.start_tick : 0;
+  // Ticks of one thread never go back; clamp if a CPU migration ever says so.
+  if (relative < state->previous_tick) relative = state->previous_tick;
+  out = PutVarint(out, relative - state->previous_tick);
+  state->previous_tick = relative;
+  return out;
+}
+
+uint8_t* PutAddress(uint8_t* out, ThreadState* state, const void* ptr) {
+  auto address = reinterpret_cast<uint64_t>(ptr);
+  out = PutSvarint(out, static_cast<int64_t>(address - state->previous_address));
+  state->previous_address = address;
+  return out;
+}
+
+void Publish(ThreadState* state, const uint8_t* event, size_t size) {
+  ThreadBuffer& buffer = state->buffer;
+  while (!buffer.HasRoom(size)) {
+    // Never drop: wait for the writer, or do its work when there is none.
+    if (WriterThreadRunning()) {
+      WakeWriter();
+      timespec pause = {0, 50000};
+      nanosleep(&pause, nullptr);
+    } else {
+      RunWriterRound(RoundKind::kPeriodic);
+    }
+  }
+  buffer.Append(event, size);
+  if (exit_flushed.load(std::memory_order_relaxed)) {
+    RunWriterRound(RoundKind::kFinal);
+  } else if (buffer.CrossedWakeMark()) {
+    if (WriterThreadRunning()) {
+      WakeWriter();
+    } else {
+      RunWriterRound(RoundKind::kPeriodic);
+    }
+  }
+}
+
+uint32_t CaptureStack(ThreadState* state) {
+  uint32_t epoch = ModuleEpoch();
+  uint32_t nodes_before = tracker.depot.allocated();
+  uint32_t stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, epoch);
+  // New nodes may be code of a library loaded since the last scan; if one was
+  // unloaded, the stack belongs to the new epoch.
+  if (tracker.depot.allocated() != nodes_before && RescanModulesIfChanged()) {
+    stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, ModuleEpoch());
+  }
+  return stack;
+}
+
+// --- start-up -----------------------------------------------------------------------
+
+// The text of this library, so that its frames are cut from every stack: the
+// executable segment(s) of the module that holds this very function.
+void FindOwnCode() {
+  dl_iterate_phdr(
+      [](dl_phdr_info* module, size_t, void*) {
+        auto self = reinterpret_cast<uintptr_t>(&FindOwnCode);
+        uintptr_t begin = UINTPTR_MAX, end = 0;
+        bool mine = false;
+        for (int i = 0; i < module->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = module->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+          uintptr_t segment = module->dlpi_addr + ph.p_vaddr;
+          mine |= self >= segment && self < segment + ph.p_memsz;
+          if (segment < begin) begin = segment;
+          if (segment + ph.p_memsz > end) end = segment + ph.p_memsz;
+        }
+        if (!mine) return 0;
+        SetTrackerCodeRange(begin, end);
+        return 1;
+      },
+      nullptr);
+}
+
+void WriteHeader() {
+  format::FileHeader header = {};
+  std::memcpy(header.magic, format::kFileMagic, sizeof(header.magic));
+  header.version = format::kFormatVersion;
+  header.header_size = sizeof(header);
+  header.start_tick = tracker.start_tick;
+  header.start_unix_ns = ReadClockNs(CLOCK_REALTIME);
+  header.start_mono_ns = tracker.start_mono_ns;
+  header.pid = static_cast<uint32_t>(getpid());
+  header.ppid = static_cast<uint32_t>(getppid());
+  header.clock_kind = static_cast<uint32_t>(format::ClockKind::kTsc);
+  header.ticks_per_second = 0;  // unknown until the first ClockSync record
+  tracker.file.Open(tracker.config.output, header);
+}
+
+// --- fork ----------------------------------------------------------------------------
+
+void BeforeFork() {
+  LockModules();
+  LockWriter();
+}
+
+void AfterForkInParent() {
+  UnlockWriter();
+  UnlockModules();
+}
+
+void AfterForkInChild() {
+  // The child does not write to its parent's trace. (Following forks into a
+  // trace of their own is not implemented yet: the child runs untracked.)
+  tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
+  tracker.file.Abandon();
+  ResetWriterInChild();
+  UnlockModules();
+}
+
+// --- the library's constructor and destructor ------------------------------------
+
+__attribute__((constructor)) void StartRecorder() {
+  if (!EnterHook()) return;  // initializes; false when this process is not traced
+  InitPrivateHeap();
+  if (tracker.config.snapshot_signal != 0) InstallSnapshotSignal(tracker.config.snapshot_signal);
+  pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
+  StartWriterThread();
+  LeaveHook();
+}
+
+// libstdc++ keeps an emergency exception pool for the life of the process;
+// releasing it (as heaptrack and valgrind do) keeps it out of the leaks. It
+// sets the pool to empty, so later destructors still work.
+void ReleaseRuntimePools() {
+  auto freeres = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv"));
+  if (freeres != nullptr) freeres();
+}
+
+__attribute__((destructor)) void StopRecorder() {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  StopWriterThread();
+  ReleaseRuntimePools();  // its free is recorded: not inside a hook here
+  tls.busy = true;
+  RescanModules();
+  RunWriterRound(RoundKind::kFinal);
+  exit_flushed.store(true, std::memory_order_relaxed);
+  tls.busy = false;
+}
+
+}  // namespace
+
+bool Initialize() {
+  Mode expected = Mode::kUninitialized;
+  if (!tracker.mode.compare_exchange_strong(expected, Mode::kInitializing,
+                                            std::memory_order_acq_rel)) {
+    // Another thread is initializing (its calls pass through meanwhile), or
+    // tracking is off.
+    return expected == Mode::kActive;
+  }
+  bool was_busy = tls.busy;
+  tls.busy = true;
+  ResolveNextAllocator();
+  ReadConfig(tracker.config);
+  Mode mode = Mode::kDisabled;
+  // Under `heaptrail run`, only its own child is traced unless forks are
+  // followed: a shell script's subprocesses are not the program.
+  bool traced = tracker.config.launcher_pid == 0 || tracker.config.follow_fork ||
+                getppid() == tracker.config.launcher_pid;
+  if (traced) {
+    tracker.start_tick = ReadTick();
+    tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
+    WriteHeader();
+    if (tracker.file.ok() && tracker.depot.Init() &&
+        pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
+      InitStackCapture();
+      FindOwnCode();
+      RescanModules();
+      mode = Mode::kActive;
+    } else {
+      tracker.file.Abandon();
+    }
+  }
+  tracker.mode.store(mode, std::memory_order_release);
+  tls.busy = was_busy;
+  return mode == Mode::kActive;
+}
+
+void RecordAllocation(AllocKind kind, const void* ptr, size_t size) {
+  uint64_t tick = ReadTick();
+  ThreadState* state = CurrentThreadState(tick);
+  if (state == nullptr) return;
+  uint32_t stack = CaptureStack(state);
+  uint8_t event[kMaxEventSize];
+  uint8_t* out = event;
+  *out++ = format::MakeEventTag(EventTag::kAlloc, static_cast<uint8_t>(kind));
+  out = PutTick(out, state, tick);
+  out = PutVarint(out, size);
+  out = PutAddress(out, state, ptr);
+  out = PutVarint(out, stack);
+  Publish(state, event, out - event);
+}
+
+void RecordRelease(FreeKind kind, const void* ptr) {
+  uint64_t tick = ReadTick();
+  ThreadState* state = CurrentThreadState(tick);
+  if (state == nullptr) return;
+  uint8_t event[kMaxEventSize];
+  uint8_t* out = event;
+  *out++ = format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind));
+  out = PutTick(out, state, tick);
+  out = PutAddress(out, state, ptr);
+  Publish(state, event, out - event);
+}
+
+void RecordReallocFailed(const void* ptr) {
+  uint64_t tick = ReadTick();
+  ThreadState* state = CurrentThreadState(tick);
+  if (state == nullptr) return;
+  uint8_t event[kMaxEventSize];
+  uint8_t* out = event;
+  *out++ = format::MakeEventTag(EventTag::kReallocFailed, 0);
+  out = PutTick(out, state, tick);
+  out = PutAddress(out, state, ptr);
+  Publish(state, event, out - event);
+}
+
+void RecordApiSnapshot(const char* label) {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  RequestSnapshot(format::SnapshotSource::kApi, ReadTick(), label);
+}
+
+void FlushTrace(bool final) {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  bool was_busy = tls.busy;
+  tls.busy = true;
+  RunWriterRound(final ? RoundKind::kFinal : RoundKind::kFlush);
+  tls.busy = was_busy;
+}
+
+void DisableTracking() { tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed); }
+
+void EnterTrackerForever() { tls.busy = true; }
+
+}  // namespace heaptrail::preload

@@ -1,0 +1,69 @@
+// The recording layer under the interposed functions: the per-thread
+// re-entry guard, lazy initialization, and the encoding of each event into
+// the calling thread's buffer.
+//
+// An interposed function calls EnterHook(); when it returns true the call is
+// recorded and must end with LeaveHook(). When it returns false (nested call
+// from inside the tracker or the real allocator, tracking off, or the process
+// is not traced) the call passes straight through.
+//
+// Thread-safety: all functions are for the calling thread; no global lock.
+
+#ifndef HEAPTRAIL_PRELOAD_RECORDER_H_
+#define HEAPTRAIL_PRELOAD_RECORDER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "heaptrail/trace_format.h"
+#include "tracker.h"
+
+namespace heaptrail::preload {
+
+struct ThreadLocal {
+  bool busy;            // inside the tracker: nested allocations pass through
+  ThreadState* state;   // claimed on the first recorded event
+};
+
+// Initial-exec: no allocation and no lock on access, from the first malloc on.
+extern thread_local constinit ThreadLocal tls __attribute__((tls_model("initial-exec")));
+
+// Sets up the recorder on the first call; false when it stays off.
+bool Initialize();
+
+inline bool EnterHook() {
+  if (tls.busy) return false;
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) [[unlikely]] {
+    if (!Initialize()) return false;
+  }
+  tls.busy = true;
+  return true;
+}
+
+inline void LeaveHook() { tls.busy = false; }
+
+// Records a block returned by the real allocator (after the call).
+void RecordAllocation(format::AllocKind kind, const void* ptr, size_t size);
+
+// Records a release; published before the memory is really released.
+void RecordRelease(format::FreeKind kind, const void* ptr);
+
+// The realloc of `ptr` failed after its release was recorded: it is live again.
+void RecordReallocFailed(const void* ptr);
+
+// A snapshot from the C API.
+void RecordApiSnapshot(const char* label);
+
+// Writes everything buffered; `final` also marks the trace complete. For
+// _exit and exec, which skip the library's destructor.
+void FlushTrace(bool final);
+
+// Turns recording off for good (the trace file failed).
+void DisableTracking();
+
+// For the writer thread: never record anything on this thread.
+void EnterTrackerForever();
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_RECORDER_H_

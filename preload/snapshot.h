@@ -1,0 +1,32 @@
+// Snapshot requests: from the snapshot signal, the C API and the interval
+// timer. A request is a tick and a label; the writer turns it into a Snapshot
+// record, which the analyzer replays at that tick in the global order — a
+// consistent cut across all threads.
+//
+// Thread-safety: RequestSnapshot() from any thread, and from a signal handler
+// when `label` is null. TakeSnapshotRecords() by the writer only.
+
+#ifndef HEAPTRAIL_PRELOAD_SNAPSHOT_H_
+#define HEAPTRAIL_PRELOAD_SNAPSHOT_H_
+
+#include <cstdint>
+
+#include "heaptrail/trace_format.h"
+
+namespace heaptrail::preload {
+
+class ChunkBuilder;
+
+void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label);
+
+// Appends a Snapshot record for each pending request (ticks made relative to
+// `start_tick`).
+void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick);
+
+// Installs the handler for `signo` with SA_RESTART, chaining to a handler the
+// program installed before us.
+void InstallSnapshotSignal(int signo);
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_SNAPSHOT_H_

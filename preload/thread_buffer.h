@@ -1,0 +1,100 @@
+// A single-producer, single-consumer byte ring: the owner thread appends
+// encoded events, the writer drains them. Records are appended whole, so a
+// drain always sees complete records.
+//
+// Thread-safety: Append() only from the owner thread; Drain() only from the
+// writer (whoever holds the writer lock). No locks, no allocation.
+
+#ifndef HEAPTRAIL_PRELOAD_THREAD_BUFFER_H_
+#define HEAPTRAIL_PRELOAD_THREAD_BUFFER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace heaptrail::preload {
+
+class ThreadBuffer {
+ public:
+  static constexpr size_t kCapacity = 256 * 1024;  // a power of two
+
+  // Maps the ring's memory. False when out of memory.
+  bool Init();
+
+  // Free bytes as last seen by the producer; refreshes from the consumer when
+  // `needed` does not fit.
+  bool HasRoom(size_t needed) {
+    if (head_ + needed - tail_seen_ <= kCapacity) return true;
+    // Matched by the release store of tail_ in Drain().
+    tail_seen_ = tail_.load(std::memory_order_acquire);
+    return head_ + needed - tail_seen_ <= kCapacity;
+  }
+
+  // Appends `size` bytes; the caller checked HasRoom(size).
+  void Append(const uint8_t* bytes, size_t size) {
+    size_t offset = head_ & (kCapacity - 1);
+    size_t first = kCapacity - offset;
+    if (first >= size) {
+      std::memcpy(data_ + offset, bytes, size);
+    } else {
+      std::memcpy(data_ + offset, bytes, first);
+      std::memcpy(data_, bytes + first, size - first);
+    }
+    head_ += size;
+    // Matched by the acquire load in Drain().
+    published_.store(head_, std::memory_order_release);
+  }
+
+  // True once per quarter of the ring appended: time to wake the writer.
+  bool CrossedWakeMark() {
+    if (head_ < wake_mark_) return false;
+    wake_mark_ = head_ + kCapacity / 4;
+    return true;
+  }
+
+  // Hands every published byte to `sink(first, first_size, second,
+  // second_size)` (the ring may wrap) and frees the space.
+  template <typename Sink>
+  void Drain(Sink&& sink) {
+    uint64_t head = published_.load(std::memory_order_acquire);
+    uint64_t tail = tail_.load(std::memory_order_relaxed);
+    size_t size = head - tail;
+    if (size == 0) return;
+    size_t offset = tail & (kCapacity - 1);
+    size_t first = kCapacity - offset;
+    if (first >= size) {
+      sink(data_ + offset, size, nullptr, 0);
+    } else {
+      sink(data_ + offset, first, data_, size - first);
+    }
+    // Matched by the acquire load in HasRoom().
+    tail_.store(head, std::memory_order_release);
+  }
+
+  bool Empty() const {
+    return published_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+  }
+
+  // Drops whatever is buffered (a forked child must not write its parent's
+  // events). Only while no other thread runs.
+  void Discard() {
+    head_ = tail_seen_ = published_.load(std::memory_order_relaxed);
+    wake_mark_ = head_ + kCapacity / 4;
+    tail_.store(head_, std::memory_order_relaxed);
+  }
+
+ private:
+  uint8_t* data_ = nullptr;
+  // Producer side.
+  uint64_t head_ = 0;
+  uint64_t tail_seen_ = 0;
+  uint64_t wake_mark_ = kCapacity / 4;
+  alignas(64) std::atomic<uint64_t> published_{0};
+  // Consumer side.
+  alignas(64) std::atomic<uint64_t> tail_{0};
+};
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_THREAD_BUFFER_H_

@@ -1,0 +1,72 @@
+// Per-thread recording state, and the registry through which the writer finds
+// every thread's buffer.
+//
+// A thread claims a state on its first tracked allocation and retires it when
+// it exits; the writer drains a retired state, writes the thread's end and
+// frees the state for reuse by a later thread. States are never unmapped, so
+// the registry is a grow-only lock-free list.
+//
+// Thread-safety: Claim() from any thread; the list is walked by the writer.
+
+#ifndef HEAPTRAIL_PRELOAD_THREAD_REGISTRY_H_
+#define HEAPTRAIL_PRELOAD_THREAD_REGISTRY_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "stack_capture.h"
+#include "thread_buffer.h"
+
+namespace heaptrail::preload {
+
+enum class ThreadStatus : uint32_t {
+  kFree,     // reusable
+  kClaiming, // being set up by a new owner; the writer skips it
+  kActive,   // owned by a running thread
+  kRetired,  // the thread exited; the writer has yet to drain it
+};
+
+struct ThreadState {
+  // --- owner thread ---------------------------------------------------------
+  uint64_t previous_tick = 0;     // delta state of the event encoding
+  uint64_t previous_address = 0;
+  StackCache stack_cache;
+  ThreadBuffer buffer;
+
+  // --- set at claim, read by the writer ---------------------------------------
+  uint32_t index = 0;             // the thread's id in the trace
+  pid_t os_tid = 0;
+  uint64_t start_tick = 0;
+  char name[16] = {};             // filled at exit
+  std::atomic<ThreadStatus> status{ThreadStatus::kFree};
+
+  // --- writer only --------------------------------------------------------------
+  bool announced = false;         // ThreadStart written
+  ThreadState* next = nullptr;    // registry list; immutable once linked
+};
+
+class ThreadRegistry {
+ public:
+  constexpr ThreadRegistry() = default;
+
+  // A state for the calling thread, reused or new. Null when out of memory.
+  ThreadState* Claim(uint64_t tick);
+
+  // Marks the calling thread's state as exited.
+  static void Retire(ThreadState* state);
+
+  ThreadState* first() const { return head_.load(std::memory_order_acquire); }
+
+  // The number of thread indices handed out.
+  uint32_t thread_count() const { return next_index_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<ThreadState*> head_{nullptr};
+  std::atomic<uint32_t> next_index_{0};
+};
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_THREAD_REGISTRY_H_

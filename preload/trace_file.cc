@@ -1,0 +1,126 @@
+// TraceFile: safe creation, zstd framing, error reporting.
+
+#include "trace_file.h"
+
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_createCCtx_advanced: our own heap
+#include <zstd.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "private_heap.h"
+
+namespace heaptrail::preload {
+namespace {
+
+// Far above the descriptors programs use, so that a program that closes or
+// dup2's over low numbers rarely meets ours.
+constexpr int kPreferredFd = 1000;
+
+// zstd at level 1 keeps up with a busy program on one core; the writer's
+// rounds batch enough data for it to find the repetition in event streams.
+constexpr int kCompressionLevel = 1;
+
+void* ZstdAlloc(void*, size_t size) { return PrivateAlloc(size); }
+void ZstdFree(void*, void* ptr) { PrivateFree(ptr); }
+
+}  // namespace
+
+bool TraceFile::Open(const char* path, const format::FileHeader& header) {
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    if (attempt == 0) {
+      snprintf(path_, sizeof(path_), "%s", path);
+    } else {
+      snprintf(path_, sizeof(path_), "%s.%d", path, attempt);
+    }
+    fd = open(path_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    Fail("cannot create", errno);
+    return false;
+  }
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, kPreferredFd);
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  fd_ = fd;
+  zstd_ = ZSTD_createCCtx_advanced({ZstdAlloc, ZstdFree, nullptr});
+  if (zstd_ == nullptr) {
+    Fail("cannot set up compression for", ENOMEM);
+    return false;
+  }
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, kCompressionLevel);
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_checksumFlag, 1);
+  return WriteAll(&header, sizeof(header));
+}
+
+bool TraceFile::WriteChunk(const uint8_t* records, size_t size) {
+  if (fd_ < 0 || size == 0) return fd_ >= 0;
+  size_t bound = ZSTD_compressBound(size);
+  if (bound > compressed_capacity_) {
+    PrivateFree(compressed_);
+    compressed_ = static_cast<uint8_t*>(PrivateAlloc(bound));
+    compressed_capacity_ = compressed_ ? bound : 0;
+    if (compressed_ == nullptr) {
+      Fail("out of memory writing", ENOMEM);
+      return false;
+    }
+  }
+  size_t written = ZSTD_compress2(zstd_, compressed_, bound, records, size);
+  if (ZSTD_isError(written)) {
+    Fail("cannot compress a chunk of", EIO);
+    return false;
+  }
+  format::ChunkHeader chunk = {format::kChunkMagic, static_cast<uint32_t>(written),
+                               static_cast<uint32_t>(size), sequence_++};
+  return WriteAll(&chunk, sizeof(chunk)) && WriteAll(compressed_, written);
+}
+
+bool TraceFile::WriteAll(const void* data, size_t size) {
+  // A full file-size limit must give EFBIG, not kill the program with SIGXFSZ.
+  sigset_t block, saved;
+  sigemptyset(&block);
+  sigaddset(&block, SIGXFSZ);
+  pthread_sigmask(SIG_BLOCK, &block, &saved);
+  auto* p = static_cast<const char*>(data);
+  bool ok = true;
+  while (size > 0) {
+    ssize_t n = write(fd_, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Fail("cannot write", n < 0 ? errno : ENOSPC);
+      ok = false;
+      break;
+    }
+    p += n;
+    size -= n;
+  }
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  return ok;
+}
+
+void TraceFile::Fail(const char* what, int error) {
+  // One line, then silence: the program goes on without tracking.
+  char line[4300];
+  int n = snprintf(line, sizeof(line), "heaptrail: %s trace file %s: %s; tracking stopped\n", what,
+                   path_, strerror(error));
+  if (n > 0) {
+    ssize_t ignored = write(STDERR_FILENO, line, n < int(sizeof(line)) ? n : sizeof(line) - 1);
+    (void)ignored;
+  }
+  Abandon();
+}
+
+void TraceFile::Abandon() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace heaptrail::preload

@@ -1,0 +1,51 @@
+// The trace file on disk: created safely, a FileHeader, then framed zstd
+// chunks. A write error (bad path, disk full, file size limit) is reported
+// once on stderr and turns the file off; the program is never harmed.
+//
+// Thread-safety: used by whoever holds the writer lock.
+
+#ifndef HEAPTRAIL_PRELOAD_TRACE_FILE_H_
+#define HEAPTRAIL_PRELOAD_TRACE_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "heaptrail/trace_format.h"
+
+struct ZSTD_CCtx_s;
+
+namespace heaptrail::preload {
+
+class TraceFile {
+ public:
+  constexpr TraceFile() = default;
+
+  // Creates `path` (mode 0600, never through a symlink, never over an existing
+  // file: then "path.1", "path.2"...) and writes `header`. False, with the
+  // reason on stderr, when it cannot.
+  bool Open(const char* path, const format::FileHeader& header);
+
+  // Compresses `size` bytes of records into one chunk and writes it.
+  bool WriteChunk(const uint8_t* records, size_t size);
+
+  // Closes the file without writing anything more (a forked child's copy).
+  void Abandon();
+
+  bool ok() const { return fd_ >= 0; }
+  const char* path() const { return path_; }
+
+ private:
+  bool WriteAll(const void* data, size_t size);
+  void Fail(const char* what, int error);
+
+  int fd_ = -1;
+  uint32_t sequence_ = 0;
+  ZSTD_CCtx_s* zstd_ = nullptr;
+  uint8_t* compressed_ = nullptr;
+  size_t compressed_capacity_ = 0;
+  char path_[4096] = {};
+};
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_TRACE_FILE_H_

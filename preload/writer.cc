@@ -1,0 +1,263 @@
+// The writer's rounds and its background thread.
+
+#include "writer.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "chunk_builder.h"
+#include "clock.h"
+#include "module_tracker.h"
+#include "recorder.h"
+#include "snapshot.h"
+#include "tracker.h"
+
+namespace heaptrail::preload {
+namespace {
+
+using format::RecordType;
+
+constexpr uint64_t kMillisecond = 1000000;
+constexpr uint64_t kRoundPeriodNs = 20 * kMillisecond;   // background rounds
+constexpr uint64_t kChunkPeriodNs = 100 * kMillisecond;  // the most a kill can lose
+constexpr uint64_t kRssPeriodNs = 100 * kMillisecond;
+constexpr uint64_t kClockPeriodNs = 50 * kMillisecond;
+constexpr size_t kChunkTarget = 2u << 20;  // well under kMaxChunkRawSize
+
+constinit pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
+constinit ChunkBuilder chunk;
+constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
+constinit bool process_info_written = false;
+constinit uint64_t last_chunk_ns = 0;
+constinit uint64_t last_rss_ns = 0;
+constinit uint64_t last_clock_ns = 0;
+constinit uint64_t last_interval_snapshot_ns = 0;
+
+constinit std::atomic<uint32_t> wake_word{0};
+constinit std::atomic<bool> stop_requested{false};
+constinit std::atomic<bool> thread_running{false};
+constinit pthread_t writer_thread = {};
+
+uint64_t RelativeTick(uint64_t tick) {
+  return tick > tracker.start_tick ? tick - tracker.start_tick : 0;
+}
+
+void WriteChunk(uint64_t now_ns) {
+  if (!tracker.file.WriteChunk(chunk.data(), chunk.size())) DisableTracking();
+  chunk.Clear();
+  last_chunk_ns = now_ns;
+}
+
+// Reads a whole small /proc file into `buffer`; returns its length.
+ssize_t ReadProcFile(const char* path, char* buffer, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t total = 0;
+  while (total < ssize_t(size)) {
+    ssize_t n = read(fd, buffer + total, size - total);
+    if (n <= 0) break;
+    total += n;
+  }
+  close(fd);
+  return total;
+}
+
+void EmitProcessInfo() {
+  char exe[4096];
+  ssize_t exe_size = readlink("/proc/self/exe", exe, sizeof(exe));
+  static char cmdline[16384];  // writer lock held
+  ssize_t size = ReadProcFile("/proc/self/cmdline", cmdline, sizeof(cmdline));
+  chunk.PutRecordType(RecordType::kProcessInfo);
+  chunk.PutString(std::string_view(exe, exe_size > 0 ? exe_size : 0));
+  uint64_t argc = 0;
+  for (ssize_t i = 0; i < size; ++i) argc += cmdline[i] == '\0';
+  chunk.PutVarint(argc);
+  for (ssize_t i = 0, start = 0; i < size; ++i) {
+    if (cmdline[i] != '\0') continue;
+    chunk.PutString(std::string_view(cmdline + start, i - start));
+    start = i + 1;
+  }
+}
+
+void EmitRss(uint64_t tick) {
+  char statm[128];
+  ssize_t n = ReadProcFile("/proc/self/statm", statm, sizeof(statm) - 1);
+  if (n <= 0) return;
+  statm[n] = '\0';
+  unsigned long size_pages = 0, resident_pages = 0;
+  if (sscanf(statm, "%lu %lu", &size_pages, &resident_pages) != 2) return;
+  chunk.PutRecordType(RecordType::kRss);
+  chunk.PutVarint(RelativeTick(tick));
+  chunk.PutVarint(uint64_t{resident_pages} * sysconf(_SC_PAGESIZE));
+}
+
+void EmitStackNodes() {
+  const StackDepot& depot = tracker.depot;
+  uint32_t end = depot.allocated();
+  uint32_t first = nodes_written;
+  uint32_t last = first;
+  // Matched by the release store of the node's ip in StackDepot::Intern().
+  while (last < end && depot.node(last).ip.load(std::memory_order_acquire) != 0) ++last;
+  if (last == first) return;
+  chunk.PutRecordType(RecordType::kStackNodes);
+  chunk.PutVarint(first);
+  chunk.PutVarint(last - first);
+  uint64_t previous_ip = 0;
+  for (uint32_t id = first; id < last; ++id) {
+    const StackNode& node = depot.node(id);
+    uint64_t ip = node.ip.load(std::memory_order_relaxed);
+    uint8_t* out = chunk.Reserve(3 * kMaxVarintSize);
+    if (out == nullptr) return;
+    out = PutVarint(out, node.parent);
+    out = PutSvarint(out, static_cast<int64_t>(ip - previous_ip));
+    out = PutVarint(out, node.epoch);
+    chunk.Commit(out);
+    previous_ip = ip;
+  }
+  nodes_written = last;
+}
+
+void DrainThreads(uint64_t now_ns) {
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    // Matched by the release stores in ThreadRegistry::Claim() and Retire().
+    ThreadStatus status = s->status.load(std::memory_order_acquire);
+    if (status == ThreadStatus::kFree || status == ThreadStatus::kClaiming) continue;
+    if (!s->announced) {
+      chunk.PutRecordType(RecordType::kThreadStart);
+      chunk.PutVarint(s->index);
+      chunk.PutVarint(s->os_tid);
+      chunk.PutVarint(RelativeTick(s->start_tick));
+      s->announced = true;
+    }
+    s->buffer.Drain([&](const uint8_t* first, size_t first_size, const uint8_t* second,
+                        size_t second_size) {
+      chunk.PutRecordType(RecordType::kThreadEvents);
+      chunk.PutVarint(s->index);
+      chunk.PutVarint(first_size + second_size);
+      chunk.Append(first, first_size);
+      if (second_size != 0) chunk.Append(second, second_size);
+    });
+    if (status == ThreadStatus::kRetired) {
+      chunk.PutRecordType(RecordType::kThreadEnd);
+      chunk.PutVarint(s->index);
+      chunk.PutVarint(RelativeTick(ReadTick()));
+      chunk.PutString(s->name);
+      // Matched by the acquire CAS in ThreadRegistry::Claim().
+      s->status.store(ThreadStatus::kFree, std::memory_order_release);
+    }
+    if (chunk.size() >= kChunkTarget) WriteChunk(now_ns);
+  }
+}
+
+void RoundLocked(RoundKind kind) {
+  if (!tracker.file.ok()) return;
+  // Read before any buffer is drained: see "Ordering" in trace_format.h.
+  uint64_t round_tick = ReadTick();
+  uint64_t now_ns = ReadClockNs(CLOCK_MONOTONIC);
+  if (!process_info_written) {
+    EmitProcessInfo();
+    process_info_written = true;
+  }
+  DrainThreads(now_ns);
+  EmitStackNodes();
+  EmitModuleRecords(chunk);
+
+  double interval = tracker.config.snapshot_interval_s;
+  if (interval > 0 && now_ns - last_interval_snapshot_ns >= uint64_t(interval * 1e9)) {
+    if (last_interval_snapshot_ns != 0) {
+      RequestSnapshot(format::SnapshotSource::kInterval, round_tick, nullptr);
+    }
+    last_interval_snapshot_ns = now_ns;
+  }
+  EmitSnapshotRecords(chunk, tracker.start_tick);
+
+  if (kind == RoundKind::kFinal || now_ns - last_rss_ns >= kRssPeriodNs) {
+    EmitRss(ReadTick());
+    last_rss_ns = now_ns;
+  }
+  if (kind == RoundKind::kFinal || last_clock_ns == 0 || now_ns - last_clock_ns >= kClockPeriodNs) {
+    uint64_t tick = ReadTick();
+    uint64_t mono = ReadClockNs(CLOCK_MONOTONIC);
+    chunk.PutRecordType(RecordType::kClockSync);
+    chunk.PutVarint(RelativeTick(tick));
+    chunk.PutVarint(mono > tracker.start_mono_ns ? mono - tracker.start_mono_ns : 0);
+    last_clock_ns = now_ns;
+  }
+  chunk.PutRecordType(RecordType::kRoundEnd);
+  chunk.PutVarint(RelativeTick(round_tick));
+  if (kind == RoundKind::kFinal) {
+    chunk.PutRecordType(RecordType::kEnd);
+    chunk.PutVarint(RelativeTick(ReadTick()));
+  }
+  if (kind != RoundKind::kPeriodic || chunk.size() >= kChunkTarget ||
+      now_ns - last_chunk_ns >= kChunkPeriodNs) {
+    WriteChunk(now_ns);
+  }
+}
+
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
+}
+
+void* WriterMain(void*) {
+  EnterTrackerForever();  // the writer's own allocations are never recorded
+  while (!stop_requested.load(std::memory_order_acquire)) {
+    uint32_t seen = wake_word.load(std::memory_order_acquire);
+    timespec period = {0, static_cast<long>(kRoundPeriodNs)};
+    Futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &period);
+    RunWriterRound(RoundKind::kPeriodic);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void RunWriterRound(RoundKind kind) {
+  pthread_mutex_lock(&writer_mutex);
+  RoundLocked(kind);
+  pthread_mutex_unlock(&writer_mutex);
+}
+
+void StartWriterThread() {
+  // The writer must never run the program's signal handlers.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  stop_requested.store(false, std::memory_order_relaxed);
+  if (pthread_create(&writer_thread, nullptr, WriterMain, nullptr) == 0) {
+    pthread_setname_np(writer_thread, "heaptrail");
+    thread_running.store(true, std::memory_order_release);
+  }
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+}
+
+void StopWriterThread() {
+  if (!thread_running.exchange(false, std::memory_order_acq_rel)) return;
+  stop_requested.store(true, std::memory_order_release);
+  WakeWriter();
+  pthread_join(writer_thread, nullptr);
+}
+
+bool WriterThreadRunning() { return thread_running.load(std::memory_order_acquire); }
+
+void WakeWriter() {
+  wake_word.fetch_add(1, std::memory_order_release);
+  Futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, nullptr);
+}
+
+void LockWriter() { pthread_mutex_lock(&writer_mutex); }
+void UnlockWriter() { pthread_mutex_unlock(&writer_mutex); }
+
+void ResetWriterInChild() {
+  thread_running.store(false, std::memory_order_relaxed);
+  chunk.Clear();
+  pthread_mutex_init(&writer_mutex, nullptr);
+}
+
+}  // namespace heaptrail::preload

@@ -1,0 +1,45 @@
+// The writer: drains every thread's buffer in rounds, adds the stack nodes,
+// module changes, snapshots, RSS and clock samples, ends each round with a
+// RoundEnd record (see trace_format.h, "Ordering") and writes compressed
+// chunks. Normally a background thread runs the rounds; before it exists and
+// after it stopped (early start-up, process exit), threads run them
+// themselves.
+//
+// Thread-safety: a round runs under the writer lock. WakeWriter() is
+// async-signal-safe.
+
+#ifndef HEAPTRAIL_PRELOAD_WRITER_H_
+#define HEAPTRAIL_PRELOAD_WRITER_H_
+
+namespace heaptrail::preload {
+
+// Starts the background thread. Called from the library's constructor.
+void StartWriterThread();
+
+// Stops and joins the background thread (at exit).
+void StopWriterThread();
+
+bool WriterThreadRunning();
+
+// Asks the background thread for a round now.
+void WakeWriter();
+
+enum class RoundKind {
+  kPeriodic,  // write a chunk when enough has accumulated
+  kFlush,     // write a chunk now
+  kFinal,     // write everything and an End record
+};
+
+// Runs one round on the calling thread.
+void RunWriterRound(RoundKind kind);
+
+// The writer lock, held across fork().
+void LockWriter();
+void UnlockWriter();
+
+// A forked child that does not continue the trace: drop the writer's state.
+void ResetWriterInChild();
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_WRITER_H_
