@@ -3,6 +3,7 @@
 // and records the call (a release before the real one, an allocation after).
 // The exported set is exactly libheaptrail.map.
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,25 @@ void _exit(int status) {
 }
 
 void _Exit(int status) { _exit(status); }
+
+#define HEAPTRAIL_EXEC_HOOK(name, params, args)                                   \
+  int name params {                                                               \
+    using Fn = int(*) params;                                                     \
+    static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, #name));               \
+    heaptrail::preload::FlushTrace(/*final=*/true);                               \
+    return real args;                                                             \
+  }
+
+// exec replaces the image without running destructors: flush first. If exec
+// fails, recording goes on (a later End record supersedes this one).
+HEAPTRAIL_EXEC_HOOK(execve, (const char* path, char* const argv[], char* const envp[]),
+                    (path, argv, envp))
+HEAPTRAIL_EXEC_HOOK(execv, (const char* path, char* const argv[]), (path, argv))
+HEAPTRAIL_EXEC_HOOK(execvp, (const char* file, char* const argv[]), (file, argv))
+HEAPTRAIL_EXEC_HOOK(execvpe, (const char* file, char* const argv[], char* const envp[]),
+                    (file, argv, envp))
+HEAPTRAIL_EXEC_HOOK(fexecve, (int fd, char* const argv[], char* const envp[]), (fd, argv, envp))
+#undef HEAPTRAIL_EXEC_HOOK
 
 }  // extern "C"
 
