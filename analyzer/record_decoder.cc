@@ -1,0 +1,346 @@
+// Record and thread-event decoding. Field layouts follow the comments of
+// format::RecordType and format::EventTag one for one.
+
+#include "record_decoder.h"
+
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "status_macros.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+using format::RecordType;
+
+constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+
+// Minimal encoded sizes, used to bound counts before reserving memory: a
+// hostile count can then never allocate more than the chunk could describe.
+constexpr size_t kMinStackNodeBytes = 3;
+constexpr size_t kMinSegmentBytes = 4;
+constexpr size_t kMinStringBytes = 1;
+
+}  // namespace
+
+absl::Status RecordSink::OnThreadStart(const ThreadStartRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnThreadEnd(const ThreadEndRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnStackNodes(StackNodesRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnModuleLoad(ModuleLoadRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnModuleUnload(const ModuleUnloadRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnRoundEnd(uint64_t) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnClockSync(const ClockSyncRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnRss(const RssRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnSnapshot(SnapshotRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnProcessInfo(ProcessInfoRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnEnd(uint64_t) {
+  return absl::OkStatus();
+}
+
+absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
+                                        RecordSink& sink) {
+  ByteCursor cursor(bytes);
+  while (!cursor.empty()) {
+    const size_t start = cursor.offset();
+    absl::Status status = DecodeRecord(cursor, sink);
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("record at offset ", start, ": ",
+                                       status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> RecordDecoder::ReadThread(ByteCursor& cursor) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t index,
+      cursor.ReadVarintAtMost(format::kMaxThreadIndex, "thread index"));
+  const auto [it, inserted] = slot_of_index_.try_emplace(
+      static_cast<uint32_t>(index), static_cast<uint32_t>(threads_.size()));
+  if (inserted) {
+    threads_.push_back(ThreadState{.index = static_cast<uint32_t>(index)});
+  }
+  return it->second;
+}
+
+absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t type, cursor.ReadByte());
+  switch (static_cast<RecordType>(type)) {
+    case RecordType::kThreadEvents:
+      return DecodeThreadEvents(cursor, sink);
+    case RecordType::kThreadStart: {
+      ThreadStartRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.thread, ReadThread(cursor));
+      record.thread_index = threads_[record.thread].index;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.os_tid, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      return sink.OnThreadStart(record);
+    }
+    case RecordType::kThreadEnd: {
+      ThreadEndRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.thread, ReadThread(cursor));
+      record.thread_index = threads_[record.thread].index;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(
+          const std::string_view name,
+          cursor.ReadString(format::kMaxStringSize, "thread name"));
+      record.name = std::string(name);
+      return sink.OnThreadEnd(record);
+    }
+    case RecordType::kStackNodes:
+      return DecodeStackNodes(cursor, sink);
+    case RecordType::kModuleLoad:
+      return DecodeModuleLoad(cursor, sink);
+    case RecordType::kModuleUnload: {
+      ModuleUnloadRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.module_id, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
+                                 cursor.ReadVarintAtMost(kMaxU32, "epoch"));
+      record.epoch = static_cast<uint32_t>(epoch);
+      return sink.OnModuleUnload(record);
+    }
+    case RecordType::kRoundEnd: {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t tick, cursor.ReadVarint());
+      return sink.OnRoundEnd(tick);
+    }
+    case RecordType::kClockSync: {
+      ClockSyncRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.mono_ns, cursor.ReadVarint());
+      return sink.OnClockSync(record);
+    }
+    case RecordType::kRss: {
+      RssRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.rss_bytes, cursor.ReadVarint());
+      return sink.OnRss(record);
+    }
+    case RecordType::kSnapshot: {
+      SnapshotRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      HEAPTRAIL_ASSIGN_OR_RETURN(
+          const uint64_t source,
+          cursor.ReadVarintAtMost(
+              static_cast<uint64_t>(format::SnapshotSource::kInterval),
+              "snapshot source"));
+      record.source = static_cast<format::SnapshotSource>(source);
+      HEAPTRAIL_ASSIGN_OR_RETURN(
+          const std::string_view label,
+          cursor.ReadString(format::kMaxStringSize, "snapshot label"));
+      record.label = std::string(label);
+      return sink.OnSnapshot(record);
+    }
+    case RecordType::kProcessInfo: {
+      ProcessInfoRecord record;
+      HEAPTRAIL_ASSIGN_OR_RETURN(
+          const std::string_view executable,
+          cursor.ReadString(format::kMaxStringSize, "executable"));
+      record.executable = std::string(executable);
+      HEAPTRAIL_ASSIGN_OR_RETURN(
+          const uint64_t argc,
+          cursor.ReadVarintAtMost(cursor.remaining() / kMinStringBytes,
+                                  "argument count"));
+      record.argv.reserve(argc);
+      for (uint64_t i = 0; i < argc; ++i) {
+        HEAPTRAIL_ASSIGN_OR_RETURN(
+            const std::string_view arg,
+            cursor.ReadString(format::kMaxStringSize, "argument"));
+        record.argv.emplace_back(arg);
+      }
+      return sink.OnProcessInfo(record);
+    }
+    case RecordType::kEnd: {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t tick, cursor.ReadVarint());
+      return sink.OnEnd(tick);
+    }
+  }
+  return absl::DataLossError(absl::StrFormat(
+      "unknown record type %d (corrupt trace, or written by a newer "
+      "heaptrail)",
+      type));
+}
+
+absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
+                                               RecordSink& sink) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint32_t slot, ReadThread(cursor));
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t byte_count, cursor.ReadVarint());
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                             cursor.ReadBytes(byte_count, "thread events"));
+  ByteCursor events(bytes);
+  absl::Status status = DecodeEvents(events, slot, sink);
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrFormat("events of thread %d, at offset %d of the record: %s",
+                        threads_[slot].index, events.offset(),
+                        status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
+                                         RecordSink& sink) {
+  // Work on copies of the delta state: the loop is hot and the vector could
+  // not be reallocated under us anyway, but locals stay in registers.
+  uint64_t tick = threads_[slot].last_tick;
+  uint64_t address = threads_[slot].last_address;
+  Event event;
+  event.thread = slot;
+  while (!events.empty()) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t tag, events.ReadByte());
+    const uint8_t kind = format::EventKindOf(tag);
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t dtick, events.ReadVarint());
+    tick += dtick;  // wraps only on a corrupt file; the merger clamps
+    switch (format::EventTagOf(tag)) {
+      case format::EventTag::kAlloc: {
+        if (kind >= format::kAllocKindCount) {
+          return absl::DataLossError(
+              absl::StrFormat("unknown allocation kind %d", kind));
+        }
+        HEAPTRAIL_ASSIGN_OR_RETURN(event.size, events.ReadVarint());
+        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
+        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t stack,
+                                   events.ReadVarintAtMost(kMaxU32, "stack id"));
+        event.type = EventType::kAlloc;
+        event.stack_id = static_cast<uint32_t>(stack);
+        break;
+      }
+      case format::EventTag::kFree: {
+        if (kind >= format::kFreeKindCount) {
+          return absl::DataLossError(
+              absl::StrFormat("unknown free kind %d", kind));
+        }
+        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
+        address += static_cast<uint64_t>(delta);
+        event.type = EventType::kFree;
+        event.size = 0;
+        event.stack_id = 0;
+        break;
+      }
+      case format::EventTag::kReallocFailed: {
+        if (kind != 0) {
+          return absl::DataLossError(
+              absl::StrFormat("realloc-failed event with kind %d", kind));
+        }
+        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
+        address += static_cast<uint64_t>(delta);
+        event.type = EventType::kReallocFailed;
+        event.size = 0;
+        event.stack_id = 0;
+        break;
+      }
+      default:
+        return absl::DataLossError(
+            absl::StrFormat("unknown event tag 0x%02x", tag));
+    }
+    event.kind = kind;
+    event.tick = tick;
+    event.address = address;
+    sink.OnEvent(event);
+  }
+  threads_[slot].last_tick = tick;
+  threads_[slot].last_address = address;
+  return absl::OkStatus();
+}
+
+absl::Status RecordDecoder::DecodeStackNodes(ByteCursor& cursor,
+                                             RecordSink& sink) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t first_id, cursor.ReadVarint());
+  if (first_id != stack_node_count_) {
+    return absl::DataLossError(absl::StrFormat(
+        "stack nodes start at id %d, expected %d (ids must be dense)",
+        first_id, stack_node_count_));
+  }
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t count,
+      cursor.ReadVarintAtMost(cursor.remaining() / kMinStackNodeBytes,
+                              "stack node count"));
+  if (count > kMaxU32 - first_id) {
+    return absl::DataLossError("stack node ids overflow 32 bits");
+  }
+  StackNodesRecord& record = nodes_scratch_;
+  record.first_id = static_cast<uint32_t>(first_id);
+  record.nodes.clear();
+  record.nodes.reserve(count);
+  uint64_t ip = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t id = first_id + i;
+    StackNode node;
+    HEAPTRAIL_ASSIGN_OR_RETURN(
+        const uint64_t parent,
+        cursor.ReadVarintAtMost(id - 1, "stack node parent"));
+    HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t ip_delta, cursor.ReadSvarint());
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
+                               cursor.ReadVarintAtMost(kMaxU32, "epoch"));
+    ip += static_cast<uint64_t>(ip_delta);
+    node.parent = static_cast<uint32_t>(parent);
+    node.ip = ip;
+    node.epoch = static_cast<uint32_t>(epoch);
+    record.nodes.push_back(node);
+  }
+  stack_node_count_ += static_cast<uint32_t>(count);
+  return sink.OnStackNodes(record);
+}
+
+absl::Status RecordDecoder::DecodeModuleLoad(ByteCursor& cursor,
+                                             RecordSink& sink) {
+  ModuleLoadRecord record;
+  HEAPTRAIL_ASSIGN_OR_RETURN(record.module_id, cursor.ReadVarint());
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
+                             cursor.ReadVarintAtMost(kMaxU32, "epoch"));
+  record.epoch = static_cast<uint32_t>(epoch);
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const std::string_view path,
+      cursor.ReadString(format::kMaxStringSize, "module path"));
+  record.info.path = std::string(path);
+  HEAPTRAIL_ASSIGN_OR_RETURN(record.info.load_bias, cursor.ReadVarint());
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t build_id_size,
+      cursor.ReadVarintAtMost(format::kMaxBuildIdSize, "build-id size"));
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> build_id,
+                             cursor.ReadBytes(build_id_size, "build-id"));
+  record.info.build_id.assign(build_id.begin(), build_id.end());
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t segment_count,
+      cursor.ReadVarintAtMost(format::kMaxSegments, "segment count"));
+  if (segment_count > cursor.remaining() / kMinSegmentBytes) {
+    return absl::DataLossError("segment table runs past the end of the chunk");
+  }
+  record.info.segments.resize(segment_count);
+  for (Segment& segment : record.info.segments) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(segment.vaddr, cursor.ReadVarint());
+    HEAPTRAIL_ASSIGN_OR_RETURN(segment.memsz, cursor.ReadVarint());
+    HEAPTRAIL_ASSIGN_OR_RETURN(segment.file_offset, cursor.ReadVarint());
+    HEAPTRAIL_ASSIGN_OR_RETURN(
+        const uint64_t flags, cursor.ReadVarintAtMost(kMaxU32, "segment flags"));
+    segment.flags = static_cast<uint32_t>(flags);
+  }
+  return sink.OnModuleLoad(record);
+}
+
+}  // namespace heaptrail::analyzer

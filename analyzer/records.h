@@ -1,0 +1,101 @@
+// Typed forms of the trace's records (see include/heaptrail/trace_format.h),
+// as the record decoder hands them on, and the Event that flows from the
+// decoder through the event merger into the heap model.
+//
+// Threads are identified by a dense "slot" (0, 1, 2... in order of first
+// appearance) assigned by the decoder, so that everything downstream can
+// index vectors instead of hashing the recorder's thread index.
+//
+// Thread-safety: plain values.
+
+#ifndef HEAPTRAIL_ANALYZER_RECORDS_H_
+#define HEAPTRAIL_ANALYZER_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heaptrail/trace_format.h"
+#include "symbolize/symbolizer.h"
+
+namespace heaptrail::analyzer {
+
+enum class EventType : uint8_t {
+  kAlloc,
+  kFree,
+  kReallocFailed,
+  kSnapshot,  // a pseudo-event: a snapshot replayed at its place in the order
+};
+
+// One heap event, or a snapshot pseudo-event. Kept small: the merger buffers
+// a whole round of these.
+struct Event {
+  uint64_t tick = 0;       // relative to FileHeader::start_tick
+  uint64_t address = 0;    // kAlloc, kFree, kReallocFailed
+  uint64_t size = 0;       // kAlloc: bytes; kSnapshot: index of its record
+  uint32_t stack_id = 0;   // kAlloc: innermost stack node
+  uint32_t thread = 0;     // dense thread slot; unused for kSnapshot
+  EventType type = EventType::kAlloc;
+  uint8_t kind = 0;        // kAlloc: format::AllocKind; kFree: format::FreeKind
+};
+
+struct ThreadStartRecord {
+  uint32_t thread = 0;        // dense slot
+  uint32_t thread_index = 0;  // as recorded
+  uint64_t os_tid = 0;
+  uint64_t tick = 0;
+};
+
+struct ThreadEndRecord {
+  uint32_t thread = 0;        // dense slot
+  uint32_t thread_index = 0;  // as recorded
+  uint64_t tick = 0;
+  std::string name;
+};
+
+struct StackNode {
+  uint32_t parent = 0;
+  uint32_t epoch = 0;
+  uint64_t ip = 0;
+};
+
+struct StackNodesRecord {
+  uint32_t first_id = 0;
+  std::vector<StackNode> nodes;
+};
+
+struct ModuleLoadRecord {
+  uint64_t module_id = 0;
+  uint32_t epoch = 0;  // first epoch in which it is mapped
+  ModuleInfo info;
+};
+
+struct ModuleUnloadRecord {
+  uint64_t module_id = 0;
+  uint32_t epoch = 0;  // first epoch in which it is gone
+};
+
+struct ClockSyncRecord {
+  uint64_t tick = 0;
+  uint64_t mono_ns = 0;  // relative to FileHeader::start_mono_ns
+};
+
+struct RssRecord {
+  uint64_t tick = 0;
+  uint64_t rss_bytes = 0;
+};
+
+struct SnapshotRecord {
+  uint64_t tick = 0;
+  format::SnapshotSource source = format::SnapshotSource::kSignal;
+  std::string label;
+};
+
+struct ProcessInfoRecord {
+  std::string executable;
+  std::vector<std::string> argv;
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_RECORDS_H_
