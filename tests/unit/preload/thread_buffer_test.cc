@@ -1,0 +1,74 @@
+// ThreadBuffer: what one thread appends, another drains byte for byte, with
+// the ring wrapping many times and the producer waiting when it is full.
+
+#include "thread_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace heaptrail::preload {
+namespace {
+
+// Records of 1..41 bytes whose content is a function of their position.
+std::vector<uint8_t> MakeRecord(uint64_t index) {
+  std::vector<uint8_t> record(1 + index % 41);
+  for (size_t i = 0; i < record.size(); ++i) record[i] = static_cast<uint8_t>(index * 131 + i);
+  return record;
+}
+
+TEST(ThreadBufferTest, DrainsExactlyWhatWasAppended) {
+  ThreadBuffer buffer;
+  ASSERT_TRUE(buffer.Init());
+  std::vector<uint8_t> expected;
+  for (uint64_t i = 0; i < 100; ++i) {
+    auto record = MakeRecord(i);
+    ASSERT_TRUE(buffer.HasRoom(record.size()));
+    buffer.Append(record.data(), record.size());
+    expected.insert(expected.end(), record.begin(), record.end());
+  }
+  std::vector<uint8_t> drained;
+  buffer.Drain([&](const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size) {
+    drained.insert(drained.end(), a, a + a_size);
+    drained.insert(drained.end(), b, b + b_size);
+  });
+  EXPECT_EQ(drained, expected);
+  EXPECT_TRUE(buffer.Empty());
+}
+
+TEST(ThreadBufferTest, ConcurrentProducerAndConsumer) {
+  constexpr uint64_t kRecords = 400000;  // ~8 MiB: the ring wraps ~30 times
+  ThreadBuffer buffer;
+  ASSERT_TRUE(buffer.Init());
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (uint64_t i = 0; i < kRecords; ++i) {
+      auto record = MakeRecord(i);
+      while (!buffer.HasRoom(record.size())) std::this_thread::yield();
+      buffer.Append(record.data(), record.size());
+    }
+    done.store(true);
+  });
+  std::vector<uint8_t> drained;
+  auto sink = [&](const uint8_t* a, size_t a_size, const uint8_t* b, size_t b_size) {
+    drained.insert(drained.end(), a, a + a_size);
+    drained.insert(drained.end(), b, b + b_size);
+  };
+  while (!done.load()) buffer.Drain(sink);
+  buffer.Drain(sink);
+  producer.join();
+
+  size_t offset = 0;
+  for (uint64_t i = 0; i < kRecords; ++i) {
+    auto record = MakeRecord(i);
+    ASSERT_LE(offset + record.size(), drained.size());
+    ASSERT_TRUE(std::equal(record.begin(), record.end(), drained.begin() + offset)) << i;
+    offset += record.size();
+  }
+  EXPECT_EQ(offset, drained.size());
+}
+
+}  // namespace
+}  // namespace heaptrail::preload
