@@ -11,6 +11,8 @@ target_link_libraries(heaptrail_trace_builder
 
 add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/byte_cursor_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/event_merger_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/heap_model_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/record_decoder_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace_reader_test.cc
 )

@@ -1,0 +1,180 @@
+// EventMerger: the release rule of the "Ordering" paragraph, per-thread
+// order, and the adversarial cross-thread cases the format allows.
+
+#include "event_merger.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+class LogSink : public EventSink {
+ public:
+  void OnOrderedEvent(const Event& e) override {
+    switch (e.type) {
+      case EventType::kAlloc:
+        log.push_back(absl::StrCat("t", e.thread, " alloc ", e.address, " @", e.tick));
+        break;
+      case EventType::kFree:
+        log.push_back(absl::StrCat("t", e.thread, " free ", e.address, " @", e.tick));
+        break;
+      case EventType::kReallocFailed:
+        log.push_back(absl::StrCat("t", e.thread, " realloc-failed ", e.address,
+                                   " @", e.tick));
+        break;
+      case EventType::kSnapshot:
+        log.push_back(absl::StrCat("snapshot ", e.size, " @", e.tick));
+        break;
+    }
+  }
+  std::vector<std::string> log;
+};
+
+Event Alloc(uint32_t thread, uint64_t tick, uint64_t address) {
+  return Event{.tick = tick, .address = address, .size = 8, .thread = thread,
+               .type = EventType::kAlloc};
+}
+Event Free(uint32_t thread, uint64_t tick, uint64_t address) {
+  return Event{.tick = tick, .address = address, .thread = thread,
+               .type = EventType::kFree};
+}
+
+TEST(EventMergerTest, ReleasesOnlyEventsBeforeTheWatermarkInTickOrder) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 10, 1));
+  merger.Add(Alloc(0, 30, 2));
+  merger.Add(Alloc(1, 5, 3));
+  merger.Add(Alloc(1, 20, 4));
+  merger.ReleaseBefore(20);
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10"}));
+  EXPECT_EQ(merger.buffered(), 2u);
+  merger.ReleaseAll();
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10",
+                                                "t1 alloc 4 @20", "t0 alloc 2 @30"}));
+  EXPECT_EQ(merger.buffered(), 0u);
+}
+
+// Thread 0 frees p at tick 10; thread 1's malloc returns p at tick 12. The
+// writer drained thread 1 after the malloc but thread 0 before the free was
+// published: the malloc arrives in round 1, the free only in round 2. Round
+// 1's watermark (read before its drain) is below both ticks, so the malloc
+// waits in the buffer and the two come out in their true order.
+TEST(EventMergerTest, CrossThreadFreeThenMallocInDifferentRoundsStayOrdered) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 1, 0x100));  // round 0
+  merger.ReleaseBefore(5);
+  // Round 1 (watermark 8): thread 1's malloc of p, thread 0's free missing.
+  merger.Add(Alloc(1, 12, 0x100));
+  merger.ReleaseBefore(8);
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 256 @1"}));
+  // Round 2 (watermark 20): the late free.
+  merger.Add(Free(0, 10, 0x100));
+  merger.ReleaseBefore(20);
+  EXPECT_EQ(sink.log, (std::vector<std::string>{
+                          "t0 alloc 256 @1", "t0 free 256 @10", "t1 alloc 256 @12"}));
+}
+
+TEST(EventMergerTest, ReleaseSortsBeforeAllocationAtTheSameTick) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(1, 10, 0x100));  // arrives first
+  merger.Add(Free(0, 10, 0x100));
+  merger.ReleaseAll();
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 free 256 @10", "t1 alloc 256 @10"}));
+}
+
+TEST(EventMergerTest, AllocThenFreeAtTheSameTickOnOneThreadKeepTheirOrder) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 10, 0x100));
+  merger.Add(Free(0, 10, 0x100));
+  merger.Add(Alloc(1, 10, 0x200));
+  merger.Add(Free(1, 10, 0x300));
+  merger.ReleaseAll();
+  // Thread 0's alloc inherits the release rank of its free; thread 1's too.
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 256 @10", "t0 free 256 @10",
+                                                "t1 alloc 512 @10", "t1 free 768 @10"}));
+}
+
+TEST(EventMergerTest, TicksGoingBackwardsOnAThreadAreClamped) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 50, 1));
+  merger.Add(Alloc(0, 40, 2));  // corrupt or wrapped: clamped to 50
+  merger.Add(Alloc(1, 45, 3));
+  merger.ReleaseBefore(50);
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @45"}));
+  merger.ReleaseAll();
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @45", "t0 alloc 1 @50",
+                                                "t0 alloc 2 @50"}));
+}
+
+TEST(EventMergerTest, PerThreadOrderIsKeptUnderAnyInterleaving) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  // Three threads with interleaved ticks, several rounds.
+  uint64_t tick = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (uint32_t t = 0; t < 3; ++t) {
+      for (int i = 0; i < 4; ++i) {
+        merger.Add(Alloc(t, tick + 3 * i + t, round * 100 + t * 10 + i));
+      }
+    }
+    tick += 12;
+    merger.ReleaseBefore(tick - 6);
+  }
+  merger.ReleaseAll();
+  ASSERT_EQ(sink.log.size(), 60u);
+  // Every thread's addresses come out increasing (their issue order).
+  std::vector<int> last(3, -1);
+  for (const std::string& line : sink.log) {
+    const int thread = line[1] - '0';
+    const int address = std::stoi(line.substr(line.find("alloc ") + 6));
+    EXPECT_GT(address, last[thread]) << line;
+    last[thread] = address;
+  }
+}
+
+TEST(EventMergerTest, SnapshotsAreReplayedAtTheirTickAfterEventsOfThatTick) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 10, 1));
+  merger.AddSnapshot(10, 0);
+  merger.Add(Alloc(1, 10, 2));
+  merger.Add(Alloc(1, 11, 3));
+  merger.AddSnapshot(12, 1);
+  merger.ReleaseBefore(12);
+  merger.ReleaseAll();
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 1 @10", "t1 alloc 2 @10",
+                                                "snapshot 0 @10", "t1 alloc 3 @11",
+                                                "snapshot 1 @12"}));
+}
+
+TEST(EventMergerTest, LateEventIsReplayedLateNotInThePast) {
+  LogSink sink;
+  EventMerger merger(&sink);
+  merger.Add(Alloc(0, 100, 1));
+  merger.ReleaseBefore(200);
+  merger.Add(Alloc(1, 50, 2));  // arrives after tick 100 was replayed
+  merger.ReleaseBefore(300);
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 1 @100", "t1 alloc 2 @100"}));
+}
+
+TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
+  LogSink sink;
+  EventMerger merger(&sink, /*max_buffered=*/4);
+  for (int i = 0; i < 10; ++i) merger.Add(Alloc(i % 2, i, i));
+  EXPECT_TRUE(merger.overflowed());
+  EXPECT_LE(merger.buffered(), 4u);
+  merger.ReleaseAll();
+  EXPECT_EQ(sink.log.size(), 10u);
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
