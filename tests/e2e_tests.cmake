@@ -1,0 +1,15 @@
+# End-to-end tests: the samples run under `heaptrail run`, checked through
+# `heaptrail report` like a user would.
+
+add_library(heaptrail_e2e_support STATIC e2e/subprocess.cc)
+target_include_directories(heaptrail_e2e_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
+
+add_executable(recording_test e2e/recording_test.cc)
+target_link_libraries(recording_test PRIVATE heaptrail_e2e_support GTest::gtest_main
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(recording_test PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples")
+add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_entry_point
+                 cross_thread_free fork_child)
+gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Quick start 1: installs what is missing, builds, then traces the `leaks`
+# sample and shows what heaptrail finds in it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+trace=$(mktemp -d)/leaks.trace
+echo
+echo "\$ heaptrail run -o $trace -- B/samples/leaks"
+B/bin/heaptrail run -o "$trace" -- B/samples/leaks
+echo
+echo "\$ heaptrail report $trace"
+B/bin/heaptrail report "$trace"

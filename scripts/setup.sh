@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what heaptrail needs to build and test, from Debian 12 packages.
+# Only missing packages are installed; run as root (or it uses sudo).
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config binutils zstd
+  libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
+  nlohmann-json3-dev libcli11-dev
+  python3 heaptrack           # benchmarks and the heaptrack comparisons
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "heaptrail setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,165 @@
+// End to end: the samples run under `heaptrail run`, and `heaptrail report`
+// gives their exact numbers.
+//
+// Whatever the runtime allocates by itself under the tracker (libstdc++'s
+// emergency exception pool, for one) is measured by running the `empty`
+// sample and subtracted: what remains is exactly what each sample's source
+// says it allocates.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCli = HEAPTRAIL_CLI;
+const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
+
+class RecordingTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `program` under the tracker; returns the trace path.
+  std::string Trace(const std::vector<std::string>& program, const std::string& name,
+                    ProcessResult* result = nullptr) {
+    std::string trace = dir_ + "/" + name + ".trace";
+    std::vector<std::string> argv = {kCli, "run", "-o", trace, "--"};
+    argv.insert(argv.end(), program.begin(), program.end());
+    ProcessResult run = Run(argv);
+    EXPECT_TRUE(fs::exists(trace)) << run.err;
+    if (result != nullptr) *result = run;
+    return trace;
+  }
+
+  json Summary(const std::string& trace) {
+    ProcessResult report = Run({kCli, "report", trace, "--format", "json"});
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(document.is_discarded()) << report.out;
+    return document.is_discarded() ? json() : document["summary"];
+  }
+
+  // The summary of `sample` minus that of `empty`, key by key.
+  json SampleSummary(const std::string& sample) {
+    json baseline = Summary(Trace({kSamples + "/empty"}, "empty"));
+    json summary = Summary(Trace({kSamples + "/" + sample}, sample));
+    json difference;
+    for (const char* key : {"allocations", "frees", "allocated_bytes", "peak_bytes",
+                            "leaked_bytes", "leaked_blocks", "mismatched_frees"}) {
+      difference[key] = summary[key].get<int64_t>() - baseline[key].get<int64_t>();
+    }
+    return difference;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(RecordingTest, LeaksSampleExactTotals) {
+  json totals = SampleSummary("leaks");
+  EXPECT_EQ(totals["allocations"], 21);
+  EXPECT_EQ(totals["allocated_bytes"], 1059800);
+  EXPECT_EQ(totals["leaked_bytes"], 6144);
+  EXPECT_EQ(totals["leaked_blocks"], 13);
+  EXPECT_EQ(totals["peak_bytes"], 1054720);
+  EXPECT_EQ(totals["mismatched_frees"], 0);
+}
+
+TEST_F(RecordingTest, EveryEntryPointCountedOnce) {
+  json totals = SampleSummary("every_entry_point");
+  EXPECT_EQ(totals["allocations"], 23);
+  EXPECT_EQ(totals["allocated_bytes"], 2667);
+  EXPECT_EQ(totals["leaked_bytes"], 0);
+  EXPECT_EQ(totals["leaked_blocks"], 0);
+  EXPECT_EQ(totals["mismatched_frees"], 1);
+}
+
+TEST_F(RecordingTest, ForkedChildIsNotInParentTrace) {
+  json totals = SampleSummary("fork_child");
+  EXPECT_EQ(totals["allocations"], 2);
+  EXPECT_EQ(totals["allocated_bytes"], 444);
+  EXPECT_EQ(totals["leaked_bytes"], 444);
+  // Only the parent's trace: the child wrote nothing anywhere.
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    files += entry.path().filename().string().rfind("fork_child.trace", 0) == 0;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+// 240000 blocks malloc'ed on producer threads and freed on consumer threads,
+// addresses reused across threads all the time: any free replayed before the
+// malloc it follows would show up as a leak of the 48-byte site.
+TEST_F(RecordingTest, CrossThreadFreesReplayInOrder) {
+  std::string trace = Trace({kSamples + "/cross_thread_free"}, "cross");
+  ProcessResult report = Run({kCli, "report", trace, "--format", "json", "--at", "end", "--by",
+                              "line", "--top", "1000"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  json document = json::parse(report.out);
+  EXPECT_GE(document["summary"]["allocations"].get<int64_t>(), 240000);
+  EXPECT_GE(document["summary"]["frees"].get<int64_t>(), 240000);
+  for (const auto& site : document["sites"]) {
+    EXPECT_EQ(site["file"].get<std::string>().find("cross_thread_free.cc"), std::string::npos)
+        << "a block of the sample is reported live at the end: " << site.dump();
+  }
+}
+
+TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
+  std::vector<std::string> program = {"/bin/sh", "-c", "echo out; echo err >&2; exit 7"};
+  ProcessResult plain = Run(program);
+  ProcessResult traced;
+  Trace(program, "sh", &traced);
+  EXPECT_EQ(traced.exit_code, 7);
+  EXPECT_EQ(traced.out, plain.out);
+  EXPECT_EQ(plain.out, "out\n");
+  EXPECT_NE(traced.err.find("err\n"), std::string::npos);
+
+  ProcessResult leaks_plain = Run({kSamples + "/leaks"});
+  ProcessResult leaks_traced;
+  Trace({kSamples + "/leaks"}, "leaks", &leaks_traced);
+  EXPECT_EQ(leaks_traced.exit_code, leaks_plain.exit_code);
+  EXPECT_EQ(leaks_traced.out, leaks_plain.out);
+}
+
+// heaptrack is the reference: the same deterministic run must show the same
+// number of allocation calls.
+TEST_F(RecordingTest, AllocationCountMatchesHeaptrack) {
+  if (Run({"sh", "-c", "command -v heaptrack"}).exit_code != 0) GTEST_SKIP() << "no heaptrack";
+  const std::vector<std::vector<std::string>> programs = {
+      {kSamples + "/leaks"},
+      {kSamples + "/every_entry_point"},
+      {"/bin/ls", "-la", "/usr/include/c++"},
+      {"/usr/bin/sort", "/usr/include/stdio.h"},
+  };
+  for (const auto& program : programs) {
+    std::string trace = Trace(program, "count");
+    int64_t ours = Summary(trace)["allocations"].get<int64_t>();
+    fs::remove(trace);
+
+    std::string heaptrack_out = dir_ + "/heaptrack";
+    std::vector<std::string> argv = {"heaptrack", "-o", heaptrack_out};
+    argv.insert(argv.end(), program.begin(), program.end());
+    ASSERT_EQ(Run(argv).exit_code, 0);
+    ProcessResult print = Run({"heaptrack_print", heaptrack_out + ".zst"});
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(print.out, match,
+                                  std::regex(R"(calls to allocation functions: (\d+))")))
+        << print.out.substr(0, 2000);
+    EXPECT_EQ(ours, std::stoll(match[1])) << program[0];
+    fs::remove(heaptrack_out + ".zst");
+  }
+}
+
+}  // namespace
+}  // namespace heaptrail::testing

@@ -1,0 +1,28 @@
+// Runs a program (no shell) and captures its stdout, stderr and exit status:
+// what the end-to-end tests need to drive `heaptrail` like a user does.
+
+#ifndef HEAPTRAIL_TESTS_E2E_SUBPROCESS_H_
+#define HEAPTRAIL_TESTS_E2E_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+namespace heaptrail::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal when killed by one
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (looked up in PATH) with `extra_env` ("NAME=value") added to
+// this process's environment. Aborts the test on failure to start.
+ProcessResult Run(const std::vector<std::string>& argv,
+                  const std::vector<std::string>& extra_env = {});
+
+// A fresh empty directory under the system temporary directory.
+std::string MakeTempDir();
+
+}  // namespace heaptrail::testing
+
+#endif  // HEAPTRAIL_TESTS_E2E_SUBPROCESS_H_
