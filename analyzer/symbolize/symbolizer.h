@@ -52,6 +52,10 @@ struct SourceFrame {
 struct SymbolizerOptions {
   // Searched for separate debug info, by build-id and by debuglink.
   std::vector<std::string> debug_directories = {"/usr/lib/debug"};
+  // Also check the CRC-32 stored in .gnu_debuglink when neither build-id can
+  // tell whether a debug file found by name belongs to the module. Off by
+  // default: it reads the whole debug file.
+  bool verify_debuglink_crc = false;
 };
 
 class Symbolizer {
