@@ -74,6 +74,12 @@ class Symbolizer {
   // (`is_return_address`) is looked up at address - 1 so that the line is the
   // call's, not the next statement's. The reference stays valid for the
   // lifetime of the Symbolizer.
+  //
+  // Every frame's `module` is the recorded path. Without DWARF the function
+  // comes from the ELF symbol table (file empty, line 0); without that, it
+  // is "basename+0xOFFSET", OFFSET being the looked-up address minus the
+  // load bias (an ELF virtual address: `addr2line -e FILE 0xOFFSET` gives
+  // the line). An unknown module index gives "0xADDRESS".
   const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
                                             bool is_return_address);
 
