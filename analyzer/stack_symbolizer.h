@@ -1,0 +1,52 @@
+// Turns a stack id into source frames: walks the stack tree from the node
+// up, resolves each ip to the module alive in the node's epoch, and asks
+// the SymbolSource for its frames (inlined frames expanded). Frames are
+// cached per node, so a node shared by many stacks is resolved once.
+//
+// An ip outside every module becomes a frame named by its address; an id
+// the tree does not hold becomes one "<unknown stack N>" frame.
+//
+// Thread-safety: not thread-safe.
+
+#ifndef HEAPTRAIL_ANALYZER_STACK_SYMBOLIZER_H_
+#define HEAPTRAIL_ANALYZER_STACK_SYMBOLIZER_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "module_map.h"
+#include "stack_tree.h"
+#include "symbol_source.h"
+
+namespace heaptrail::analyzer {
+
+class StackSymbolizer {
+ public:
+  StackSymbolizer(const StackTree& tree, ModuleMap& modules,
+                  SymbolSource& symbols);
+  StackSymbolizer(const StackSymbolizer&) = delete;
+  StackSymbolizer& operator=(const StackSymbolizer&) = delete;
+
+  // Source frames of a stack, innermost first. Pointers stay valid for the
+  // symbolizer's lifetime.
+  std::vector<const SourceFrame*> Frames(uint32_t stack_id);
+
+ private:
+  const std::vector<SourceFrame>& NodeFrames(uint32_t node);
+  const std::vector<SourceFrame>& Own(SourceFrame frame);
+
+  const StackTree& tree_;
+  ModuleMap& modules_;
+  SymbolSource& symbols_;
+  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> node_frames_;
+  // Module index -> SymbolSource index; registered on first use.
+  absl::flat_hash_map<size_t, size_t> source_index_;
+  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> unknown_stacks_;
+  std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_STACK_SYMBOLIZER_H_

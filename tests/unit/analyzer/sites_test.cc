@@ -1,0 +1,164 @@
+// Site grouping: the location skips the allocator and the preload, groups
+// by line/function/file/stack, sorts by size or count.
+
+#include "sites.h"
+
+#include <string>
+#include <vector>
+
+#include "fake_symbol_source.h"
+#include "gtest/gtest.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+using testing::FakeSymbolSource;
+using testing::Frame;
+
+constexpr char kExe[] = "/bin/prog";
+constexpr char kPreload[] = "/opt/heaptrail/lib/libheaptrail.so";
+constexpr char kLibc[] = "/lib/x86_64-linux-gnu/libc.so.6";
+constexpr char kLibstdcxx[] = "/lib/x86_64-linux-gnu/libstdc++.so.6";
+
+// One module per path, each 0x10000 bytes at a distinct base.
+class SitesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uint64_t base = 0x10000;
+    for (const char* path : {kExe, kPreload, kLibc, kLibstdcxx}) {
+      ModuleLoadRecord record;
+      record.module_id = base;
+      record.info.path = path;
+      record.info.load_bias = base;
+      record.info.segments.push_back(Segment{0, 0x10000, 0, 5});
+      ASSERT_TRUE(modules_.Load(record).ok());
+      base_[path] = base;
+      base += 0x10000;
+    }
+  }
+
+  // Adds a node under `parent` at `offset` in `module`, with frames.
+  uint32_t Node(uint32_t parent, const char* module, uint64_t offset,
+                std::vector<SourceFrame> frames) {
+    const uint64_t ip = base_[module] + offset;
+    const uint32_t id = tree_.size();
+    EXPECT_TRUE(tree_.Add(StackNodesRecord{id, {{parent, 0, ip}}}).ok());
+    symbols_.Set(module, ip, std::move(frames));
+    return id;
+  }
+
+  std::vector<Site> Build(const std::vector<StackValue>& values, GroupBy by,
+                          SortBy sort = SortBy::kSize, size_t top = 0) {
+    StackSymbolizer symbolizer(tree_, modules_, symbols_);
+    return BuildSites(values, by, sort, top, symbolizer);
+  }
+
+  StackTree tree_;
+  ModuleMap modules_;
+  FakeSymbolSource symbols_;
+  std::map<std::string, uint64_t> base_;
+};
+
+TEST_F(SitesTest, AllocatorAndPreloadFramesAreSkipped) {
+  const uint32_t main_node = Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
+  const uint32_t make = Node(main_node, kExe, 0x200,
+                             {Frame("std::vector<int>::reserve", "vector.h", 70, kExe, true),
+                              Frame("make_table", "table.cc", 12, kExe)});
+  const uint32_t op_new =
+      Node(make, kLibstdcxx, 0x300, {Frame("operator new(unsigned long)", "", 0, kLibstdcxx)});
+  const uint32_t preload = Node(op_new, kPreload, 0x400,
+                                {Frame("heaptrail::preload::Record", "recorder.cc", 1, kPreload)});
+  const std::vector<Site> sites = Build({{preload, 4096, 2}}, GroupBy::kLine);
+  ASSERT_EQ(sites.size(), 1u);
+  // The inlined frame is the innermost source frame outside the allocator.
+  EXPECT_EQ(sites[0].location,
+            (FrameInfo{"std::vector<int>::reserve", "vector.h", 70, kExe}));
+  EXPECT_EQ(sites[0].size, 4096u);
+  EXPECT_EQ(sites[0].count, 2u);
+  ASSERT_EQ(sites[0].stack.size(), 3u);
+  EXPECT_EQ(sites[0].stack[1].function, "make_table");
+  EXPECT_EQ(sites[0].stack[2].function, "main");
+}
+
+TEST_F(SitesTest, AllocationEntryPointsAreRecognised) {
+  for (const char* name : {"malloc", "calloc", "realloc", "free", "aligned_alloc",
+                           "posix_memalign", "memalign", "valloc", "pvalloc",
+                           "reallocarray", "operator new[](unsigned long)",
+                           "operator new(unsigned long, std::align_val_t)",
+                           "operator new(unsigned long, std::nothrow_t const&)"}) {
+    EXPECT_TRUE(IsAllocatorFrame(Frame(name, "", 0, kLibc))) << name;
+  }
+  EXPECT_TRUE(IsAllocatorFrame(Frame("anything", "x.cc", 1, kPreload)));
+  EXPECT_FALSE(IsAllocatorFrame(Frame("malloc_wrapper", "w.c", 1, kExe)));
+  EXPECT_FALSE(IsAllocatorFrame(Frame("main", "main.cc", 1, kExe)));
+}
+
+TEST_F(SitesTest, GroupsByLineFunctionFileAndStack) {
+  const uint32_t main_node = Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
+  const uint32_t other = Node(0, kExe, 0x110, {Frame("other", "main.cc", 30, kExe)});
+  // Two call sites on the same line of f (different ips), one on another line.
+  const uint32_t a = Node(main_node, kExe, 0x200, {Frame("f", "f.cc", 10, kExe)});
+  const uint32_t b = Node(main_node, kExe, 0x204, {Frame("f", "f.cc", 10, kExe)});
+  const uint32_t c = Node(main_node, kExe, 0x208, {Frame("f", "f.cc", 11, kExe)});
+  const uint32_t d = Node(other, kExe, 0x200 + 0x1000, {Frame("f", "f.cc", 10, kExe)});
+  const std::vector<StackValue> values = {
+      {a, 100, 1}, {b, 50, 5}, {c, 10, 1}, {d, 7, 1}};
+
+  std::vector<Site> sites = Build(values, GroupBy::kLine);
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0].location, (FrameInfo{"f", "f.cc", 10, kExe}));
+  EXPECT_EQ(sites[0].size, 157u);
+  EXPECT_EQ(sites[0].count, 7u);
+  EXPECT_EQ(sites[0].stack_count, 3u);
+  EXPECT_EQ(sites[0].stack[1].function, "main");  // the largest stack (a)
+  EXPECT_EQ(sites[1].location.line, 11u);
+
+  sites = Build(values, GroupBy::kFunction);
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].location, (FrameInfo{"f", "f.cc", 0, kExe}));
+  EXPECT_EQ(sites[0].size, 167u);
+
+  sites = Build(values, GroupBy::kFile);
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].location, (FrameInfo{"", "f.cc", 0, kExe}));
+
+  sites = Build(values, GroupBy::kStack);
+  ASSERT_EQ(sites.size(), 3u);  // a+b share f.cc:10 <- main.cc:5
+  EXPECT_EQ(sites[0].size, 150u);
+  EXPECT_EQ(sites[1].size, 10u);
+  EXPECT_EQ(sites[2].size, 7u);
+  EXPECT_EQ(sites[2].stack[1].function, "other");
+}
+
+TEST_F(SitesTest, SortsByCountAndKeepsTheTop) {
+  const uint32_t a = Node(0, kExe, 0x100, {Frame("a", "a.cc", 1, kExe)});
+  const uint32_t b = Node(0, kExe, 0x200, {Frame("b", "b.cc", 1, kExe)});
+  const uint32_t c = Node(0, kExe, 0x300, {Frame("c", "c.cc", 1, kExe)});
+  const std::vector<StackValue> values = {{a, 1000, 1}, {b, 10, 50}, {c, 500, 2}};
+  std::vector<Site> sites = Build(values, GroupBy::kLine, SortBy::kCount);
+  ASSERT_EQ(sites.size(), 3u);
+  EXPECT_EQ(sites[0].location.function, "b");
+  EXPECT_EQ(sites[1].location.function, "c");
+  sites = Build(values, GroupBy::kLine, SortBy::kSize, 2);
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0].location.function, "a");
+  EXPECT_EQ(sites[1].location.function, "c");
+}
+
+TEST_F(SitesTest, EmptyStackIsUnknown) {
+  const std::vector<Site> sites = Build({{0, 8, 1}}, GroupBy::kLine);
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].location.function, "<unknown>");
+  EXPECT_TRUE(sites[0].stack.empty());
+}
+
+TEST(ParseTest, GroupByAndSortBy) {
+  EXPECT_EQ(*ParseGroupBy("line"), GroupBy::kLine);
+  EXPECT_EQ(*ParseGroupBy("stack"), GroupBy::kStack);
+  EXPECT_FALSE(ParseGroupBy("lines").ok());
+  EXPECT_EQ(*ParseSortBy("count"), SortBy::kCount);
+  EXPECT_FALSE(ParseSortBy("").ok());
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
