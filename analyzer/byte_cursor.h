@@ -25,7 +25,9 @@ class ByteCursor {
  public:
   ByteCursor() = default;
   explicit ByteCursor(std::span<const uint8_t> bytes)
-      : begin_(bytes.data()), pos_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+      : begin_(bytes.data()),
+        pos_(bytes.data()),
+        end_(bytes.data() + bytes.size()) {}
 
   bool empty() const { return pos_ == end_; }
   size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
@@ -48,9 +50,11 @@ class ByteCursor {
   }
 
   // A varint that must not exceed `max`; `what` names the field in the error.
-  absl::StatusOr<uint64_t> ReadVarintAtMost(uint64_t max, std::string_view what);
+  absl::StatusOr<uint64_t> ReadVarintAtMost(uint64_t max,
+                                            std::string_view what);
 
-  // A varint length followed by that many bytes; the length must be <= max_size.
+  // A varint length followed by that many bytes; the length must be <=
+  // max_size.
   absl::StatusOr<std::string_view> ReadString(uint32_t max_size,
                                               std::string_view what);
 

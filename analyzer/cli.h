@@ -4,10 +4,15 @@
 #ifndef HEAPTRAIL_ANALYZER_CLI_H_
 #define HEAPTRAIL_ANALYZER_CLI_H_
 
+#include <ostream>
+
 namespace heaptrail::analyzer {
 
 // Parses argv and runs the chosen subcommand; returns the exit status.
-int RunCli(int argc, char** argv);
+// Output goes to `out`, messages and warnings to `err`; `err_is_terminal`
+// allows a progress indicator on `err`.
+int RunCli(int argc, const char* const* argv, std::ostream& out,
+           std::ostream& err, bool err_is_terminal);
 
 }  // namespace heaptrail::analyzer
 

@@ -47,7 +47,8 @@ void EventMerger::Push(Queue& queue, uint32_t queue_index, Event event,
     // release: give them its rank (they stop at the first that has it).
     for (size_t i = queue.items.size(); i > queue.head; --i) {
       Buffered& earlier = queue.items[i - 1];
-      if (earlier.event.tick != event.tick || earlier.rank == kReleaseRank) break;
+      if (earlier.event.tick != event.tick || earlier.rank == kReleaseRank)
+        break;
       earlier.rank = kReleaseRank;
     }
   }
@@ -62,7 +63,9 @@ void EventMerger::Push(Queue& queue, uint32_t queue_index, Event event,
   }
 }
 
-void EventMerger::ReleaseBefore(uint64_t watermark) { Release(watermark, false); }
+void EventMerger::ReleaseBefore(uint64_t watermark) {
+  Release(watermark, false);
+}
 
 void EventMerger::ReleaseAll() { Release(0, true); }
 
@@ -76,7 +79,8 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
     if (everything) {
       end = queue.items.size();
     } else {
-      while (end < queue.items.size() && queue.items[end].event.tick < watermark) {
+      while (end < queue.items.size() &&
+             queue.items[end].event.tick < watermark) {
         ++end;
       }
     }
@@ -103,7 +107,8 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
 
   std::sort(ready_.begin(), ready_.end(),
             [](const Buffered& a, const Buffered& b) {
-              if (a.event.tick != b.event.tick) return a.event.tick < b.event.tick;
+              if (a.event.tick != b.event.tick)
+                return a.event.tick < b.event.tick;
               if (a.rank != b.rank) return a.rank < b.rank;
               return a.sequence < b.sequence;
             });

@@ -93,7 +93,7 @@ class EventMerger {
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
   std::vector<Buffered> ready_;   // scratch for one release
   uint64_t sequence_ = 0;
-  uint64_t released_tick_ = 0;    // highest tick released so far
+  uint64_t released_tick_ = 0;  // highest tick released so far
   size_t buffered_ = 0;
   bool overflowed_ = false;
 };

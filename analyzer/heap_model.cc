@@ -216,7 +216,8 @@ std::vector<MismatchedFree> HeapModel::mismatched_frees() const {
   std::sort(result.begin(), result.end(),
             [](const MismatchedFree& a, const MismatchedFree& b) {
               if (a.count != b.count) return a.count > b.count;
-              if (a.alloc_stack != b.alloc_stack) return a.alloc_stack < b.alloc_stack;
+              if (a.alloc_stack != b.alloc_stack)
+                return a.alloc_stack < b.alloc_stack;
               return a.free_kind < b.free_kind;
             });
   return result;

@@ -34,17 +34,17 @@ struct HeapTotals {
   uint64_t allocated_bytes = 0;  // sum of allocated sizes
   uint64_t live_bytes = 0;
   uint64_t live_blocks = 0;
-  uint64_t peak_bytes = 0;       // max live bytes in the replayed order
-  uint64_t peak_blocks = 0;      // live blocks at that moment
+  uint64_t peak_bytes = 0;   // max live bytes in the replayed order
+  uint64_t peak_blocks = 0;  // live blocks at that moment
   uint64_t peak_tick = 0;
   uint64_t temporary_allocations = 0;
   uint64_t mismatched_frees = 0;
-  uint64_t unknown_frees = 0;    // blocks allocated before tracking, or bugs
+  uint64_t unknown_frees = 0;  // blocks allocated before tracking, or bugs
   uint64_t failed_reallocs = 0;
   // Allocations returning an address that was already live: the earlier
   // block was released behind the tracker's back (it is dropped).
   uint64_t reused_live_addresses = 0;
-  uint64_t last_tick = 0;        // tick of the last replayed event
+  uint64_t last_tick = 0;  // tick of the last replayed event
 };
 
 struct StackUsage {
@@ -56,7 +56,7 @@ struct StackUsage {
 struct StackStats {
   uint32_t stack_id = 0;
   StackUsage live;
-  StackUsage saved;          // live when first changed after peak saved_epoch
+  StackUsage saved;  // live when first changed after peak saved_epoch
   uint32_t saved_epoch = 0;
   uint64_t alloc_count = 0;  // allocations made from this stack
   uint64_t alloc_bytes = 0;
@@ -72,7 +72,7 @@ struct StackValue {
 };
 
 struct SnapshotState {
-  uint32_t id = 0;  // 1..N in replay order
+  uint32_t id = 0;            // 1..N in replay order
   uint64_t record_index = 0;  // as passed to TakeSnapshot
   uint64_t tick = 0;
   uint64_t live_bytes = 0;
@@ -113,7 +113,7 @@ class HeapModel {
  private:
   struct Block {
     uint64_t size;
-    uint32_t slot;    // index in stacks_
+    uint32_t slot;  // index in stacks_
     uint32_t thread;
     format::AllocKind kind;
   };

@@ -1,6 +1,9 @@
 // The `heaptrail` executable: everything is in heaptrail_analysis.
 
+#include <iostream>
+
 #include "cli.h"
+#include "progress.h"
 
 #ifdef HEAPTRAIL_USE_MIMALLOC
 #include <mimalloc.h>
@@ -12,5 +15,7 @@ int main(int argc, char** argv) {
   // --as-needed, so that it overrides malloc for the whole analyzer.
   (void)mi_version();
 #endif
-  return heaptrail::analyzer::RunCli(argc, argv);
+  std::ios::sync_with_stdio(false);
+  return heaptrail::analyzer::RunCli(argc, argv, std::cout, std::cerr,
+                                     heaptrail::analyzer::StderrIsTerminal());
 }

@@ -20,7 +20,8 @@
 namespace heaptrail::analyzer {
 
 struct Module {
-  static constexpr uint32_t kNeverUnloaded = std::numeric_limits<uint32_t>::max();
+  static constexpr uint32_t kNeverUnloaded =
+      std::numeric_limits<uint32_t>::max();
 
   uint64_t module_id = 0;  // as recorded
   uint32_t load_epoch = 0;

@@ -41,24 +41,18 @@ absl::Status RecordSink::OnModuleLoad(ModuleLoadRecord&) {
 absl::Status RecordSink::OnModuleUnload(const ModuleUnloadRecord&) {
   return absl::OkStatus();
 }
-absl::Status RecordSink::OnRoundEnd(uint64_t) {
-  return absl::OkStatus();
-}
+absl::Status RecordSink::OnRoundEnd(uint64_t) { return absl::OkStatus(); }
 absl::Status RecordSink::OnClockSync(const ClockSyncRecord&) {
   return absl::OkStatus();
 }
-absl::Status RecordSink::OnRss(const RssRecord&) {
-  return absl::OkStatus();
-}
+absl::Status RecordSink::OnRss(const RssRecord&) { return absl::OkStatus(); }
 absl::Status RecordSink::OnSnapshot(SnapshotRecord&) {
   return absl::OkStatus();
 }
 absl::Status RecordSink::OnProcessInfo(ProcessInfoRecord&) {
   return absl::OkStatus();
 }
-absl::Status RecordSink::OnEnd(uint64_t) {
-  return absl::OkStatus();
-}
+absl::Status RecordSink::OnEnd(uint64_t) { return absl::OkStatus(); }
 
 absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
                                         RecordSink& sink) {
@@ -67,9 +61,9 @@ absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
     const size_t start = cursor.offset();
     absl::Status status = DecodeRecord(cursor, sink);
     if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("record at offset ", start, ": ",
-                                       status.message()));
+      return absl::Status(
+          status.code(),
+          absl::StrCat("record at offset ", start, ": ", status.message()));
     }
   }
   return absl::OkStatus();
@@ -224,8 +218,8 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
         HEAPTRAIL_ASSIGN_OR_RETURN(event.size, events.ReadVarint());
         HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
         address += static_cast<uint64_t>(delta);
-        HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t stack,
-                                   events.ReadVarintAtMost(kMaxU32, "stack id"));
+        HEAPTRAIL_ASSIGN_OR_RETURN(
+            const uint64_t stack, events.ReadVarintAtMost(kMaxU32, "stack id"));
         event.type = EventType::kAlloc;
         event.stack_id = static_cast<uint32_t>(stack);
         break;
@@ -273,8 +267,8 @@ absl::Status RecordDecoder::DecodeStackNodes(ByteCursor& cursor,
   HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t first_id, cursor.ReadVarint());
   if (first_id != stack_node_count_) {
     return absl::DataLossError(absl::StrFormat(
-        "stack nodes start at id %d, expected %d (ids must be dense)",
-        first_id, stack_node_count_));
+        "stack nodes start at id %d, expected %d (ids must be dense)", first_id,
+        stack_node_count_));
   }
   HEAPTRAIL_ASSIGN_OR_RETURN(
       const uint64_t count,
@@ -337,7 +331,8 @@ absl::Status RecordDecoder::DecodeModuleLoad(ByteCursor& cursor,
     HEAPTRAIL_ASSIGN_OR_RETURN(segment.memsz, cursor.ReadVarint());
     HEAPTRAIL_ASSIGN_OR_RETURN(segment.file_offset, cursor.ReadVarint());
     HEAPTRAIL_ASSIGN_OR_RETURN(
-        const uint64_t flags, cursor.ReadVarintAtMost(kMaxU32, "segment flags"));
+        const uint64_t flags,
+        cursor.ReadVarintAtMost(kMaxU32, "segment flags"));
     segment.flags = static_cast<uint32_t>(flags);
   }
   return sink.OnModuleLoad(record);

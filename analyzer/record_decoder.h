@@ -73,14 +73,15 @@ class RecordDecoder {
 
   absl::Status DecodeRecord(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeThreadEvents(ByteCursor& cursor, RecordSink& sink);
-  absl::Status DecodeEvents(ByteCursor& events, uint32_t slot, RecordSink& sink);
+  absl::Status DecodeEvents(ByteCursor& events, uint32_t slot,
+                            RecordSink& sink);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::StatusOr<uint32_t> ReadThread(ByteCursor& cursor);
 
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
   std::vector<ThreadState> threads_;
-  uint32_t stack_node_count_ = 1;  // node 0, the root, is implicit
+  uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
   StackNodesRecord nodes_scratch_;  // reused: its capacity survives records
 };
 

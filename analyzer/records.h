@@ -30,13 +30,13 @@ enum class EventType : uint8_t {
 // One heap event, or a snapshot pseudo-event. Kept small: the merger buffers
 // a whole round of these.
 struct Event {
-  uint64_t tick = 0;       // relative to FileHeader::start_tick
-  uint64_t address = 0;    // kAlloc, kFree, kReallocFailed
-  uint64_t size = 0;       // kAlloc: bytes; kSnapshot: index of its record
-  uint32_t stack_id = 0;   // kAlloc: innermost stack node
-  uint32_t thread = 0;     // dense thread slot; unused for kSnapshot
+  uint64_t tick = 0;      // relative to FileHeader::start_tick
+  uint64_t address = 0;   // kAlloc, kFree, kReallocFailed
+  uint64_t size = 0;      // kAlloc: bytes; kSnapshot: index of its record
+  uint32_t stack_id = 0;  // kAlloc: innermost stack node
+  uint32_t thread = 0;    // dense thread slot; unused for kSnapshot
   EventType type = EventType::kAlloc;
-  uint8_t kind = 0;        // kAlloc: format::AllocKind; kFree: format::FreeKind
+  uint8_t kind = 0;  // kAlloc: format::AllocKind; kFree: format::FreeKind
 };
 
 struct ThreadStartRecord {

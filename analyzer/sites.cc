@@ -19,11 +19,25 @@ constexpr std::string_view kPreloadName = "libheaptrail.so";
 // Entry points of the allocation surface, as a symbolizer names them. The
 // __libc_ aliases appear when glibc's own symbols win the lookup.
 constexpr std::string_view kAllocationFunctions[] = {
-    "malloc",         "calloc",          "realloc",        "reallocarray",
-    "free",           "free_sized",      "free_aligned_sized",
-    "aligned_alloc",  "posix_memalign",  "memalign",       "valloc",
-    "pvalloc",        "__libc_malloc",   "__libc_calloc",  "__libc_realloc",
-    "__libc_memalign", "__libc_valloc",  "__libc_pvalloc", "__posix_memalign",
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "free_sized",
+    "free_aligned_sized",
+    "aligned_alloc",
+    "posix_memalign",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "__libc_malloc",
+    "__libc_calloc",
+    "__libc_realloc",
+    "__libc_memalign",
+    "__libc_valloc",
+    "__libc_pvalloc",
+    "__posix_memalign",
     "__libc_free",
 };
 
@@ -87,8 +101,8 @@ absl::StatusOr<GroupBy> ParseGroupBy(std::string_view text) {
 absl::StatusOr<SortBy> ParseSortBy(std::string_view text) {
   if (text == "size") return SortBy::kSize;
   if (text == "count") return SortBy::kCount;
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "unknown sort key '%s' (expected size or count)", text));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown sort key '%s' (expected size or count)", text));
 }
 
 bool IsAllocatorFrame(const SourceFrame& frame) {
@@ -96,8 +110,7 @@ bool IsAllocatorFrame(const SourceFrame& frame) {
   std::string_view name = frame.function;
   // "operator new(unsigned long)", "operator new[](...)", and the mangled
   // forms (_Znwm, _Znam, ...) when no demangled name is known.
-  if (name.starts_with("operator new") ||
-      name.starts_with("operator delete") ||
+  if (name.starts_with("operator new") || name.starts_with("operator delete") ||
       name.starts_with("_Znw") || name.starts_with("_Zna") ||
       name.starts_with("_Zdl") || name.starts_with("_Zda")) {
     return true;
@@ -119,8 +132,8 @@ std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
         symbolizer.Frames(value.stack_id);
     const size_t location = LocationIndex(frames);
     std::string key;
-    FrameInfo info = LocationKey(
-        frames.empty() ? nullptr : frames[location], by);
+    FrameInfo info =
+        LocationKey(frames.empty() ? nullptr : frames[location], by);
     if (by == GroupBy::kStack) {
       for (size_t i = location; i < frames.size(); ++i) {
         absl::StrAppend(&key, KeyString(InfoOf(*frames[i])), "\n");
@@ -157,17 +170,19 @@ std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
               const FrameInfo& la = a->site.location;
               const FrameInfo& lb = b->site.location;
               return std::tie(la.function, la.file, la.line, la.module,
-                              a->top_stack) <
-                     std::tie(lb.function, lb.file, lb.line, lb.module,
-                              b->top_stack);
+                              a->top_stack) < std::tie(lb.function, lb.file,
+                                                       lb.line, lb.module,
+                                                       b->top_stack);
             });
   if (top > 0 && accumulators.size() > top) accumulators.resize(top);
 
   std::vector<Site> sites;
   sites.reserve(accumulators.size());
   for (Accumulator* acc : accumulators) {
-    const std::vector<const SourceFrame*> frames = symbolizer.Frames(acc->top_stack);
-    for (size_t i = frames.empty() ? 0 : LocationIndex(frames); i < frames.size(); ++i) {
+    const std::vector<const SourceFrame*> frames =
+        symbolizer.Frames(acc->top_stack);
+    for (size_t i = frames.empty() ? 0 : LocationIndex(frames);
+         i < frames.size(); ++i) {
       acc->site.stack.push_back(InfoOf(*frames[i]));
     }
     sites.push_back(std::move(acc->site));

@@ -37,11 +37,12 @@ struct FrameInfo {
 };
 
 struct Site {
-  FrameInfo location;           // per GroupBy: line, function or file
-  uint64_t size = 0;            // summed StackValue::bytes
-  uint64_t count = 0;           // summed StackValue::blocks
-  uint32_t stack_count = 0;     // distinct stacks merged into this site
-  std::vector<FrameInfo> stack; // the largest contributing stack, from location outwards
+  FrameInfo location;        // per GroupBy: line, function or file
+  uint64_t size = 0;         // summed StackValue::bytes
+  uint64_t count = 0;        // summed StackValue::blocks
+  uint32_t stack_count = 0;  // distinct stacks merged into this site
+  std::vector<FrameInfo>
+      stack;  // the largest contributing stack, from location outwards
 };
 
 // True for a frame inside the allocator or the preload.

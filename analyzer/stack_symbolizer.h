@@ -43,7 +43,8 @@ class StackSymbolizer {
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> node_frames_;
   // Module index -> SymbolSource index; registered on first use.
   absl::flat_hash_map<size_t, size_t> source_index_;
-  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> unknown_stacks_;
+  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
+      unknown_stacks_;
   std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
 };
 

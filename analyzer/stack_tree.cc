@@ -10,13 +10,14 @@ StackTree::StackTree() : nodes_(1) {}
 
 absl::Status StackTree::Add(const StackNodesRecord& record) {
   if (record.first_id != nodes_.size()) {
-    return absl::DataLossError(absl::StrFormat(
-        "stack nodes start at id %d, expected %d", record.first_id, nodes_.size()));
+    return absl::DataLossError(
+        absl::StrFormat("stack nodes start at id %d, expected %d",
+                        record.first_id, nodes_.size()));
   }
   for (const StackNode& node : record.nodes) {
     if (node.parent >= nodes_.size()) {
-      return absl::DataLossError(absl::StrFormat(
-          "stack node %d has parent %d", nodes_.size(), node.parent));
+      return absl::DataLossError(absl::StrFormat("stack node %d has parent %d",
+                                                 nodes_.size(), node.parent));
     }
     nodes_.push_back(node);
   }

@@ -10,11 +10,11 @@
 #include "absl/status/statusor.h"
 
 // Returns the Status of `expr` from the enclosing function unless it is OK.
-#define HEAPTRAIL_RETURN_IF_ERROR(expr)                \
-  do {                                                 \
+#define HEAPTRAIL_RETURN_IF_ERROR(expr)                 \
+  do {                                                  \
     if (absl::Status _status = (expr); !_status.ok()) { \
-      return _status;                                  \
-    }                                                  \
+      return _status;                                   \
+    }                                                   \
   } while (0)
 
 #define HEAPTRAIL_STATUS_CONCAT_INNER_(a, b) a##b
@@ -22,8 +22,8 @@
 
 // `lhs = value of expr`, or returns its Status. `lhs` may declare a variable:
 //   HEAPTRAIL_ASSIGN_OR_RETURN(uint64_t size, cursor.ReadVarint());
-#define HEAPTRAIL_ASSIGN_OR_RETURN(lhs, expr)                                 \
-  HEAPTRAIL_ASSIGN_OR_RETURN_IMPL_(                                           \
+#define HEAPTRAIL_ASSIGN_OR_RETURN(lhs, expr) \
+  HEAPTRAIL_ASSIGN_OR_RETURN_IMPL_(           \
       HEAPTRAIL_STATUS_CONCAT_(_statusor_, __LINE__), lhs, expr)
 
 #define HEAPTRAIL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \

@@ -76,7 +76,8 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
   HEAPTRAIL_RETURN_IF_ERROR(CheckRegularFile(path, st));
   // O_NONBLOCK: if the path was swapped for a FIFO since stat(), open()
   // still returns at once and fstat() below rejects it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  const int fd =
+      ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int error = errno;
     return absl::NotFoundError(
@@ -131,8 +132,9 @@ absl::Status TraceReader::ReadExactly(uint64_t offset, void* buffer,
 absl::Status TraceReader::ReadHeader() {
   if (file_size_ == 0) {
     return absl::DataLossError(absl::StrCat(
-        path_, " is empty (the program was probably killed before the trace "
-               "was written)"));
+        path_,
+        " is empty (the program was probably killed before the trace "
+        "was written)"));
   }
   const size_t available =
       static_cast<size_t>(std::min<uint64_t>(file_size_, sizeof(header_)));
@@ -143,9 +145,9 @@ absl::Status TraceReader::ReadHeader() {
         absl::StrCat(path_, " is not a heaptrail trace (bad magic)"));
   }
   if (available < sizeof(header_)) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: truncated file header (%d of %d bytes)", path_, available,
-        sizeof(header_)));
+    return absl::DataLossError(
+        absl::StrFormat("%s: truncated file header (%d of %d bytes)", path_,
+                        available, sizeof(header_)));
   }
   if (header_.version > format::kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -159,14 +161,14 @@ absl::Status TraceReader::ReadHeader() {
   }
   if (header_.header_size < sizeof(header_) ||
       header_.header_size > kMaxHeaderSize) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: invalid header size %d", path_, header_.header_size));
+    return absl::DataLossError(absl::StrFormat("%s: invalid header size %d",
+                                               path_, header_.header_size));
   }
   if (header_.header_size > file_size_) {
-    return absl::DataLossError(
-        absl::StrCat(path_, ": truncated file header"));
+    return absl::DataLossError(absl::StrCat(path_, ": truncated file header"));
   }
-  if (header_.clock_kind > static_cast<uint32_t>(format::ClockKind::kMonotonicNs)) {
+  if (header_.clock_kind >
+      static_cast<uint32_t>(format::ClockKind::kMonotonicNs)) {
     return absl::DataLossError(absl::StrFormat("%s: unknown clock kind %d",
                                                path_, header_.clock_kind));
   }
@@ -212,14 +214,14 @@ absl::StatusOr<bool> TraceReader::Next() {
     return false;
   }
   if (remaining < sizeof(format::ChunkHeader)) {
-    return StopTruncated(absl::StrFormat(
-        "incomplete chunk header (%d of %d bytes)", remaining,
-        sizeof(format::ChunkHeader)));
+    return StopTruncated(
+        absl::StrFormat("incomplete chunk header (%d of %d bytes)", remaining,
+                        sizeof(format::ChunkHeader)));
   }
   format::ChunkHeader chunk;
   HEAPTRAIL_RETURN_IF_ERROR(ReadExactly(offset_, &chunk, sizeof(chunk)));
-  const std::string where =
-      absl::StrFormat("%s: chunk %d at offset %d", path_, next_sequence_, offset_);
+  const std::string where = absl::StrFormat("%s: chunk %d at offset %d", path_,
+                                            next_sequence_, offset_);
   if (chunk.magic != format::kChunkMagic) {
     if (RestIsZero(offset_)) {
       return StopTruncated("the rest of the file is zero bytes");
@@ -234,9 +236,9 @@ absl::StatusOr<bool> TraceReader::Next() {
   }
   if (chunk.compressed_size == 0 ||
       chunk.compressed_size > ZSTD_compressBound(format::kMaxChunkRawSize)) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s: invalid compressed size %d (the file is corrupt)", where,
-        chunk.compressed_size));
+    return absl::DataLossError(
+        absl::StrFormat("%s: invalid compressed size %d (the file is corrupt)",
+                        where, chunk.compressed_size));
   }
   if (chunk.sequence != next_sequence_) {
     return absl::DataLossError(absl::StrFormat(
@@ -247,9 +249,9 @@ absl::StatusOr<bool> TraceReader::Next() {
   const uint64_t frame_offset = offset_ + sizeof(chunk);
   const uint64_t end = frame_offset + chunk.compressed_size;
   if (end > file_size_) {
-    return StopTruncated(absl::StrFormat(
-        "last chunk is incomplete (%d of %d bytes)", file_size_ - frame_offset,
-        chunk.compressed_size));
+    return StopTruncated(
+        absl::StrFormat("last chunk is incomplete (%d of %d bytes)",
+                        file_size_ - frame_offset, chunk.compressed_size));
   }
   const bool is_last = end == file_size_;
 
@@ -264,10 +266,11 @@ absl::StatusOr<bool> TraceReader::Next() {
     if (dctx_ == nullptr) return absl::ResourceExhaustedError("out of memory");
     // One spare byte: a frame that decompresses to more than raw_size is
     // caught as a size mismatch instead of a generic "buffer too small".
-    if (raw_.size() < size_t{chunk.raw_size} + 1) raw_.resize(chunk.raw_size + 1);
-    const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_),
-                                         raw_.data(), chunk.raw_size + 1,
-                                         compressed_.data(), chunk.compressed_size);
+    if (raw_.size() < size_t{chunk.raw_size} + 1)
+      raw_.resize(chunk.raw_size + 1);
+    const size_t n = ZSTD_decompressDCtx(
+        static_cast<ZSTD_DCtx*>(dctx_), raw_.data(), chunk.raw_size + 1,
+        compressed_.data(), chunk.compressed_size);
     if (ZSTD_isError(n)) {
       damage = ZSTD_getErrorName(n);
     } else if (n != chunk.raw_size) {
@@ -276,9 +279,9 @@ absl::StatusOr<bool> TraceReader::Next() {
     }
   }
   if (!damage.empty()) {
-    if (is_last) return StopTruncated(absl::StrCat("last chunk is damaged: ", damage));
-    return absl::DataLossError(
-        absl::StrCat(where, " is corrupt: ", damage));
+    if (is_last)
+      return StopTruncated(absl::StrCat("last chunk is damaged: ", damage));
+    return absl::DataLossError(absl::StrCat(where, " is corrupt: ", damage));
   }
   raw_size_ = chunk.raw_size;
   offset_ = end;

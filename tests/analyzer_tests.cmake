@@ -11,11 +11,15 @@ target_link_libraries(heaptrail_trace_builder
 
 add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/byte_cursor_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/cli_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/event_merger_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/heap_model_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/record_decoder_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/run_command_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/sites_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/size_format_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/stack_symbolization_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace_analysis_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace_reader_test.cc
 )
 target_link_libraries(heaptrail_analyzer_tests

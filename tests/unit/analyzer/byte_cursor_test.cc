@@ -17,8 +17,7 @@ std::span<const uint8_t> Bytes(const std::string& s) {
 
 TEST(ByteCursorTest, ReadsVarintsOfEveryLength) {
   std::string bytes;
-  const std::vector<uint64_t> values = {0, 1, 127, 128, 300, 1ull << 35,
-                                        ~0ull};
+  const std::vector<uint64_t> values = {0, 1, 127, 128, 300, 1ull << 35, ~0ull};
   for (uint64_t v : values) testing::TraceBuilder::PutVarint(bytes, v);
   ByteCursor cursor(Bytes(bytes));
   for (uint64_t v : values) {
@@ -46,7 +45,8 @@ TEST(ByteCursorTest, TruncatedVarintIsAnError) {
   ByteCursor cursor(Bytes(bytes));
   absl::StatusOr<uint64_t> read = cursor.ReadVarint();
   ASSERT_FALSE(read.ok());
-  EXPECT_NE(read.status().message().find("truncated varint"), std::string::npos);
+  EXPECT_NE(read.status().message().find("truncated varint"),
+            std::string::npos);
 }
 
 TEST(ByteCursorTest, VarintLongerThanTenBytesIsAnError) {

@@ -17,10 +17,12 @@ class LogSink : public EventSink {
   void OnOrderedEvent(const Event& e) override {
     switch (e.type) {
       case EventType::kAlloc:
-        log.push_back(absl::StrCat("t", e.thread, " alloc ", e.address, " @", e.tick));
+        log.push_back(
+            absl::StrCat("t", e.thread, " alloc ", e.address, " @", e.tick));
         break;
       case EventType::kFree:
-        log.push_back(absl::StrCat("t", e.thread, " free ", e.address, " @", e.tick));
+        log.push_back(
+            absl::StrCat("t", e.thread, " free ", e.address, " @", e.tick));
         break;
       case EventType::kReallocFailed:
         log.push_back(absl::StrCat("t", e.thread, " realloc-failed ", e.address,
@@ -35,11 +37,16 @@ class LogSink : public EventSink {
 };
 
 Event Alloc(uint32_t thread, uint64_t tick, uint64_t address) {
-  return Event{.tick = tick, .address = address, .size = 8, .thread = thread,
+  return Event{.tick = tick,
+               .address = address,
+               .size = 8,
+               .thread = thread,
                .type = EventType::kAlloc};
 }
 Event Free(uint32_t thread, uint64_t tick, uint64_t address) {
-  return Event{.tick = tick, .address = address, .thread = thread,
+  return Event{.tick = tick,
+               .address = address,
+               .thread = thread,
                .type = EventType::kFree};
 }
 
@@ -51,11 +58,13 @@ TEST(EventMergerTest, ReleasesOnlyEventsBeforeTheWatermarkInTickOrder) {
   merger.Add(Alloc(1, 5, 3));
   merger.Add(Alloc(1, 20, 4));
   merger.ReleaseBefore(20);
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10"}));
   EXPECT_EQ(merger.buffered(), 2u);
   merger.ReleaseAll();
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10",
-                                                "t1 alloc 4 @20", "t0 alloc 2 @30"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10",
+                                      "t1 alloc 4 @20", "t0 alloc 2 @30"}));
   EXPECT_EQ(merger.buffered(), 0u);
 }
 
@@ -76,8 +85,9 @@ TEST(EventMergerTest, CrossThreadFreeThenMallocInDifferentRoundsStayOrdered) {
   // Round 2 (watermark 20): the late free.
   merger.Add(Free(0, 10, 0x100));
   merger.ReleaseBefore(20);
-  EXPECT_EQ(sink.log, (std::vector<std::string>{
-                          "t0 alloc 256 @1", "t0 free 256 @10", "t1 alloc 256 @12"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t0 alloc 256 @1", "t0 free 256 @10",
+                                      "t1 alloc 256 @12"}));
 }
 
 TEST(EventMergerTest, ReleaseSortsBeforeAllocationAtTheSameTick) {
@@ -86,7 +96,8 @@ TEST(EventMergerTest, ReleaseSortsBeforeAllocationAtTheSameTick) {
   merger.Add(Alloc(1, 10, 0x100));  // arrives first
   merger.Add(Free(0, 10, 0x100));
   merger.ReleaseAll();
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 free 256 @10", "t1 alloc 256 @10"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t0 free 256 @10", "t1 alloc 256 @10"}));
 }
 
 TEST(EventMergerTest, AllocThenFreeAtTheSameTickOnOneThreadKeepTheirOrder) {
@@ -98,8 +109,9 @@ TEST(EventMergerTest, AllocThenFreeAtTheSameTickOnOneThreadKeepTheirOrder) {
   merger.Add(Free(1, 10, 0x300));
   merger.ReleaseAll();
   // Thread 0's alloc inherits the release rank of its free; thread 1's too.
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 256 @10", "t0 free 256 @10",
-                                                "t1 alloc 512 @10", "t1 free 768 @10"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t0 alloc 256 @10", "t0 free 256 @10",
+                                      "t1 alloc 512 @10", "t1 free 768 @10"}));
 }
 
 TEST(EventMergerTest, TicksGoingBackwardsOnAThreadAreClamped) {
@@ -111,8 +123,9 @@ TEST(EventMergerTest, TicksGoingBackwardsOnAThreadAreClamped) {
   merger.ReleaseBefore(50);
   EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @45"}));
   merger.ReleaseAll();
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @45", "t0 alloc 1 @50",
-                                                "t0 alloc 2 @50"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t1 alloc 3 @45", "t0 alloc 1 @50",
+                                      "t0 alloc 2 @50"}));
 }
 
 TEST(EventMergerTest, PerThreadOrderIsKeptUnderAnyInterleaving) {
@@ -151,9 +164,9 @@ TEST(EventMergerTest, SnapshotsAreReplayedAtTheirTickAfterEventsOfThatTick) {
   merger.AddSnapshot(12, 1);
   merger.ReleaseBefore(12);
   merger.ReleaseAll();
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 1 @10", "t1 alloc 2 @10",
-                                                "snapshot 0 @10", "t1 alloc 3 @11",
-                                                "snapshot 1 @12"}));
+  EXPECT_EQ(sink.log, (std::vector<std::string>{
+                          "t0 alloc 1 @10", "t1 alloc 2 @10", "snapshot 0 @10",
+                          "t1 alloc 3 @11", "snapshot 1 @12"}));
 }
 
 TEST(EventMergerTest, LateEventIsReplayedLateNotInThePast) {
@@ -163,7 +176,8 @@ TEST(EventMergerTest, LateEventIsReplayedLateNotInThePast) {
   merger.ReleaseBefore(200);
   merger.Add(Alloc(1, 50, 2));  // arrives after tick 100 was replayed
   merger.ReleaseBefore(300);
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 1 @100", "t1 alloc 2 @100"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"t0 alloc 1 @100", "t1 alloc 2 @100"}));
 }
 
 TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {

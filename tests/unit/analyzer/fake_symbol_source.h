@@ -18,7 +18,8 @@ namespace heaptrail::analyzer::testing {
 class FakeSymbolSource : public SymbolSource {
  public:
   // Frames returned for `address` in the module at `path` (innermost first).
-  void Set(const std::string& path, uint64_t address, std::vector<SourceFrame> frames) {
+  void Set(const std::string& path, uint64_t address,
+           std::vector<SourceFrame> frames) {
     frames_[{path, address}] = std::move(frames);
   }
 
@@ -37,8 +38,10 @@ class FakeSymbolSource : public SymbolSource {
       SourceFrame frame;
       frame.function = absl::StrCat(path, "+0x", absl::Hex(address));
       frame.module = path;
-      it = frames_.emplace(std::make_pair(path, address),
-                           std::vector<SourceFrame>{frame}).first;
+      it = frames_
+               .emplace(std::make_pair(path, address),
+                        std::vector<SourceFrame>{frame})
+               .first;
     }
     return it->second;
   }

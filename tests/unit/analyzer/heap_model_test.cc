@@ -17,21 +17,28 @@ class Replay {
  public:
   Replay& Alloc(uint64_t address, uint64_t size, uint32_t stack,
                 uint32_t thread = 0, AllocKind kind = AllocKind::kMalloc) {
-    model.Apply(Event{.tick = ++tick, .address = address, .size = size,
-                      .stack_id = stack, .thread = thread,
+    model.Apply(Event{.tick = ++tick,
+                      .address = address,
+                      .size = size,
+                      .stack_id = stack,
+                      .thread = thread,
                       .type = EventType::kAlloc,
                       .kind = static_cast<uint8_t>(kind)});
     return *this;
   }
   Replay& Free(uint64_t address, uint32_t thread = 0,
                FreeKind kind = FreeKind::kFree) {
-    model.Apply(Event{.tick = ++tick, .address = address, .thread = thread,
+    model.Apply(Event{.tick = ++tick,
+                      .address = address,
+                      .thread = thread,
                       .type = EventType::kFree,
                       .kind = static_cast<uint8_t>(kind)});
     return *this;
   }
   Replay& ReallocFailed(uint64_t address, uint32_t thread = 0) {
-    model.Apply(Event{.tick = ++tick, .address = address, .thread = thread,
+    model.Apply(Event{.tick = ++tick,
+                      .address = address,
+                      .thread = thread,
                       .type = EventType::kReallocFailed});
     return *this;
   }
@@ -52,12 +59,14 @@ struct Value {
 
 std::vector<Value> Values(const std::vector<StackValue>& values) {
   std::vector<Value> result;
-  for (const StackValue& v : values) result.push_back({v.stack_id, v.bytes, v.blocks});
+  for (const StackValue& v : values)
+    result.push_back({v.stack_id, v.bytes, v.blocks});
   return result;
 }
 
 void PrintTo(const Value& v, std::ostream* os) {
-  *os << "{stack " << v.stack << ", " << v.bytes << " B, " << v.blocks << " blocks}";
+  *os << "{stack " << v.stack << ", " << v.bytes << " B, " << v.blocks
+      << " blocks}";
 }
 
 TEST(HeapModelTest, CountsAllocationsFreesAndLeaks) {
@@ -79,7 +88,7 @@ TEST(HeapModelTest, CountsAllocationsFreesAndLeaks) {
 
 TEST(HeapModelTest, PeakSitesUseTheLazyEpochs) {
   Replay r;
-  r.Alloc(0xa, 100, 1)   // live 100 (peak, epoch 1)
+  r.Alloc(0xa, 100, 1)     // live 100 (peak, epoch 1)
       .Alloc(0xb, 200, 2)  // live 300 (peak, epoch 2)
       .Free(0xa)           // stack 1 saved {100,1} in epoch 2; live 200
       .Alloc(0xc, 50, 3)   // live 250: no new peak; stack 3 saved {0,0}
@@ -97,7 +106,7 @@ TEST(HeapModelTest, PeakSitesUseTheLazyEpochs) {
 
 TEST(HeapModelTest, LaterPeakSupersedesSavedValues) {
   Replay r;
-  r.Alloc(0xa, 100, 1)   // peak 100
+  r.Alloc(0xa, 100, 1)     // peak 100
       .Free(0xa)           // stack 1 saved {100,1}
       .Alloc(0xb, 60, 2)   // 60
       .Alloc(0xc, 70, 1);  // 130: new peak; stack 1 live {70,1}, saved is stale
@@ -191,18 +200,20 @@ TEST(HeapModelTest, MismatchedFreesAreCountedWithTheirAllocationStack) {
   EXPECT_EQ(mismatches[1].free_kind, FreeKind::kDeleteArray);
 }
 
-TEST(HeapModelTest, TemporaryAllocationsAreFreedBeforeAnyOtherAllocationOnTheirThread) {
+TEST(HeapModelTest,
+     TemporaryAllocationsAreFreedBeforeAnyOtherAllocationOnTheirThread) {
   Replay r;
-  r.Alloc(0x10, 8, 1).Free(0x10)    // temporary
+  r.Alloc(0x10, 8, 1)
+      .Free(0x10)  // temporary
       .Alloc(0x20, 8, 2)
       .Alloc(0x30, 8, 2)
-      .Free(0x20)                   // not: 0x30 was allocated in between
-      .Free(0x30)                   // temporary: thread 0's last allocation
-      .Alloc(0x40, 8, 3, 1)         // thread 1
-      .Alloc(0x50, 8, 3, 0)         // thread 0
-      .Free(0x40, 1)                // temporary: nothing else on thread 1
+      .Free(0x20)            // not: 0x30 was allocated in between
+      .Free(0x30)            // temporary: thread 0's last allocation
+      .Alloc(0x40, 8, 3, 1)  // thread 1
+      .Alloc(0x50, 8, 3, 0)  // thread 0
+      .Free(0x40, 1)         // temporary: nothing else on thread 1
       .Alloc(0x60, 8, 4, 0)
-      .Free(0x60, 1);               // freed by another thread: not temporary
+      .Free(0x60, 1);  // freed by another thread: not temporary
   EXPECT_EQ(r.model.totals().temporary_allocations, 3u);
   std::vector<uint64_t> temporary_by_stack;
   for (const StackStats& s : r.model.stacks()) {
@@ -230,14 +241,20 @@ TEST(HeapModelTest, AllocationOverALiveAddressReplacesTheOldBlock) {
 
 TEST(HeapModelTest, SnapshotsRecordTheLiveTableAtTheirPlace) {
   Replay r;
-  r.Alloc(0x10, 100, 1).Alloc(0x20, 20, 2).Snapshot().Free(0x10).Alloc(0x30, 5, 2).Snapshot();
+  r.Alloc(0x10, 100, 1)
+      .Alloc(0x20, 20, 2)
+      .Snapshot()
+      .Free(0x10)
+      .Alloc(0x30, 5, 2)
+      .Snapshot();
   const std::vector<SnapshotState>& snapshots = r.model.snapshots();
   ASSERT_EQ(snapshots.size(), 2u);
   EXPECT_EQ(snapshots[0].id, 1u);
   EXPECT_EQ(snapshots[0].tick, 3u);
   EXPECT_EQ(snapshots[0].live_bytes, 120u);
   EXPECT_EQ(snapshots[0].live_blocks, 2u);
-  EXPECT_EQ(Values(snapshots[0].stacks), (std::vector<Value>{{1, 100, 1}, {2, 20, 1}}));
+  EXPECT_EQ(Values(snapshots[0].stacks),
+            (std::vector<Value>{{1, 100, 1}, {2, 20, 1}}));
   EXPECT_EQ(snapshots[1].id, 2u);
   EXPECT_EQ(snapshots[1].record_index, 1u);
   EXPECT_EQ(snapshots[1].live_bytes, 25u);

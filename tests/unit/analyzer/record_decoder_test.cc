@@ -49,15 +49,16 @@ class LogSink : public RecordSink {
   absl::Status OnStackNodes(StackNodesRecord& r) override {
     std::string s = absl::StrCat("nodes ", r.first_id);
     for (const StackNode& n : r.nodes) {
-      absl::StrAppend(&s, " (", n.parent, ",0x", absl::Hex(n.ip), ",", n.epoch, ")");
+      absl::StrAppend(&s, " (", n.parent, ",0x", absl::Hex(n.ip), ",", n.epoch,
+                      ")");
     }
     log.push_back(s);
     return absl::OkStatus();
   }
   absl::Status OnModuleLoad(ModuleLoadRecord& r) override {
-    std::string s = absl::StrCat("load ", r.module_id, " e", r.epoch, " ",
-                                 r.info.path, " bias0x", absl::Hex(r.info.load_bias),
-                                 " id", r.info.build_id.size());
+    std::string s = absl::StrCat(
+        "load ", r.module_id, " e", r.epoch, " ", r.info.path, " bias0x",
+        absl::Hex(r.info.load_bias), " id", r.info.build_id.size());
     for (const Segment& seg : r.info.segments) {
       absl::StrAppend(&s, " [0x", absl::Hex(seg.vaddr), "+", seg.memsz, "]");
     }
@@ -271,8 +272,8 @@ TEST(RecordDecoderTest, EventBytesLongerThanTheChunkAreAnError) {
 }
 
 TEST(RecordDecoderTest, EventCutInsideItsRecordIsAnError) {
-  std::string events(1, static_cast<char>(format::MakeEventTag(
-                            format::EventTag::kAlloc, 0)));
+  std::string events(
+      1, static_cast<char>(format::MakeEventTag(format::EventTag::kAlloc, 0)));
   TraceBuilder::PutVarint(events, 1);   // dtick
   TraceBuilder::PutVarint(events, 16);  // size; address and stack missing
   absl::Status status = Decode(ThreadEventsRecord(0, events));
@@ -283,12 +284,12 @@ TEST(RecordDecoderTest, EventCutInsideItsRecordIsAnError) {
 TEST(RecordDecoderTest, UnknownEventTagAndKindsAreErrors) {
   std::string bad_tag = "\x40\x01\x02";
   EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_tag)).ok());
-  std::string bad_alloc_kind(1, static_cast<char>(format::MakeEventTag(
-                                    format::EventTag::kAlloc, 13)));
+  std::string bad_alloc_kind(
+      1, static_cast<char>(format::MakeEventTag(format::EventTag::kAlloc, 13)));
   bad_alloc_kind += "\x01\x01\x01\x01";
   EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_alloc_kind)).ok());
-  std::string bad_free_kind(1, static_cast<char>(format::MakeEventTag(
-                                   format::EventTag::kFree, 8)));
+  std::string bad_free_kind(
+      1, static_cast<char>(format::MakeEventTag(format::EventTag::kFree, 8)));
   bad_free_kind += "\x01\x01";
   EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_free_kind)).ok());
 }
@@ -340,7 +341,8 @@ TEST(RecordDecoderTest, TooManySegmentsOrBuildIdBytesAreRejected) {
   TraceBuilder::PutString(base, "/lib/x.so");
   TraceBuilder::PutVarint(base, 0);
   std::string big_id = base;
-  TraceBuilder::PutString(big_id, std::string(format::kMaxBuildIdSize + 1, 'b'));
+  TraceBuilder::PutString(big_id,
+                          std::string(format::kMaxBuildIdSize + 1, 'b'));
   TraceBuilder::PutVarint(big_id, 0);
   EXPECT_FALSE(Decode(big_id).ok());
   std::string many_segments = base;

@@ -60,14 +60,18 @@ class SitesTest : public ::testing::Test {
 };
 
 TEST_F(SitesTest, AllocatorAndPreloadFramesAreSkipped) {
-  const uint32_t main_node = Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
-  const uint32_t make = Node(main_node, kExe, 0x200,
-                             {Frame("std::vector<int>::reserve", "vector.h", 70, kExe, true),
-                              Frame("make_table", "table.cc", 12, kExe)});
+  const uint32_t main_node =
+      Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
+  const uint32_t make =
+      Node(main_node, kExe, 0x200,
+           {Frame("std::vector<int>::reserve", "vector.h", 70, kExe, true),
+            Frame("make_table", "table.cc", 12, kExe)});
   const uint32_t op_new =
-      Node(make, kLibstdcxx, 0x300, {Frame("operator new(unsigned long)", "", 0, kLibstdcxx)});
-  const uint32_t preload = Node(op_new, kPreload, 0x400,
-                                {Frame("heaptrail::preload::Record", "recorder.cc", 1, kPreload)});
+      Node(make, kLibstdcxx, 0x300,
+           {Frame("operator new(unsigned long)", "", 0, kLibstdcxx)});
+  const uint32_t preload =
+      Node(op_new, kPreload, 0x400,
+           {Frame("heaptrail::preload::Record", "recorder.cc", 1, kPreload)});
   const std::vector<Site> sites = Build({{preload, 4096, 2}}, GroupBy::kLine);
   ASSERT_EQ(sites.size(), 1u);
   // The inlined frame is the innermost source frame outside the allocator.
@@ -81,11 +85,12 @@ TEST_F(SitesTest, AllocatorAndPreloadFramesAreSkipped) {
 }
 
 TEST_F(SitesTest, AllocationEntryPointsAreRecognised) {
-  for (const char* name : {"malloc", "calloc", "realloc", "free", "aligned_alloc",
-                           "posix_memalign", "memalign", "valloc", "pvalloc",
-                           "reallocarray", "operator new[](unsigned long)",
-                           "operator new(unsigned long, std::align_val_t)",
-                           "operator new(unsigned long, std::nothrow_t const&)"}) {
+  for (const char* name :
+       {"malloc", "calloc", "realloc", "free", "aligned_alloc",
+        "posix_memalign", "memalign", "valloc", "pvalloc", "reallocarray",
+        "operator new[](unsigned long)",
+        "operator new(unsigned long, std::align_val_t)",
+        "operator new(unsigned long, std::nothrow_t const&)"}) {
     EXPECT_TRUE(IsAllocatorFrame(Frame(name, "", 0, kLibc))) << name;
   }
   EXPECT_TRUE(IsAllocatorFrame(Frame("anything", "x.cc", 1, kPreload)));
@@ -94,13 +99,19 @@ TEST_F(SitesTest, AllocationEntryPointsAreRecognised) {
 }
 
 TEST_F(SitesTest, GroupsByLineFunctionFileAndStack) {
-  const uint32_t main_node = Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
-  const uint32_t other = Node(0, kExe, 0x110, {Frame("other", "main.cc", 30, kExe)});
+  const uint32_t main_node =
+      Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
+  const uint32_t other =
+      Node(0, kExe, 0x110, {Frame("other", "main.cc", 30, kExe)});
   // Two call sites on the same line of f (different ips), one on another line.
-  const uint32_t a = Node(main_node, kExe, 0x200, {Frame("f", "f.cc", 10, kExe)});
-  const uint32_t b = Node(main_node, kExe, 0x204, {Frame("f", "f.cc", 10, kExe)});
-  const uint32_t c = Node(main_node, kExe, 0x208, {Frame("f", "f.cc", 11, kExe)});
-  const uint32_t d = Node(other, kExe, 0x200 + 0x1000, {Frame("f", "f.cc", 10, kExe)});
+  const uint32_t a =
+      Node(main_node, kExe, 0x200, {Frame("f", "f.cc", 10, kExe)});
+  const uint32_t b =
+      Node(main_node, kExe, 0x204, {Frame("f", "f.cc", 10, kExe)});
+  const uint32_t c =
+      Node(main_node, kExe, 0x208, {Frame("f", "f.cc", 11, kExe)});
+  const uint32_t d =
+      Node(other, kExe, 0x200 + 0x1000, {Frame("f", "f.cc", 10, kExe)});
   const std::vector<StackValue> values = {
       {a, 100, 1}, {b, 50, 5}, {c, 10, 1}, {d, 7, 1}};
 
@@ -134,7 +145,8 @@ TEST_F(SitesTest, SortsByCountAndKeepsTheTop) {
   const uint32_t a = Node(0, kExe, 0x100, {Frame("a", "a.cc", 1, kExe)});
   const uint32_t b = Node(0, kExe, 0x200, {Frame("b", "b.cc", 1, kExe)});
   const uint32_t c = Node(0, kExe, 0x300, {Frame("c", "c.cc", 1, kExe)});
-  const std::vector<StackValue> values = {{a, 1000, 1}, {b, 10, 50}, {c, 500, 2}};
+  const std::vector<StackValue> values = {
+      {a, 1000, 1}, {b, 10, 50}, {c, 500, 2}};
   std::vector<Site> sites = Build(values, GroupBy::kLine, SortBy::kCount);
   ASSERT_EQ(sites.size(), 3u);
   EXPECT_EQ(sites[0].location.function, "b");

@@ -16,8 +16,8 @@ namespace {
 using testing::FakeSymbolSource;
 using testing::Frame;
 
-ModuleLoadRecord Load(uint64_t id, uint32_t epoch, std::string path, uint64_t bias,
-                      uint64_t vaddr, uint64_t memsz) {
+ModuleLoadRecord Load(uint64_t id, uint32_t epoch, std::string path,
+                      uint64_t bias, uint64_t vaddr, uint64_t memsz) {
   ModuleLoadRecord record;
   record.module_id = id;
   record.epoch = epoch;
@@ -78,11 +78,13 @@ TEST(ModuleMapTest, FindsAnAddressInsideALargeEarlierSegment) {
 
 TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
   StackTree tree;
-  // 1: main+ (exe), 2: helper (lib a, epoch 0), 3: same address in epoch 1 (lib b)
-  ASSERT_TRUE(tree.Add(StackNodesRecord{1, {{0, 0, 0x40'0100},
-                                            {1, 0, 0x7000'1100},
-                                            {1, 1, 0x7000'1100},
-                                            {1, 0, 0x9999}}})
+  // 1: main+ (exe), 2: helper (lib a, epoch 0), 3: same address in epoch 1 (lib
+  // b)
+  ASSERT_TRUE(tree.Add(StackNodesRecord{1,
+                                        {{0, 0, 0x40'0100},
+                                         {1, 0, 0x7000'1100},
+                                         {1, 1, 0x7000'1100},
+                                         {1, 0, 0x9999}}})
                   .ok());
   ModuleMap map;
   ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
@@ -93,10 +95,13 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
   ASSERT_TRUE(map.Unload(ModuleUnloadRecord{2, 1}).ok());
   ASSERT_TRUE(map.Load(b).ok());
   FakeSymbolSource symbols;
-  symbols.Set("/bin/prog", 0x40'0100, {Frame("main", "main.cc", 10, "/bin/prog")});
+  symbols.Set("/bin/prog", 0x40'0100,
+              {Frame("main", "main.cc", 10, "/bin/prog")});
   symbols.Set("/lib/a.so", 0x7000'1100,
-              {Frame("inner", "a.h", 3, "/lib/a.so", true), Frame("outer", "a.cc", 7, "/lib/a.so")});
-  symbols.Set("/lib/b.so", 0x7000'1100, {Frame("b_func", "b.cc", 1, "/lib/b.so")});
+              {Frame("inner", "a.h", 3, "/lib/a.so", true),
+               Frame("outer", "a.cc", 7, "/lib/a.so")});
+  symbols.Set("/lib/b.so", 0x7000'1100,
+              {Frame("b_func", "b.cc", 1, "/lib/b.so")});
   StackSymbolizer symbolizer(tree, map, symbols);
 
   std::vector<const SourceFrame*> frames = symbolizer.Frames(2);

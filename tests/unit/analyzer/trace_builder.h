@@ -42,17 +42,19 @@ class TraceBuilder {
 
   // Top-level records.
   TraceBuilder& ThreadStart(uint32_t thread, uint64_t os_tid, uint64_t tick);
-  TraceBuilder& ThreadEnd(uint32_t thread, uint64_t tick, std::string_view name);
-  TraceBuilder& StackNodes(uint32_t first_id, const std::vector<StackNode>& nodes);
+  TraceBuilder& ThreadEnd(uint32_t thread, uint64_t tick,
+                          std::string_view name);
+  TraceBuilder& StackNodes(uint32_t first_id,
+                           const std::vector<StackNode>& nodes);
   TraceBuilder& ModuleLoad(uint64_t module_id, uint32_t epoch,
                            const ModuleInfo& info);
   TraceBuilder& ModuleUnload(uint64_t module_id, uint32_t epoch);
   TraceBuilder& RoundEnd(uint64_t tick);
   TraceBuilder& ClockSync(uint64_t tick, uint64_t mono_ns);
   TraceBuilder& Rss(uint64_t tick, uint64_t rss_bytes);
-  TraceBuilder& Snapshot(uint64_t tick, std::string_view label,
-                         format::SnapshotSource source =
-                             format::SnapshotSource::kApi);
+  TraceBuilder& Snapshot(
+      uint64_t tick, std::string_view label,
+      format::SnapshotSource source = format::SnapshotSource::kApi);
   TraceBuilder& ProcessInfo(std::string_view executable,
                             const std::vector<std::string>& argv);
   TraceBuilder& End(uint64_t tick);

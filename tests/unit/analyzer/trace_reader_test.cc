@@ -21,8 +21,8 @@ namespace {
 using testing::TraceBuilder;
 
 std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/trace_reader_test_" + std::to_string(getpid()) +
-         "_" + name;
+  return ::testing::TempDir() + "/trace_reader_test_" +
+         std::to_string(getpid()) + "_" + name;
 }
 
 std::string WriteBytes(const std::string& name, const std::string& bytes) {
@@ -35,7 +35,12 @@ std::string WriteBytes(const std::string& name, const std::string& bytes) {
 // Three chunks, each holding one RoundEnd record with tick 10, 20, 30.
 TraceBuilder ThreeChunks() {
   TraceBuilder builder;
-  builder.RoundEnd(10).EndChunk().RoundEnd(20).EndChunk().RoundEnd(30).EndChunk();
+  builder.RoundEnd(10)
+      .EndChunk()
+      .RoundEnd(20)
+      .EndChunk()
+      .RoundEnd(30)
+      .EndChunk();
   return builder;
 }
 
@@ -168,9 +173,10 @@ TEST(TraceReaderTest, TruncatedLastChunkStopsWithAWarning) {
   ASSERT_TRUE(chunks.ok()) << chunks.status();
   EXPECT_EQ(*chunks, 2);
   EXPECT_TRUE((*reader)->truncated());
-  EXPECT_NE((*reader)->warning().find(
-                "trace truncated after chunk 1 (the program was probably killed)"),
-            std::string::npos)
+  EXPECT_NE(
+      (*reader)->warning().find(
+          "trace truncated after chunk 1 (the program was probably killed)"),
+      std::string::npos)
       << (*reader)->warning();
 }
 
@@ -224,7 +230,8 @@ TEST(TraceReaderTest, FlippedByteInAMiddleChunkIsAnError) {
 TEST(TraceReaderTest, NoFlippedByteInTheFirstChunkChangesWhatIsRead) {
   TraceBuilder builder = ThreeChunks();
   const std::string clean = builder.Build();
-  for (size_t i = builder.chunk_offsets()[0]; i < builder.chunk_offsets()[1]; ++i) {
+  for (size_t i = builder.chunk_offsets()[0]; i < builder.chunk_offsets()[1];
+       ++i) {
     std::string bytes = clean;
     bytes[i] ^= 0x20;
     absl::StatusOr<std::unique_ptr<TraceReader>> reader =
@@ -236,7 +243,8 @@ TEST(TraceReaderTest, NoFlippedByteInTheFirstChunkChangesWhatIsRead) {
     // checksum covers the content only): never different records.
     if (next.ok() && *next) {
       const std::span<const uint8_t> chunk = (*reader)->chunk();
-      EXPECT_EQ(std::string(chunk.begin(), chunk.end()), "\x07\x0a") << "byte " << i;
+      EXPECT_EQ(std::string(chunk.begin(), chunk.end()), "\x07\x0a")
+          << "byte " << i;
     } else {
       EXPECT_TRUE(!next.ok() || (*reader)->truncated()) << "byte " << i;
     }
@@ -252,7 +260,8 @@ TEST(TraceReaderTest, BadChunkMagicInTheMiddleIsAnError) {
   ASSERT_TRUE(reader.ok());
   absl::StatusOr<int> chunks = ReadAll(**reader);
   ASSERT_FALSE(chunks.ok());
-  EXPECT_NE(chunks.status().message().find("bad chunk magic"), std::string::npos);
+  EXPECT_NE(chunks.status().message().find("bad chunk magic"),
+            std::string::npos);
 }
 
 TEST(TraceReaderTest, SequenceGapIsAnError) {
@@ -302,12 +311,14 @@ TEST(TraceReaderTest, FrameWithoutChecksumIsRejected) {
   std::string bytes = builder.Build();  // header only
   const std::string raw = "\x07\x0a";
   std::string frame(ZSTD_compressBound(raw.size()), '\0');
-  frame.resize(ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), 1));
+  frame.resize(
+      ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), 1));
   format::ChunkHeader chunk{format::kChunkMagic,
                             static_cast<uint32_t>(frame.size()), 2, 0};
   bytes.append(reinterpret_cast<const char*>(&chunk), sizeof(chunk));
   bytes += frame;
-  bytes += TraceBuilder().RoundEnd(1).EndChunk().Build().substr(64);  // seq 0 again
+  bytes +=
+      TraceBuilder().RoundEnd(1).EndChunk().Build().substr(64);  // seq 0 again
   absl::StatusOr<std::unique_ptr<TraceReader>> reader =
       TraceReader::Open(WriteBytes("no-checksum", bytes));
   ASSERT_TRUE(reader.ok());

@@ -1,0 +1,159 @@
+// AnalyzeTrace: the record sink that routes each record to its consumer,
+// and the chunk loop.
+
+#include "trace_analysis.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "event_merger.h"
+#include "record_decoder.h"
+#include "status_macros.h"
+#include "trace_reader.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+class Loader : public RecordSink, public EventSink {
+ public:
+  Loader(TraceAnalysis& analysis, size_t max_buffered)
+      : analysis_(analysis), merger_(this, max_buffered) {}
+
+  EventMerger& merger() { return merger_; }
+
+  // RecordSink.
+  void OnEvent(const Event& event) override { merger_.Add(event); }
+
+  absl::Status OnThreadStart(const ThreadStartRecord& record) override {
+    ThreadInfo& thread = Thread(record.thread);
+    thread.index = record.thread_index;
+    thread.os_tid = record.os_tid;
+    thread.start_tick = record.tick;
+    SeeTick(record.tick);
+    return absl::OkStatus();
+  }
+  absl::Status OnThreadEnd(const ThreadEndRecord& record) override {
+    ThreadInfo& thread = Thread(record.thread);
+    thread.index = record.thread_index;
+    thread.end_tick = record.tick;
+    thread.ended = true;
+    thread.name = record.name;
+    SeeTick(record.tick);
+    return absl::OkStatus();
+  }
+  absl::Status OnStackNodes(StackNodesRecord& record) override {
+    return analysis_.stacks.Add(record);
+  }
+  absl::Status OnModuleLoad(ModuleLoadRecord& record) override {
+    return analysis_.modules.Load(record);
+  }
+  absl::Status OnModuleUnload(const ModuleUnloadRecord& record) override {
+    return analysis_.modules.Unload(record);
+  }
+  absl::Status OnRoundEnd(uint64_t tick) override {
+    merger_.ReleaseBefore(tick);
+    SeeTick(tick);
+    return absl::OkStatus();
+  }
+  absl::Status OnClockSync(const ClockSyncRecord& record) override {
+    analysis_.clock.AddSync(record);
+    SeeTick(record.tick);
+    return absl::OkStatus();
+  }
+  absl::Status OnRss(const RssRecord& record) override {
+    analysis_.rss.push_back(record);
+    SeeTick(record.tick);
+    return absl::OkStatus();
+  }
+  absl::Status OnSnapshot(SnapshotRecord& record) override {
+    merger_.AddSnapshot(record.tick, analysis_.snapshot_records.size());
+    SeeTick(record.tick);
+    analysis_.snapshot_records.push_back(std::move(record));
+    return absl::OkStatus();
+  }
+  absl::Status OnProcessInfo(ProcessInfoRecord& record) override {
+    analysis_.process = std::move(record);
+    return absl::OkStatus();
+  }
+  absl::Status OnEnd(uint64_t tick) override {
+    merger_.ReleaseAll();
+    analysis_.ended = true;
+    end_tick_ = std::max(end_tick_, tick);
+    return absl::OkStatus();
+  }
+
+  // EventSink.
+  void OnOrderedEvent(const Event& event) override {
+    if (event.type == EventType::kSnapshot) {
+      analysis_.heap.TakeSnapshot(event.tick, event.size);
+    } else {
+      analysis_.heap.Apply(event);
+    }
+  }
+
+  uint64_t EndTick() const {
+    return analysis_.ended
+               ? end_tick_
+               : std::max(max_tick_, analysis_.heap.totals().last_tick);
+  }
+
+ private:
+  ThreadInfo& Thread(uint32_t slot) {
+    if (slot >= analysis_.threads.size()) analysis_.threads.resize(slot + 1);
+    return analysis_.threads[slot];
+  }
+  void SeeTick(uint64_t tick) { max_tick_ = std::max(max_tick_, tick); }
+
+  TraceAnalysis& analysis_;
+  EventMerger merger_;
+  uint64_t max_tick_ = 0;
+  uint64_t end_tick_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
+    const std::string& path, const AnalyzeOptions& options) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> reader,
+                             TraceReader::Open(path));
+  auto analysis = std::make_unique<TraceAnalysis>(reader->header());
+  analysis->path = path;
+  Loader loader(*analysis, options.max_buffered_events);
+  RecordDecoder decoder;
+  while (true) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, reader->Next());
+    if (!more) break;
+    absl::Status status = decoder.DecodeChunk(reader->chunk(), loader);
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat(path, ": chunk ",
+                                                      reader->chunk_sequence(),
+                                                      ": ", status.message()));
+    }
+    if (options.progress)
+      options.progress(reader->offset(), reader->file_size());
+  }
+  loader.merger().ReleaseAll();
+  analysis->chunks = reader->chunks_read();
+  analysis->truncated = reader->truncated();
+  analysis->end_tick = loader.EndTick();
+  for (uint32_t slot = 0; slot < decoder.thread_count(); ++slot) {
+    if (slot >= analysis->threads.size()) analysis->threads.resize(slot + 1);
+    analysis->threads[slot].index = decoder.thread_index(slot);
+  }
+  if (reader->truncated()) {
+    analysis->warnings.push_back(reader->warning());
+  } else if (!analysis->ended) {
+    analysis->warnings.push_back(
+        "trace has no end record (the program was probably killed, or is "
+        "still running): the report covers what was written");
+  }
+  if (loader.merger().overflowed()) {
+    analysis->warnings.push_back(
+        "the trace's rounds were too large to order exactly: cross-thread "
+        "order may be approximate");
+  }
+  return analysis;
+}
+
+}  // namespace heaptrail::analyzer

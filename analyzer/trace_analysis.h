@@ -1,0 +1,77 @@
+// One pass over a trace file: reader -> record decoder -> event merger ->
+// heap model, with the stack tree, module map, clock, threads, snapshots
+// and RSS samples collected on the way. Everything a report needs, in one
+// object; memory bounded by one chunk, one round of events, the live blocks
+// and the distinct stacks.
+//
+// Thread-safety: AnalyzeTrace() is reentrant; the result is not shared.
+
+#ifndef HEAPTRAIL_ANALYZER_TRACE_ANALYSIS_H_
+#define HEAPTRAIL_ANALYZER_TRACE_ANALYSIS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "heap_model.h"
+#include "heaptrail/trace_format.h"
+#include "module_map.h"
+#include "records.h"
+#include "stack_tree.h"
+#include "trace_clock.h"
+
+namespace heaptrail::analyzer {
+
+struct ThreadInfo {
+  uint32_t index = 0;  // as recorded
+  uint64_t os_tid = 0;
+  uint64_t start_tick = 0;
+  uint64_t end_tick = 0;
+  bool ended = false;
+  std::string name;
+};
+
+struct TraceAnalysis {
+  explicit TraceAnalysis(const format::FileHeader& file_header)
+      : header(file_header), clock(file_header) {}
+
+  double Seconds(uint64_t tick) const { return clock.Seconds(tick); }
+  double DurationSeconds() const { return clock.Seconds(end_tick); }
+  // The label and source of a replayed snapshot.
+  const SnapshotRecord& SnapshotRecordOf(const SnapshotState& state) const {
+    return snapshot_records[state.record_index];
+  }
+
+  std::string path;
+  format::FileHeader header;
+  TraceClock clock;
+  HeapModel heap;
+  StackTree stacks;
+  ModuleMap modules;
+  std::vector<ThreadInfo> threads;               // by dense slot
+  std::vector<SnapshotRecord> snapshot_records;  // in file order
+  std::vector<RssRecord> rss;
+  ProcessInfoRecord process;
+  uint64_t end_tick = 0;   // kEnd's tick, else the last tick seen
+  bool ended = false;      // a kEnd record was read
+  bool truncated = false;  // the last chunk was short or damaged
+  uint32_t chunks = 0;
+  std::vector<std::string> warnings;  // for stderr, one line each
+};
+
+struct AnalyzeOptions {
+  // Called after each chunk with the bytes read so far and the file size.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  // Bound on buffered events in the merger (see EventMerger).
+  size_t max_buffered_events = size_t{32} << 20;
+};
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
+    const std::string& path, const AnalyzeOptions& options = {});
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_TRACE_ANALYSIS_H_

@@ -1,0 +1,173 @@
+// AnalyzeTrace end to end on traces written by the test encoder: exact
+// totals through the reader, decoder, merger and heap model, clock
+// conversion, truncation and corruption.
+
+#include "trace_analysis.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "report.h"
+#include "trace_builder.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+using format::AllocKind;
+using format::FreeKind;
+using testing::TraceBuilder;
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/trace_analysis_test_" +
+         std::to_string(getpid()) + "_" + name + ".trace";
+}
+
+std::string Write(TraceBuilder& builder, const std::string& name) {
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(builder.WriteFile(path).ok());
+  return path;
+}
+
+// Two threads. Thread 0 frees block P at tick 100 but the writer only sees
+// that free in round 2; thread 1's malloc returns P at tick 110 and is
+// drained in round 1. The analysis must replay free(P) before malloc(P).
+TraceBuilder CrossThreadTrace() {
+  TraceBuilder b;
+  b.ProcessInfo("/bin/prog", {"prog", "--flag"});
+  b.ThreadStart(0, 100, 0).ThreadStart(1, 101, 5);
+  b.StackNodes(1, {{0, 0, 0x401000}, {1, 0, 0x401100}, {1, 0, 0x401200}});
+  // Round 0: thread 0 allocates P (stack 2) and Q (stack 3).
+  b.Alloc(0, 10, 0x5000, 1000, 2).Alloc(0, 20, 0x6000, 500, 3);
+  b.RoundEnd(50);
+  // Round 1: thread 1's malloc of P is drained; thread 0's free(P) is not yet.
+  b.Alloc(1, 110, 0x5000, 300, 3);
+  b.RoundEnd(90);
+  b.EndChunk();
+  // Round 2: the late free, a snapshot, a realloc of Q, a temporary.
+  b.Free(0, 100, 0x5000);
+  b.Snapshot(120, "after");
+  b.Free(0, 130, 0x6000, FreeKind::kRealloc)
+      .Alloc(0, 131, 0x7000, 800, 3, AllocKind::kRealloc);
+  b.Alloc(1, 140, 0x8000, 64, 2).Free(1, 141, 0x8000);
+  b.RoundEnd(200);
+  b.ThreadEnd(1, 210, "worker");
+  b.End(250);
+  return b;
+}
+
+TEST(TraceAnalysisTest, ReplaysACrossThreadTraceExactly) {
+  TraceBuilder builder = CrossThreadTrace();
+  const std::string path = Write(builder, "cross");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok()) << analysis.status();
+  const TraceAnalysis& a = **analysis;
+  EXPECT_TRUE(a.warnings.empty());
+  EXPECT_TRUE(a.ended);
+  EXPECT_FALSE(a.truncated);
+  EXPECT_EQ(a.chunks, 2u);
+  EXPECT_EQ(a.process.executable, "/bin/prog");
+  ASSERT_EQ(a.threads.size(), 2u);
+  EXPECT_EQ(a.threads[1].name, "worker");
+  EXPECT_EQ(a.threads[1].os_tid, 101u);
+
+  const HeapTotals& t = a.heap.totals();
+  // Order: P(1000)@10, Q(500)@20, free P@100, P'(300)@110, snapshot@120,
+  // realloc Q->R(800)@130/131, T(64)@140, free T@141.
+  EXPECT_EQ(t.unknown_frees, 0u);
+  EXPECT_EQ(t.reused_live_addresses, 0u);
+  EXPECT_EQ(t.allocations, 5u);
+  EXPECT_EQ(t.frees, 3u);
+  EXPECT_EQ(t.allocated_bytes, 2664u);
+  EXPECT_EQ(t.peak_bytes, 1500u);
+  EXPECT_EQ(t.peak_tick, 20u);
+  EXPECT_EQ(t.live_bytes, 1100u);
+  EXPECT_EQ(t.live_blocks, 2u);
+  // T, and Q: released (by realloc) with no other allocation on thread 0
+  // since it was made.
+  EXPECT_EQ(t.temporary_allocations, 2u);
+
+  ASSERT_EQ(a.heap.snapshots().size(), 1u);
+  EXPECT_EQ(a.heap.snapshots()[0].live_bytes, 800u);
+  EXPECT_EQ(a.SnapshotRecordOf(a.heap.snapshots()[0]).label, "after");
+
+  const Summary s = BuildSummary(a);
+  EXPECT_DOUBLE_EQ(s.peak_time_s, 20e-9);
+  EXPECT_DOUBLE_EQ(s.duration_s, 250e-9);
+  EXPECT_FALSE(s.truncated);
+}
+
+TEST(TraceAnalysisTest, TscTicksAreConvertedWithTheLastClockSync) {
+  TraceBuilder b(format::ClockKind::kTsc);  // header: 2e9 ticks/s
+  b.Alloc(0, 3'000'000'000, 0x10, 8, 1);
+  b.ClockSync(1'000'000'000, 1'000'000'000);  // 1 ns/tick: superseded
+  b.ClockSync(4'000'000'000, 1'000'000'000);  // 0.25 ns/tick
+  b.End(8'000'000'000);
+  const std::string path = Write(b, "tsc");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok()) << analysis.status();
+  const Summary s = BuildSummary(**analysis);
+  EXPECT_DOUBLE_EQ(s.peak_time_s, 0.75);
+  EXPECT_DOUBLE_EQ(s.duration_s, 2.0);
+}
+
+TEST(TraceAnalysisTest, TscWithoutClockSyncUsesTheHeaderRate) {
+  TraceBuilder b(format::ClockKind::kTsc);
+  b.Alloc(0, 3'000'000'000, 0x10, 8, 1).End(4'000'000'000);
+  const std::string path = Write(b, "tsc-header");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok()) << analysis.status();
+  EXPECT_DOUBLE_EQ(BuildSummary(**analysis).peak_time_s, 1.5);
+  EXPECT_DOUBLE_EQ(BuildSummary(**analysis).duration_s, 2.0);
+}
+
+TEST(TraceAnalysisTest, TruncatedTraceKeepsTheEarlierChunksWithAWarning) {
+  TraceBuilder b;
+  b.Alloc(0, 1, 0x10, 100, 1).RoundEnd(5).EndChunk();
+  b.Alloc(0, 6, 0x20, 50, 1).RoundEnd(10).EndChunk();
+  b.Alloc(0, 11, 0x30, 25, 1).RoundEnd(15).End(20);
+  std::string bytes = b.Build();
+  bytes.resize(bytes.size() - 5);
+  const std::string path = TempPath("cut");
+  std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok()) << analysis.status();
+  const TraceAnalysis& a = **analysis;
+  EXPECT_TRUE(a.truncated);
+  EXPECT_FALSE(a.ended);
+  ASSERT_EQ(a.warnings.size(), 1u);
+  EXPECT_NE(a.warnings[0].find("trace truncated after chunk 1"),
+            std::string::npos);
+  EXPECT_EQ(a.heap.totals().allocations, 2u);
+  EXPECT_EQ(a.heap.totals().live_bytes, 150u);
+  EXPECT_EQ(a.end_tick, 10u);
+  EXPECT_TRUE(BuildSummary(a).truncated);
+}
+
+TEST(TraceAnalysisTest, MissingEndRecordIsAWarning) {
+  TraceBuilder b;
+  b.Alloc(0, 1, 0x10, 100, 1).RoundEnd(5);
+  const std::string path = Write(b, "no-end");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok());
+  ASSERT_EQ((*analysis)->warnings.size(), 1u);
+  EXPECT_NE((*analysis)->warnings[0].find("no end record"), std::string::npos);
+}
+
+TEST(TraceAnalysisTest, CorruptRecordInAChunkIsAnErrorNamingTheChunk) {
+  TraceBuilder b;
+  b.Alloc(0, 1, 0x10, 100, 1).RoundEnd(5).EndChunk();
+  b.Raw("\x63").End(10);
+  const std::string path = Write(b, "bad-record");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_FALSE(analysis.ok());
+  EXPECT_NE(analysis.status().message().find("chunk 1"), std::string::npos)
+      << analysis.status();
+  EXPECT_NE(analysis.status().message().find("unknown record type"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
