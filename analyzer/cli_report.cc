@@ -94,11 +94,12 @@ int RunSnapshots(const SnapshotsArgs& args, CliIo& io) {
     io.out << absl::StrFormat("%4s %10s %10s %14s %9s  %s\n", "ID", "TIME",
                               "LIVE", "BYTES", "BLOCKS", "LABEL");
     for (const SnapshotState& snapshot : analysis.heap.snapshots()) {
-      io.out << absl::StrFormat("%4d %10s %10s %14d %9d  %s\n", snapshot.id,
-                                FormatSeconds(analysis.Seconds(snapshot.tick)),
-                                FormatBytes(snapshot.live_bytes),
-                                snapshot.live_bytes, snapshot.live_blocks,
-                                analysis.SnapshotRecordOf(snapshot).label);
+      io.out << absl::StrFormat(
+          "%4d %10s %10s %14d %9d  %s\n", snapshot.id,
+          FormatSeconds(analysis.Seconds(snapshot.tick)),
+          FormatBytes(snapshot.live_bytes), snapshot.live_bytes,
+          snapshot.live_blocks,
+          Printable(analysis.SnapshotRecordOf(snapshot).label));
     }
   }
   io.out.flush();

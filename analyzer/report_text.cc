@@ -3,6 +3,7 @@
 #include "report_text.h"
 
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -107,6 +108,14 @@ std::string MomentTitle(const Report& report) {
 
 }  // namespace
 
+std::string Printable(std::string text) {
+  for (char& c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) c = '?';
+  }
+  return text;
+}
+
 std::string FormatLocation(const FrameInfo& frame) {
   std::string text = frame.function;
   if (!frame.file.empty()) {
@@ -116,13 +125,13 @@ std::string FormatLocation(const FrameInfo& frame) {
     absl::StrAppend(&text, text.empty() ? "" : " ", "(",
                     std::string(BaseName(frame.module)), ")");
   }
-  return text.empty() ? "<unknown>" : text;
+  return text.empty() ? "<unknown>" : Printable(std::move(text));
 }
 
 void RenderTextReport(const Report& report, std::ostream& out) {
   out << "heaptrail report: " << report.trace_path;
   if (!report.executable.empty())
-    out << " (" << report.executable;
+    out << " (" << Printable(report.executable);
   else
     out << " (pid";
   out << (report.executable.empty() ? " " : ", pid ") << report.pid << ")\n\n";

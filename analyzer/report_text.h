@@ -15,6 +15,10 @@ namespace heaptrail::analyzer {
 
 void RenderTextReport(const Report& report, std::ostream& out);
 
+// `text` with control characters replaced by '?': names and labels come
+// from the trace and must never drive the terminal.
+std::string Printable(std::string text);
+
 // "main  src/main.cc:42" or "main (libfoo.so)" when the file is unknown.
 std::string FormatLocation(const FrameInfo& frame);
 
