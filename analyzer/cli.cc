@@ -4,6 +4,10 @@
 #include "cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_common.h"
 #include "cli_report.h"
@@ -13,7 +17,8 @@ namespace heaptrail::analyzer {
 
 int RunCli(int argc, const char* const* argv, std::ostream& out,
            std::ostream& err, bool err_is_terminal) {
-  CLI::App app{"heaptrail: find where a native program's memory goes"};
+  CLI::App app{"heaptrail: find where a native program's memory goes",
+               "heaptrail"};
   app.require_subcommand(1);
   CliIo io{out, err, err_is_terminal};
   int exit_code = 0;
@@ -21,8 +26,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddSnapshotCommand(app, io, &exit_code);
   AddReportCommand(app, io, &exit_code);
   AddSnapshotsCommand(app, io, &exit_code);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args = SeparateRunCommand(std::move(args));
+  // CLI11 parses a reversed vector (it pops arguments from the back).
+  std::reverse(args.begin(), args.end());
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
   }

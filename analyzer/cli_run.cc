@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "run_command.h"
 #include "signal_names.h"
@@ -50,6 +52,28 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
     if (depth_option->count() > 0) options->depth = *depth;
     *exit_code = RunProgram(*options, io.err);
   });
+}
+
+std::vector<std::string> SeparateRunCommand(std::vector<std::string> args) {
+  if (args.empty() || args[0] != "run") return args;
+  // run's options that take a value as the next argument.
+  static constexpr std::string_view kWithValue[] = {
+      "-o", "--output", "--snapshot-signal", "--snapshot-interval", "--depth"};
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") return args;
+    if (arg.empty() || arg[0] != '-') {
+      args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), "--");
+      return args;
+    }
+    for (std::string_view option : kWithValue) {
+      if (arg == option) {
+        ++i;  // skip its value
+        break;
+      }
+    }
+  }
+  return args;
 }
 
 void AddSnapshotCommand(CLI::App& app, CliIo& io, int* exit_code) {

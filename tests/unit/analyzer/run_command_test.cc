@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
 #include "gtest/gtest.h"
 #include "signal_names.h"
 
@@ -145,6 +146,35 @@ TEST(SignalNamesTest, RejectsWhatCannotTakeASnapshot) {
   EXPECT_FALSE(ParseSnapshotSignal("SIGFOO").ok());
   EXPECT_FALSE(ParseSnapshotSignal("RTMIN+999").ok());
   EXPECT_FALSE(ParseSnapshotSignal("").ok());
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
+
+namespace heaptrail::analyzer {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(SeparateRunCommandTest, InsertsTheSeparatorBeforeTheProgram) {
+  EXPECT_EQ(SeparateRunCommand({"run", "ls", "-l"}),
+            (Args{"run", "--", "ls", "-l"}));
+  EXPECT_EQ(
+      SeparateRunCommand({"run", "-o", "x.trace", "--follow-fork", "ls", "-l"}),
+      (Args{"run", "-o", "x.trace", "--follow-fork", "--", "ls", "-l"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--depth", "8", "prog"}),
+            (Args{"run", "--depth", "8", "--", "prog"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--output=x", "prog", "--", "a"}),
+            (Args{"run", "--output=x", "--", "prog", "--", "a"}));
+}
+
+TEST(SeparateRunCommandTest, LeavesOtherCommandLinesAlone) {
+  EXPECT_EQ(SeparateRunCommand({"run", "--", "ls", "-l"}),
+            (Args{"run", "--", "ls", "-l"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--help"}), (Args{"run", "--help"}));
+  EXPECT_EQ(SeparateRunCommand({"report", "t", "--at", "end"}),
+            (Args{"report", "t", "--at", "end"}));
+  EXPECT_EQ(SeparateRunCommand({}), Args{});
 }
 
 }  // namespace
