@@ -23,10 +23,9 @@ absl::Status ModuleMap::Load(ModuleLoadRecord& record) {
 
 absl::Status ModuleMap::Unload(const ModuleUnloadRecord& record) {
   const auto it = index_of_id_.find(record.module_id);
-  if (it == index_of_id_.end()) {
-    return absl::DataLossError(absl::StrFormat(
-        "unload of module %d, which was never loaded", record.module_id));
-  }
+  // Nothing resolves against a module that was never announced: forgetting
+  // it costs nothing, while failing would lose the whole report.
+  if (it == index_of_id_.end()) return absl::OkStatus();
   Module& module = modules_[it->second];
   if (record.epoch < module.load_epoch) {
     return absl::DataLossError(absl::StrFormat(

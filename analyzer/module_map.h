@@ -32,6 +32,8 @@ struct Module {
 class ModuleMap {
  public:
   absl::Status Load(ModuleLoadRecord& record);
+  // Ends the module's life; an unknown module id is ignored, an unload
+  // epoch before the load epoch is an error.
   absl::Status Unload(const ModuleUnloadRecord& record);
 
   // Index (in modules()) of the module alive in `epoch` with a segment that
