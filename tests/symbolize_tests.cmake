@@ -85,6 +85,8 @@ add_executable(symbolize_test
   ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/demangle_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/symbolizer_test.cc)
 target_include_directories(symbolize_test PRIVATE ${_symfix_src})
+# One test symbolizes this very executable: it needs its DWARF in every build type.
+target_compile_options(symbolize_test PRIVATE -g)
 target_link_libraries(symbolize_test PRIVATE
   heaptrail_symbolize GTest::gtest_main ${CMAKE_DL_LIBS})
 target_compile_definitions(symbolize_test PRIVATE

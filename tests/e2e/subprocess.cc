@@ -16,7 +16,7 @@ extern char** environ;
 
 namespace heaptrail::testing {
 
-ProcessResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
