@@ -127,8 +127,10 @@ enum class RecordType : uint8_t {
   kSnapshot = 10,
   // string executable, varint argc, argc x string
   kProcessInfo = 11,
-  // varint tick. The process ended and everything was flushed; its absence
-  // means the trace was cut short.
+  // varint tick. Everything recorded so far is flushed: the process exited
+  // (or is about to exec). Its absence means the trace was cut short. Events
+  // may follow it (the exec failed; libraries' destructors ran after the
+  // flush), each batch closed by another End: the last one is the end.
   kEnd = 12,
 };
 
