@@ -11,5 +11,5 @@ target_compile_definitions(recording_test PRIVATE
   HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
   HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples")
 add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_entry_point
-                 cross_thread_free fork_child)
+                 cross_thread_free fork_child snapshots)
 gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

@@ -115,6 +115,29 @@ TEST_F(RecordingTest, CrossThreadFreesReplayInOrder) {
   }
 }
 
+TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
+  // The runtime's own live blocks (libstdc++'s pool) are live at every
+  // snapshot: `empty`'s peak.
+  int64_t runtime = Summary(Trace({kSamples + "/empty"}, "empty"))["peak_bytes"].get<int64_t>();
+  ProcessResult run;
+  std::string trace = Trace({kSamples + "/snapshots"}, "snapshots", &run);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.out, "snapshots: done\n");
+  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  json snapshots = json::parse(listing.out)["snapshots"];
+  ASSERT_EQ(snapshots.size(), 2u) << listing.out;
+  EXPECT_EQ(snapshots[0]["id"], 1);
+  EXPECT_EQ(snapshots[0]["label"], "first");
+  EXPECT_EQ(snapshots[0]["live_bytes"].get<int64_t>() - runtime, 10);
+  EXPECT_EQ(snapshots[1]["id"], 2);
+  EXPECT_EQ(snapshots[1]["live_bytes"].get<int64_t>() - runtime, 30);
+  // _exit flushed: the last block, allocated after the signal, is there.
+  json summary = Summary(trace);
+  EXPECT_EQ(summary["leaked_bytes"].get<int64_t>() - runtime, 60);
+  EXPECT_FALSE(summary["truncated"].get<bool>());
+}
+
 TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
   std::vector<std::string> program = {"/bin/sh", "-c", "echo out; echo err >&2; exit 7"};
   ProcessResult plain = RunProcess(program);
