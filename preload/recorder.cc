@@ -109,6 +109,20 @@ uint32_t CaptureStack(ThreadState* state) {
   return stack;
 }
 
+// The events that carry only a tick and an address: releases and failed
+// reallocs.
+void RecordAddressEvent(uint8_t tag, const void* ptr) {
+  uint64_t tick = ReadTick();
+  ThreadState* state = CurrentThreadState(tick);
+  if (state == nullptr) return;
+  uint8_t event[kMaxEventSize];
+  uint8_t* out = event;
+  *out++ = tag;
+  out = PutTick(out, state, tick);
+  out = PutAddress(out, state, ptr);
+  Publish(state, event, out - event);
+}
+
 // --- start-up -----------------------------------------------------------------------
 
 // The text of this library, so that its frames are cut from every stack: the
@@ -254,27 +268,11 @@ void RecordAllocation(AllocKind kind, const void* ptr, size_t size) {
 }
 
 void RecordRelease(FreeKind kind, const void* ptr) {
-  uint64_t tick = ReadTick();
-  ThreadState* state = CurrentThreadState(tick);
-  if (state == nullptr) return;
-  uint8_t event[kMaxEventSize];
-  uint8_t* out = event;
-  *out++ = format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind));
-  out = PutTick(out, state, tick);
-  out = PutAddress(out, state, ptr);
-  Publish(state, event, out - event);
+  RecordAddressEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr);
 }
 
 void RecordReallocFailed(const void* ptr) {
-  uint64_t tick = ReadTick();
-  ThreadState* state = CurrentThreadState(tick);
-  if (state == nullptr) return;
-  uint8_t event[kMaxEventSize];
-  uint8_t* out = event;
-  *out++ = format::MakeEventTag(EventTag::kReallocFailed, 0);
-  out = PutTick(out, state, tick);
-  out = PutAddress(out, state, ptr);
-  Publish(state, event, out - event);
+  RecordAddressEvent(format::MakeEventTag(EventTag::kReallocFailed, 0), ptr);
 }
 
 void RecordApiSnapshot(const char* label) {
