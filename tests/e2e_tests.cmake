@@ -9,7 +9,9 @@ target_link_libraries(recording_test PRIVATE heaptrail_e2e_support GTest::gtest_
                       nlohmann_json::nlohmann_json)
 target_compile_definitions(recording_test PRIVATE
   HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
-  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples")
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_PRELOAD="$<TARGET_FILE:heaptrail_preload>")
 add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_entry_point
-                 cross_thread_free fork_child snapshots)
+                 cross_thread_free fork_child snapshots
+                 allocate_then_wait)
 gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

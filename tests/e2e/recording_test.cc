@@ -25,6 +25,7 @@ using nlohmann::json;
 
 const std::string kCli = HEAPTRAIL_CLI;
 const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
+const std::string kPreload = HEAPTRAIL_PRELOAD;
 
 class RecordingTest : public ::testing::Test {
  protected:
@@ -136,6 +137,26 @@ TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
   json summary = Summary(trace);
   EXPECT_EQ(summary["leaked_bytes"].get<int64_t>() - runtime, 60);
   EXPECT_FALSE(summary["truncated"].get<bool>());
+}
+
+// SIGKILL leaves no chance to flush: what the writer wrote before (it writes
+// a chunk at least every 100 ms) must still report, with a warning.
+TEST_F(RecordingTest, KilledProgramLeavesReadableTrace) {
+  std::string trace = dir_ + "/killed.trace";
+  std::string script = "HEAPTRAIL_OUTPUT='" + trace + "' LD_PRELOAD='" + kPreload + "' '" +
+                       kSamples + "/allocate_then_wait' & pid=$!; sleep 1; kill -9 $pid; wait $pid";
+  ProcessResult run = RunProcess({"/bin/sh", "-c", script});
+  EXPECT_EQ(run.exit_code, 128 + 9);
+  EXPECT_EQ(run.out, "ready\n");
+  ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.err.find("warning"), std::string::npos) << report.err;
+  json summary = json::parse(report.out)["summary"];
+  EXPECT_TRUE(summary["truncated"].get<bool>());
+  // The 1000 blocks and the runtime's pool (allocated before main, never
+  // released: no destructor ran).
+  EXPECT_EQ(summary["allocations"], 1001);
+  EXPECT_EQ(summary["leaked_blocks"], 1001);
 }
 
 TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
