@@ -177,15 +177,6 @@ void EmitModuleRecords(ChunkBuilder& out) {
   pthread_mutex_unlock(&mutex);
 }
 
-void RequeueAllModules() {
-  // The child's scan sees every module as new.
-  pthread_mutex_lock(&mutex);
-  known_count = 0;
-  if (pending != nullptr) pending->Clear();
-  pthread_mutex_unlock(&mutex);
-  RescanModules();
-}
-
 void LockModules() { pthread_mutex_lock(&mutex); }
 void UnlockModules() { pthread_mutex_unlock(&mutex); }
 

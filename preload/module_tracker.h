@@ -41,9 +41,6 @@ uint32_t ModuleEpoch();
 // Appends the queued records to `out`. Called by the writer.
 void EmitModuleRecords(ChunkBuilder& out);
 
-// Re-queues every live module (a forked child starts a new trace).
-void RequeueAllModules();
-
 // Locks held across fork().
 void LockModules();
 void UnlockModules();

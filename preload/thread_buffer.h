@@ -76,14 +76,6 @@ class ThreadBuffer {
     return published_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }
 
-  // Drops whatever is buffered (a forked child must not write its parent's
-  // events). Only while no other thread runs.
-  void Discard() {
-    head_ = tail_seen_ = published_.load(std::memory_order_relaxed);
-    wake_mark_ = head_ + kCapacity / 4;
-    tail_.store(head_, std::memory_order_relaxed);
-  }
-
  private:
   uint8_t* data_ = nullptr;
   // Producer side.

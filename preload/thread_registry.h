@@ -59,9 +59,6 @@ class ThreadRegistry {
 
   ThreadState* first() const { return head_.load(std::memory_order_acquire); }
 
-  // The number of thread indices handed out.
-  uint32_t thread_count() const { return next_index_.load(std::memory_order_relaxed); }
-
  private:
   std::atomic<ThreadState*> head_{nullptr};
   std::atomic<uint32_t> next_index_{0};
