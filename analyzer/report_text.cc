@@ -124,9 +124,9 @@ void RenderHistogram(const std::vector<SizeBucket>& buckets,
                   1, static_cast<uint64_t>(static_cast<double>(bucket.count) /
                                            static_cast<double>(most) *
                                            kBarWidth));
-    out << absl::StrFormat("  %8s %8s %12d %16d  %s\n", from,
-                           PowerOfTwo(width), bucket.count, bucket.bytes,
-                           std::string(bar, '#'));
+    out << absl::StrFormat("  %8s %8s %12d %16d", from, PowerOfTwo(width),
+                           bucket.count, bucket.bytes)
+        << (bar == 0 ? "" : "  ") << std::string(bar, '#') << "\n";
   }
 }
 
