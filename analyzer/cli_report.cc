@@ -22,6 +22,7 @@ struct ReportArgs {
   std::string trace;
   std::string at;
   std::string by = "line";
+  bool cumulative = false;
   std::string sort = "size";
   size_t top = 10;
   std::string format = "text";
@@ -38,7 +39,13 @@ int RunReport(const ReportArgs& args, bool top_given, CliIo& io) {
   if (!by.ok()) return ReportError(io, by.status());
   absl::StatusOr<SortBy> sort = ParseSortBy(args.sort);
   if (!sort.ok()) return ReportError(io, sort.status());
+  if (args.cumulative && *by == GroupBy::kStack) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--cumulative groups by line, function or "
+                               "file, not by stack"));
+  }
   options.by = *by;
+  options.cumulative = args.cumulative;
   options.sort = *sort;
   const bool json = args.format == "json";
   // JSON is for programs: every site unless asked otherwise.
@@ -125,6 +132,10 @@ void AddReportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       ->add_option("--by", args->by,
                    "Group sites by line (default), function, file or stack")
       ->check(CLI::IsMember({"line", "function", "file", "stack"}));
+  command->add_flag("--cumulative", args->cumulative,
+                    "Credit every frame of a stack, not only the allocating "
+                    "one: a site shows all that was allocated under it "
+                    "(recursion counted once)");
   command
       ->add_option("--sort", args->sort,
                    "Sort sites by size (default) or count")

@@ -183,6 +183,7 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
   report.pid = analysis.header.pid;
   report.summary = BuildSummary(analysis);
   report.by = options.by;
+  report.cumulative = options.cumulative;
   report.sort = options.sort;
   report.default_report = !options.at.has_value();
   report.at = options.at.value_or(Moment{Moment::kPeak});
@@ -190,27 +191,28 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
 
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, report.at));
-  report.sites =
-      BuildSites(values, options.by, options.sort, options.top, symbolizer);
+  SiteOptions site_options{.by = options.by,
+                           .cumulative = options.cumulative,
+                           .sort = options.sort,
+                           .top = options.top};
+  report.sites = BuildSites(values, site_options, symbolizer);
 
   if (report.default_report) {
     const std::vector<StackValue> leaks = analysis.heap.LiveNow();
-    report.leaks =
-        BuildSites(leaks, options.by, options.sort, options.top, symbolizer);
+    report.leaks = BuildSites(leaks, site_options, symbolizer);
     std::vector<StackValue> temporary;
     for (const StackStats& stats : analysis.heap.stacks()) {
       if (stats.temporary_count == 0) continue;
       temporary.push_back({stats.stack_id, 0, stats.temporary_count});
     }
-    report.temporary = BuildSites(temporary, options.by, SortBy::kCount,
-                                  options.top, symbolizer);
+    site_options.sort = SortBy::kCount;
+    report.temporary = BuildSites(temporary, site_options, symbolizer);
   }
 
   for (const MismatchedFree& mismatch : analysis.heap.mismatched_frees()) {
     const StackValue value{mismatch.alloc_stack, mismatch.bytes,
                            mismatch.count};
-    std::vector<Site> site =
-        BuildSites({&value, 1}, GroupBy::kLine, SortBy::kCount, 1, symbolizer);
+    std::vector<Site> site = BuildSites({&value, 1}, SiteOptions{}, symbolizer);
     MismatchSite out;
     if (!site.empty()) out.location = site.front().location;
     out.alloc_kind = mismatch.alloc_kind;

@@ -74,6 +74,7 @@ struct ReportOptions {
   std::optional<Moment>
       at;  // unset: the default report (peak + leaks + temporary)
   GroupBy by = GroupBy::kLine;
+  bool cumulative = false;  // every frame of a stack credited (sites.h)
   SortBy sort = SortBy::kSize;
   size_t top = 10;  // 0: every site
 };
@@ -86,6 +87,7 @@ struct Report {
   Moment at;  // the moment of `sites`
   double at_time_s = 0;
   GroupBy by = GroupBy::kLine;
+  bool cumulative = false;
   SortBy sort = SortBy::kSize;
   bool default_report = false;  // no --at: leaks and temporary tables too
   std::vector<Site> sites;      // at `at`

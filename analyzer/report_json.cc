@@ -60,6 +60,7 @@ json ReportToJson(const Report& report) {
   out["at"] = report.at.Name();
   out["at_time_s"] = report.at_time_s;
   out["by"] = std::string(GroupByName(report.by));
+  out["cumulative"] = report.cumulative;
   out["sites"] = SitesToJson(report.sites);
   if (report.default_report) {
     out["leaks"] = SitesToJson(report.leaks);

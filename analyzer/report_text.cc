@@ -137,7 +137,8 @@ void RenderTextReport(const Report& report, std::ostream& out) {
   out << (report.executable.empty() ? " " : ", pid ") << report.pid << ")\n\n";
   RenderSummary(report, out);
 
-  const std::string by(GroupByName(report.by));
+  std::string by(GroupByName(report.by));
+  if (report.cumulative) by += " (cumulative)";
   out << "\nTop sites " << MomentTitle(report) << ", by " << by << "\n";
   RenderSites(report.sites, out);
   if (report.default_report) {

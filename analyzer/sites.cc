@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -123,24 +124,12 @@ bool IsAllocatorFrame(const SourceFrame& frame) {
   return false;
 }
 
-std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
-                             SortBy sort, size_t top,
+std::vector<Site> BuildSites(std::span<const StackValue> values,
+                             const SiteOptions& options,
                              StackSymbolizer& symbolizer) {
   absl::flat_hash_map<std::string, Accumulator> by_key;
-  for (const StackValue& value : values) {
-    const std::vector<const SourceFrame*> frames =
-        symbolizer.Frames(value.stack_id);
-    const size_t location = LocationIndex(frames);
-    std::string key;
-    FrameInfo info =
-        LocationKey(frames.empty() ? nullptr : frames[location], by);
-    if (by == GroupBy::kStack) {
-      for (size_t i = location; i < frames.size(); ++i) {
-        absl::StrAppend(&key, KeyString(InfoOf(*frames[i])), "\n");
-      }
-    } else {
-      key = KeyString(info);
-    }
+  const auto credit = [&by_key](std::string key, FrameInfo info,
+                                const StackValue& value) {
     auto [it, inserted] = by_key.try_emplace(std::move(key));
     Accumulator& acc = it->second;
     if (inserted) acc.site.location = std::move(info);
@@ -153,11 +142,44 @@ std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
       acc.top_bytes = value.bytes;
       acc.top_blocks = value.blocks;
     }
+  };
+  const GroupBy by = options.by;
+  absl::flat_hash_set<std::string> credited;  // keys of the current stack
+  for (const StackValue& value : values) {
+    const std::vector<const SourceFrame*> frames =
+        symbolizer.Frames(value.stack_id);
+    if (frames.empty()) {
+      FrameInfo info = LocationKey(nullptr, by);
+      std::string key = KeyString(info);
+      credit(std::move(key), std::move(info), value);
+      continue;
+    }
+    const size_t location = LocationIndex(frames);
+    if (by == GroupBy::kStack) {
+      std::string key;
+      for (size_t i = location; i < frames.size(); ++i) {
+        absl::StrAppend(&key, KeyString(InfoOf(*frames[i])), "\n");
+      }
+      credit(std::move(key), InfoOf(*frames[location]), value);
+    } else if (!options.cumulative) {
+      FrameInfo info = LocationKey(frames[location], by);
+      std::string key = KeyString(info);
+      credit(std::move(key), std::move(info), value);
+    } else {
+      credited.clear();
+      for (size_t i = location; i < frames.size(); ++i) {
+        FrameInfo info = LocationKey(frames[i], by);
+        std::string key = KeyString(info);
+        if (!credited.insert(key).second) continue;  // recursion
+        credit(std::move(key), std::move(info), value);
+      }
+    }
   }
 
   std::vector<Accumulator*> accumulators;
   accumulators.reserve(by_key.size());
   for (auto& [key, acc] : by_key) accumulators.push_back(&acc);
+  const SortBy sort = options.sort;
   const auto primary = [sort](const Site& s) {
     return sort == SortBy::kSize ? std::pair(s.size, s.count)
                                  : std::pair(s.count, s.size);
@@ -174,15 +196,23 @@ std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
                                                        lb.line, lb.module,
                                                        b->top_stack);
             });
-  if (top > 0 && accumulators.size() > top) accumulators.resize(top);
+  if (options.top > 0 && accumulators.size() > options.top) {
+    accumulators.resize(options.top);
+  }
 
   std::vector<Site> sites;
   sites.reserve(accumulators.size());
   for (Accumulator* acc : accumulators) {
     const std::vector<const SourceFrame*> frames =
         symbolizer.Frames(acc->top_stack);
-    for (size_t i = frames.empty() ? 0 : LocationIndex(frames);
-         i < frames.size(); ++i) {
+    // The site's own frame: the location, or for a cumulative site the
+    // first frame outwards that has the site's key.
+    size_t first = frames.empty() ? 0 : LocationIndex(frames);
+    while (first < frames.size() &&
+           !(LocationKey(frames[first], by) == acc->site.location)) {
+      ++first;
+    }
+    for (size_t i = first; i < frames.size(); ++i) {
       acc->site.stack.push_back(InfoOf(*frames[i]));
     }
     sites.push_back(std::move(acc->site));

@@ -4,6 +4,11 @@
 // allocation entry points themselves (malloc, operator new, ...) are
 // skipped, inlined frames counting as frames of their own.
 //
+// Cumulative grouping credits every frame of a stack from that location
+// outwards (tracemalloc's cumulative=True): a line shows what was allocated
+// under it. A location that recursion repeats within one stack is credited
+// once, so no site ever counts more than the stacks under it.
+//
 // Thread-safety: functions; the StackSymbolizer passed in is not shared.
 
 #ifndef HEAPTRAIL_ANALYZER_SITES_H_
@@ -48,10 +53,18 @@ struct Site {
 // True for a frame inside the allocator or the preload.
 bool IsAllocatorFrame(const SourceFrame& frame);
 
+struct SiteOptions {
+  GroupBy by = GroupBy::kLine;
+  bool cumulative = false;  // credit every frame; no effect with kStack
+  SortBy sort = SortBy::kSize;
+  size_t top = 0;  // > 0: keep only the first `top` sites
+};
+
 // Groups `values` into sites and sorts them (descending by size or count;
-// ties by location for a stable output). `top` > 0 keeps only the first ones.
-std::vector<Site> BuildSites(std::span<const StackValue> values, GroupBy by,
-                             SortBy sort, size_t top,
+// ties by location for a stable output). A site's `stack` is its largest
+// contributing stack from the site's own frame outwards.
+std::vector<Site> BuildSites(std::span<const StackValue> values,
+                             const SiteOptions& options,
                              StackSymbolizer& symbolizer);
 
 }  // namespace heaptrail::analyzer

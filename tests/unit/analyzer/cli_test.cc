@@ -7,6 +7,7 @@
 
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -143,6 +144,61 @@ TEST(CliTest, TextReportShowsSummaryAndTables) {
     EXPECT_NE(result.out.find(expected), std::string::npos) << expected << "\n"
                                                             << result.out;
   }
+}
+
+// Stacks: 1: 0x1000 (main)  2: 0x2000 <- 1  3: 0x2000 <- 2 (recursion)
+// 4: 0x3000 <- 3  5: 0x4000 <- 1. Leaks: 100 B at 4, 40 B in 2 blocks at 5.
+std::string WriteRecursiveTrace(const std::string& name) {
+  TraceBuilder b;
+  b.StackNodes(1, {{0, 0, 0x1000},
+                   {1, 0, 0x2000},
+                   {2, 0, 0x2000},
+                   {3, 0, 0x3000},
+                   {1, 0, 0x4000}});
+  b.Alloc(0, 1'000'000, 0xa0, 100, 4)
+      .Alloc(0, 2'000'000, 0xb0, 20, 5)
+      .Alloc(0, 3'000'000, 0xc0, 20, 5);
+  b.RoundEnd(4'000'000).End(5'000'000);
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(b.WriteFile(path).ok());
+  return path;
+}
+
+TEST(CliTest, ReportCumulativeCreditsEveryFrameOnce) {
+  const std::string path = WriteRecursiveTrace("cumulative.trace");
+  CliResult result = RunHeaptrail(
+      {"report", path, "--at", "end", "--cumulative", "--format", "json"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  nlohmann::json report = nlohmann::json::parse(result.out);
+  EXPECT_EQ(report["cumulative"], true);
+  std::vector<std::tuple<std::string, int, int>> sites;
+  for (const nlohmann::json& site : report["sites"]) {
+    sites.emplace_back(site["function"], site["size"], site["count"]);
+  }
+  // 0x2000 is twice in stack 4 and credited once.
+  const std::vector<std::tuple<std::string, int, int>> expected = {
+      {"0x1000", 140, 3},
+      {"0x2000", 100, 1},
+      {"0x3000", 100, 1},
+      {"0x4000", 40, 2}};
+  EXPECT_EQ(sites, expected);
+
+  result = RunHeaptrail({"report", path, "--at", "end", "--format", "json"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  report = nlohmann::json::parse(result.out);
+  EXPECT_EQ(report["cumulative"], false);
+  ASSERT_EQ(report["sites"].size(), 2u);
+
+  result = RunHeaptrail({"report", path, "--cumulative", "--by", "function"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("by function (cumulative)"), std::string::npos)
+      << result.out;
+
+  result = RunHeaptrail({"report", path, "--cumulative", "--by", "stack"});
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.err.find("--cumulative groups by line, function or file"),
+            std::string::npos)
+      << result.err;
 }
 
 TEST(CliTest, SnapshotsJson) {

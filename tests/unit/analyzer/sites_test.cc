@@ -4,6 +4,7 @@
 #include "sites.h"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fake_symbol_source.h"
@@ -50,7 +51,39 @@ class SitesTest : public ::testing::Test {
   std::vector<Site> Build(const std::vector<StackValue>& values, GroupBy by,
                           SortBy sort = SortBy::kSize, size_t top = 0) {
     StackSymbolizer symbolizer(tree_, modules_, symbols_);
-    return BuildSites(values, by, sort, top, symbolizer);
+    return BuildSites(values, {.by = by, .sort = sort, .top = top},
+                      symbolizer);
+  }
+
+  std::vector<Site> BuildCumulative(const std::vector<StackValue>& values,
+                                    GroupBy by) {
+    StackSymbolizer symbolizer(tree_, modules_, symbols_);
+    return BuildSites(values, {.by = by, .cumulative = true}, symbolizer);
+  }
+
+  // Two stacks under main, one of them recursive:
+  //   recursive_: malloc <- g g.cc:3 <- f f.cc:10 <- f f.cc:12 <- f f.cc:12
+  //               <- main main.cc:5                       100 B in 1 block
+  //   plain_:     malloc <- h h.cc:7 <- f f.cc:11 <- main main.cc:5
+  //                                                        40 B in 2 blocks
+  std::vector<StackValue> RecursiveStacks() {
+    const uint32_t main_node =
+        Node(0, kExe, 0x100, {Frame("main", "main.cc", 5, kExe)});
+    const uint32_t f12 =
+        Node(main_node, kExe, 0x212, {Frame("f", "f.cc", 12, kExe)});
+    const uint32_t f12_again =
+        Node(f12, kExe, 0x212, {Frame("f", "f.cc", 12, kExe)});
+    const uint32_t f10 =
+        Node(f12_again, kExe, 0x210, {Frame("f", "f.cc", 10, kExe)});
+    const uint32_t g = Node(f10, kExe, 0x303, {Frame("g", "g.cc", 3, kExe)});
+    const uint32_t recursive =
+        Node(g, kLibc, 0x500, {Frame("malloc", "", 0, kLibc)});
+    const uint32_t f11 =
+        Node(main_node, kExe, 0x211, {Frame("f", "f.cc", 11, kExe)});
+    const uint32_t h = Node(f11, kExe, 0x407, {Frame("h", "h.cc", 7, kExe)});
+    const uint32_t plain =
+        Node(h, kLibc, 0x500, {Frame("malloc", "", 0, kLibc)});
+    return {{recursive, 100, 1}, {plain, 40, 2}};
   }
 
   StackTree tree_;
@@ -155,6 +188,67 @@ TEST_F(SitesTest, SortsByCountAndKeepsTheTop) {
   ASSERT_EQ(sites.size(), 2u);
   EXPECT_EQ(sites[0].location.function, "a");
   EXPECT_EQ(sites[1].location.function, "c");
+}
+
+TEST_F(SitesTest, CumulativeByLineCreditsEveryLineOnceEvenInRecursion) {
+  const std::vector<Site> sites =
+      BuildCumulative(RecursiveStacks(), GroupBy::kLine);
+  // Descending size; ties by function, file, line.
+  const std::vector<std::tuple<FrameInfo, uint64_t, uint64_t, uint32_t>>
+      expected = {
+          {{"main", "main.cc", 5, kExe}, 140, 3, 2},
+          {{"f", "f.cc", 10, kExe}, 100, 1, 1},
+          {{"f", "f.cc", 12, kExe}, 100, 1, 1},  // twice in the stack
+          {{"g", "g.cc", 3, kExe}, 100, 1, 1},
+          {{"f", "f.cc", 11, kExe}, 40, 2, 1},
+          {{"h", "h.cc", 7, kExe}, 40, 2, 1},
+      };
+  std::vector<std::tuple<FrameInfo, uint64_t, uint64_t, uint32_t>> actual;
+  for (const Site& site : sites) {
+    actual.emplace_back(site.location, site.size, site.count,
+                        site.stack_count);
+  }
+  EXPECT_EQ(actual, expected);
+  ASSERT_EQ(sites.size(), 6u);
+  EXPECT_EQ(sites[0].stack.size(), 1u);  // from main outwards
+  // A cumulative site's stack starts at its own frame: the inner f.cc:12.
+  ASSERT_EQ(sites[2].stack.size(), 3u);
+  EXPECT_EQ(sites[2].stack[0].line, 12u);
+  EXPECT_EQ(sites[2].stack[1].line, 12u);
+  EXPECT_EQ(sites[2].stack[2].function, "main");
+}
+
+TEST_F(SitesTest, CumulativeByFunctionAndFileCountsRecursionOnce) {
+  const std::vector<StackValue> values = RecursiveStacks();
+  std::vector<Site> sites = BuildCumulative(values, GroupBy::kFunction);
+  ASSERT_EQ(sites.size(), 4u);
+  // f appears three times in the recursive stack and once in the other.
+  EXPECT_EQ(sites[0].location, (FrameInfo{"f", "f.cc", 0, kExe}));
+  EXPECT_EQ(sites[0].size, 140u);
+  EXPECT_EQ(sites[0].count, 3u);
+  EXPECT_EQ(sites[0].stack.size(), 4u);  // the innermost f of the 100 B stack
+  EXPECT_EQ(sites[0].stack[0].line, 10u);
+  EXPECT_EQ(sites[1].location, (FrameInfo{"main", "main.cc", 0, kExe}));
+  EXPECT_EQ(sites[1].size, 140u);
+  EXPECT_EQ(sites[2].location, (FrameInfo{"g", "g.cc", 0, kExe}));
+  EXPECT_EQ(sites[2].size, 100u);
+  EXPECT_EQ(sites[3].location, (FrameInfo{"h", "h.cc", 0, kExe}));
+  EXPECT_EQ(sites[3].size, 40u);
+  EXPECT_EQ(sites[3].count, 2u);
+
+  sites = BuildCumulative(values, GroupBy::kFile);
+  ASSERT_EQ(sites.size(), 4u);
+  EXPECT_EQ(sites[0].location, (FrameInfo{"", "f.cc", 0, kExe}));
+  EXPECT_EQ(sites[0].size, 140u);
+  EXPECT_EQ(sites[0].count, 3u);
+  EXPECT_EQ(sites[1].location, (FrameInfo{"", "main.cc", 0, kExe}));
+  EXPECT_EQ(sites[1].size, 140u);
+
+  // Not cumulative: only the allocating lines.
+  sites = Build(values, GroupBy::kLine);
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0].location, (FrameInfo{"g", "g.cc", 3, kExe}));
+  EXPECT_EQ(sites[1].location, (FrameInfo{"h", "h.cc", 7, kExe}));
 }
 
 TEST_F(SitesTest, EmptyStackIsUnknown) {
