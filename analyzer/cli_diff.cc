@@ -64,6 +64,11 @@ int RunDiff(const DiffArgs& args, bool top_given, bool at_given, CliIo& io) {
   }
   absl::StatusOr<GroupBy> by = ParseGroupBy(args.by);
   if (!by.ok()) return ReportError(io, by.status());
+  if (args.cumulative && *by == GroupBy::kStack) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--cumulative groups by line, function or "
+                               "file, not by stack"));
+  }
   const bool json = args.format == "json";
   DiffOptions options;
   options.by = *by;
@@ -126,6 +131,10 @@ void AddDiffCommand(CLI::App& app, CliIo& io, int* exit_code) {
       ->add_option("--by", args->by,
                    "Group sites by line (default), function, file or stack")
       ->check(CLI::IsMember({"line", "function", "file", "stack"}));
+  command->add_flag("--cumulative", args->cumulative,
+                    "Credit every frame of a stack, not only the allocating "
+                    "one: a site shows the change of all that was allocated "
+                    "under it (recursion counted once)");
   CLI::Option* top = command->add_option(
       "--top", args->top,
       "Show the N first sites (default: 10 in text, all in JSON)");

@@ -21,7 +21,10 @@ absl::StatusOr<std::vector<Site>> SitesAt(const TraceAnalysis& analysis,
                                           const DiffOptions& options) {
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, moment));
-  return BuildSites(values, options.by, SortBy::kSize, 0, symbolizer);
+  SiteOptions site_options;
+  site_options.by = options.by;
+  site_options.cumulative = options.cumulative;
+  return BuildSites(values, site_options, symbolizer);
 }
 
 // Diffs carry a sign on every value, zero included.

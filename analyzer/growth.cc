@@ -36,8 +36,8 @@ absl::StatusOr<GrowthRanking> RankGrowth(const TraceAnalysis& analysis,
   absl::flat_hash_map<std::string, GrowthSite> series;
   for (size_t i = 0; i < n; ++i) {
     ranking.times_s.push_back(analysis.Seconds(snapshots[i].tick));
-    for (Site& site : BuildSites(snapshots[i].stacks, by, SortBy::kSize, 0,
-                                 symbolizer)) {
+    for (Site& site :
+         BuildSites(snapshots[i].stacks, SiteOptions{.by = by}, symbolizer)) {
       auto [it, inserted] = series.try_emplace(MatchKey(site, by));
       GrowthSite& entry = it->second;
       if (inserted) {

@@ -134,6 +134,24 @@ TEST_F(SnapshotDiffTest, SnapshotsFromOutsideThenDiffGivesExactLineChanges) {
   json to_end = RunJson({kCli, "diff", trace, "--from", "2", "--to", "end", "--format", "json"});
   EXPECT_EQ(SiteAt(to_end, "phases.c", LineOf("phases.c", "/* growing line */"))["size_diff"], 0);
 
+  // Cumulative, by function: main() holds all three lines' changes.
+  json cumulative = RunJson({kCli, "diff", trace, "--from", "1", "--to", "2", "--by", "function",
+                             "--cumulative", "--format", "json"});
+  EXPECT_TRUE(cumulative["cumulative"].get<bool>());
+  bool main_seen = false;
+  for (const json& site : cumulative["sites"]) {
+    if (site["function"] == "main" && site["file"].get<std::string>().find("phases.c") != std::string::npos) {
+      main_seen = true;
+      EXPECT_EQ(site["size_diff"], 3500);
+      EXPECT_EQ(site["count_diff"], 1);
+      EXPECT_EQ(site["size"], 10000 + 1500 + 768);
+    }
+    if (site["function"] == "grow") {
+      EXPECT_EQ(site["size_diff"], 6000);
+    }
+  }
+  EXPECT_TRUE(main_seen) << cumulative.dump(1);
+
   // Text: a sign on every difference, the growing line first.
   ProcessResult text = RunProcess({kCli, "diff", trace, "--from", "1", "--to", "2"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
@@ -154,6 +172,10 @@ TEST_F(SnapshotDiffTest, DiffRefusesBadMomentsAndMixedOptions) {
   result = RunProcess({kCli, "diff", trace, trace, "--from", "1", "--to", "2"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("with two traces, use --at"), std::string::npos) << result.err;
+  result = RunProcess({kCli, "diff", trace, "--from", "1", "--to", "2", "--by", "stack",
+                       "--cumulative"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("not by stack"), std::string::npos) << result.err;
   result = RunProcess({kCli, "diff", trace, dir_ + "/missing.trace"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("missing.trace"), std::string::npos) << result.err;
