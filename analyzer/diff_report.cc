@@ -92,7 +92,7 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
   const int64_t count_diff = static_cast<int64_t>(diff.newer_count) -
                              static_cast<int64_t>(diff.older_count);
   if (!report.cumulative) {
-    out << absl::StrFormat("live heap: %s (%s, %+d B) in %d blocks (%+d)\n",
+    out << absl::StrFormat("live heap: %s, %s (%+d B); %d blocks (%+d)\n",
                            FormatBytesExact(diff.newer_size),
                            SignedBytes(size_diff), size_diff, diff.newer_count,
                            count_diff);
