@@ -1,21 +1,25 @@
 // Options of `heaptrail run` and `heaptrail snapshot`; the work is in
-// run_command.cc and kill(2).
+// run_command.cc and snapshot_request.cc.
 
 #include "cli_run.h"
 
-#include <signal.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "run_command.h"
 #include "signal_names.h"
+#include "snapshot_request.h"
 
 namespace heaptrail::analyzer {
+namespace {
+
+// The preload keeps labels in a 256-byte slot, terminator included.
+constexpr size_t kMaxLabelSize = 255;
+
+}  // namespace
 
 void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
   auto options = std::make_shared<RunOptions>();
@@ -78,28 +82,47 @@ std::vector<std::string> SeparateRunCommand(std::vector<std::string> args) {
 
 void AddSnapshotCommand(CLI::App& app, CliIo& io, int* exit_code) {
   auto pid = std::make_shared<int>(0);
-  auto signal_name = std::make_shared<std::string>("SIGUSR2");
+  auto label = std::make_shared<std::string>();
+  auto signal_name = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand(
       "snapshot",
-      "Ask a traced process to take a snapshot (sends it the snapshot signal)");
+      "Ask a traced process to take a snapshot now (sends it its snapshot "
+      "signal) and wait until it is recorded. Refuses a process that is not "
+      "the caller's or not traced by heaptrail");
   command->add_option("pid", *pid, "Process id of the traced program")
       ->required()
       ->check(CLI::PositiveNumber);
-  command->add_option("--signal", *signal_name,
-                      "The program's snapshot signal (default: SIGUSR2)");
-  command->callback([pid, signal_name, &io, exit_code] {
-    const absl::StatusOr<int> signal = ParseSnapshotSignal(*signal_name);
-    if (!signal.ok()) {
-      *exit_code = ReportError(io, signal.status());
+  command->add_option("--label", *label,
+                      "A label for the snapshot, shown by `heaptrail "
+                      "snapshots` (up to 255 bytes)");
+  command->add_option("--snapshot-signal,--signal", *signal_name,
+                      "The process's snapshot signal (default: what it was "
+                      "started with, HEAPTRAIL_SNAPSHOT_SIGNAL, else SIGUSR2)");
+  command->callback([pid, label, signal_name, &io, exit_code] {
+    SnapshotRequest request;
+    request.label = *label;
+    if (request.label.size() > kMaxLabelSize) {
+      *exit_code = ReportError(
+          io, absl::InvalidArgumentError(absl::StrFormat(
+                  "the label is %d bytes long; the most is %d",
+                  request.label.size(), kMaxLabelSize)));
       return;
     }
-    if (::kill(*pid, *signal) != 0) {
-      io.err << "heaptrail: error: cannot signal process " << *pid << ": "
-             << std::strerror(errno) << "\n";
-      *exit_code = kExitError;
+    if (!signal_name->empty()) {
+      const absl::StatusOr<int> signal = ParseSnapshotSignal(*signal_name);
+      if (!signal.ok()) {
+        *exit_code = ReportError(io, signal.status());
+        return;
+      }
+      request.signal = *signal;
+    }
+    const absl::StatusOr<TracedProcess> process = FindTracedProcess(*pid);
+    if (!process.ok()) {
+      *exit_code = ReportError(io, process.status());
       return;
     }
-    *exit_code = 0;
+    const absl::Status status = RequestSnapshot(*process, request);
+    *exit_code = status.ok() ? 0 : ReportError(io, status);
   });
 }
 

@@ -218,12 +218,16 @@ bool MatchFrom(std::string_view pattern, size_t p, std::string_view name,
     p += advance;
     ++n;
   }
-  if (n == name.size()) return true;
-  if (name[n] != '.' || n + 1 == name.size()) return false;
-  for (size_t i = n + 1; i < name.size(); ++i) {
-    if (!IsDigit(name[i])) return false;
+  // Up to two ".N" suffixes: a followed child's ".<pid>", then the ".1"
+  // of a program it exec'd (the name was taken by the child's own trace).
+  for (int suffixes = 0; suffixes < 2 && n < name.size(); ++suffixes) {
+    if (name[n] != '.' || n + 1 == name.size() || !IsDigit(name[n + 1])) {
+      return false;
+    }
+    for (++n; n < name.size() && IsDigit(name[n]); ++n) {
+    }
   }
-  return true;
+  return n == name.size();
 }
 
 }  // namespace

@@ -52,8 +52,9 @@ std::string OutputPattern(const RunOptions& options, const std::string& cwd);
 std::string ExpandPattern(std::string_view pattern, pid_t pid);
 
 // True when a file named `name` is one a traced process writes for the
-// basename pattern `pattern`: %p matches a pid, and a ".N" suffix is
-// allowed (the preload adds it when the name is taken, e.g. by a fork).
+// basename pattern `pattern`: %p matches a pid, and up to two ".N" suffixes
+// are allowed (a followed child's ".<pid>"; the ".1" the preload adds when
+// a name is taken, e.g. by a program exec'd after a fork).
 bool MatchesTracePattern(std::string_view pattern, std::string_view name);
 
 // Validates the options and returns the environment of the program:

@@ -65,10 +65,18 @@ void ExpandOutputPath(const char* pattern, pid_t pid, char* out, int out_size) {
   out[n] = '\0';
 }
 
+void DescendantOutputPath(const Config& config, pid_t pid, char* out, int out_size) {
+  ExpandOutputPath(config.output_pattern, pid, out, out_size);
+  if (strstr(config.output_pattern, "%p") != nullptr) return;
+  size_t n = strlen(out);
+  snprintf(out + n, out_size - n, ".%d", static_cast<int>(pid));
+}
+
 void ReadConfig(Config& config) {
   const char* output = getenv("HEAPTRAIL_OUTPUT");
-  ExpandOutputPath(output != nullptr && *output != '\0' ? output : "heaptrail.%p.trace", getpid(),
-                   config.output, sizeof(config.output));
+  snprintf(config.output_pattern, sizeof(config.output_pattern), "%s",
+           output != nullptr && *output != '\0' ? output : "heaptrail.%p.trace");
+  ExpandOutputPath(config.output_pattern, getpid(), config.output, sizeof(config.output));
 
   config.snapshot_signal = SIGUSR2;
   if (const char* value = getenv("HEAPTRAIL_SNAPSHOT_SIGNAL")) {

@@ -11,6 +11,7 @@
 namespace heaptrail::preload {
 
 struct Config {
+  char output_pattern[4096] = {};  // HEAPTRAIL_OUTPUT as given (or the default)
   char output[4096] = {};          // HEAPTRAIL_OUTPUT with %p expanded
   int depth = 128;                 // HEAPTRAIL_DEPTH, 1..256
   int snapshot_signal = 0;         // HEAPTRAIL_SNAPSHOT_SIGNAL (default SIGUSR2), 0 = none
@@ -25,6 +26,11 @@ void ReadConfig(Config& config);
 
 // Expands %p in `pattern` to `pid` (and %% to %) into `out`.
 void ExpandOutputPath(const char* pattern, pid_t pid, char* out, int out_size);
+
+// The trace path of a followed descendant `pid` (a forked child, or a program
+// it exec'd): the pattern expanded for `pid` when it has a %p, else the
+// traced program's path with ".<pid>" appended.
+void DescendantOutputPath(const Config& config, pid_t pid, char* out, int out_size);
 
 // Parses a signal given as a number, "USR2" or "SIGUSR2" (also RTMIN+n).
 // Returns 0 when it is not a signal.

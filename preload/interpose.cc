@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -234,6 +235,43 @@ HEAPTRAIL_EXEC_HOOK(execvpe, (const char* file, char* const argv[], char* const 
                     (file, argv, envp))
 HEAPTRAIL_EXEC_HOOK(fexecve, (int fd, char* const argv[], char* const envp[]), (fd, argv, envp))
 #undef HEAPTRAIL_EXEC_HOOK
+
+// The list forms: glibc builds the array and calls execve internally, past
+// the wrappers above, so they collect their arguments and call those. POSIX
+// bounds the arguments by ARG_MAX; the array lives on the stack.
+#define HEAPTRAIL_COLLECT_ARGS(first, argv)                                       \
+  va_list list;                                                                   \
+  va_start(list, first);                                                          \
+  size_t count = 1;                                                               \
+  {                                                                               \
+    va_list counting;                                                             \
+    va_copy(counting, list);                                                      \
+    while (va_arg(counting, const char*) != nullptr) ++count;                     \
+    va_end(counting);                                                             \
+  }                                                                               \
+  char** argv = static_cast<char**>(__builtin_alloca((count + 1) * sizeof(char*))); \
+  argv[0] = const_cast<char*>(first);                                             \
+  for (size_t i = 1; i <= count; ++i) argv[i] = va_arg(list, char*);
+
+int execl(const char* path, const char* arg, ...) {
+  HEAPTRAIL_COLLECT_ARGS(arg, argv)
+  va_end(list);
+  return execv(path, argv);
+}
+
+int execlp(const char* file, const char* arg, ...) {
+  HEAPTRAIL_COLLECT_ARGS(arg, argv)
+  va_end(list);
+  return execvp(file, argv);
+}
+
+int execle(const char* path, const char* arg, ...) {
+  HEAPTRAIL_COLLECT_ARGS(arg, argv)
+  char* const* envp = va_arg(list, char* const*);
+  va_end(list);
+  return execve(path, argv, envp);
+}
+#undef HEAPTRAIL_COLLECT_ARGS
 
 }  // extern "C"
 

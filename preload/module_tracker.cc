@@ -177,6 +177,12 @@ void EmitModuleRecords(ChunkBuilder& out) {
   pthread_mutex_unlock(&mutex);
 }
 
+void ForgetModulesAfterFork() {
+  known_count = 0;
+  if (pending != nullptr) pending->Clear();
+  scanned_generation.store(~0ull, std::memory_order_relaxed);
+}
+
 void LockModules() { pthread_mutex_lock(&mutex); }
 void UnlockModules() { pthread_mutex_unlock(&mutex); }
 

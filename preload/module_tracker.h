@@ -41,6 +41,11 @@ uint32_t ModuleEpoch();
 // Appends the queued records to `out`. Called by the writer.
 void EmitModuleRecords(ChunkBuilder& out);
 
+// In a forked child that is followed: forgets every known module, so that the
+// next RescanModules() announces them all in the child's trace. Called with
+// the module lock held (from fork).
+void ForgetModulesAfterFork();
+
 // Locks held across fork().
 void LockModules();
 void UnlockModules();

@@ -148,7 +148,7 @@ void FindOwnCode() {
       nullptr);
 }
 
-void WriteHeader() {
+void WriteHeader(const char* path) {
   format::FileHeader header = {};
   std::memcpy(header.magic, format::kFileMagic, sizeof(header.magic));
   header.version = format::kFormatVersion;
@@ -160,7 +160,7 @@ void WriteHeader() {
   header.ppid = static_cast<uint32_t>(getppid());
   header.clock_kind = static_cast<uint32_t>(format::ClockKind::kTsc);
   header.ticks_per_second = 0;  // unknown until the first ClockSync record
-  tracker.file.Open(tracker.config.output, header);
+  tracker.file.Open(path, header);
 }
 
 // --- fork ----------------------------------------------------------------------------
@@ -175,11 +175,42 @@ void AfterForkInParent() {
   UnlockModules();
 }
 
+// A followed child continues in a trace of its own, from the fork on: only
+// the forking thread survived, the parent writes every event recorded
+// before, and the new file gets what its reader needs to resolve stacks (the
+// modules, and every stack node interned so far, since the child's stack
+// ids are the parent's).
+void FollowInChild() {
+  bool was_busy = tls.busy;
+  tls.busy = true;  // the writer thread's creation allocates: not the program's
+  tracker.start_tick = ReadTick();
+  tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
+  tracker.depot.RepairAfterFork();
+  tracker.threads.KeepOnlyAfterFork(tls.state, tracker.start_tick);
+  ForgetSnapshotsAfterFork();
+  ResetWriterInChild();
+  ForgetModulesAfterFork();
+  UnlockModules();
+  char path[sizeof(tracker.config.output)];
+  DescendantOutputPath(tracker.config, getpid(), path, sizeof(path));
+  WriteHeader(path);
+  if (tracker.file.ok()) {
+    RescanModules();
+    StartWriterThread();
+  } else {
+    tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
+  }
+  tls.busy = was_busy;
+}
+
 void AfterForkInChild() {
-  // The child does not write to its parent's trace. (Following forks into a
-  // trace of their own is not implemented yet: the child runs untracked.)
-  tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
+  // The child never writes to its parent's trace.
   tracker.file.Abandon();
+  if (tracker.config.follow_fork) {
+    FollowInChild();
+    return;
+  }
+  tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
   ResetWriterInChild();
   UnlockModules();
 }
@@ -236,7 +267,13 @@ bool Initialize() {
   if (traced) {
     tracker.start_tick = ReadTick();
     tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
-    WriteHeader();
+    // A program exec'd by a followed descendant of `heaptrail run`'s child.
+    bool descendant = tracker.config.launcher_pid != 0 && getppid() != tracker.config.launcher_pid;
+    if (descendant) {
+      DescendantOutputPath(tracker.config, getpid(), tracker.config.output,
+                           sizeof(tracker.config.output));
+    }
+    WriteHeader(tracker.config.output);
     if (tracker.file.ok() && tracker.depot.Init() &&
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();

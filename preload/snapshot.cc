@@ -3,8 +3,12 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -24,6 +28,7 @@ enum SlotState : uint32_t { kEmpty, kFilling, kReady };
 struct Slot {
   std::atomic<uint32_t> state;
   uint8_t source;
+  uint32_t nonce;  // names the label file of `heaptrail snapshot`; 0: none
   uint64_t tick;
   char label[kLabelSize];
 };
@@ -32,27 +37,17 @@ constinit Slot slots[kSlots] = {};
 constinit std::atomic<uint64_t> next_request{0};
 constinit uint64_t next_emitted = 0;  // writer only
 constinit struct sigaction previous_action = {};
+constinit int installed_signal = 0;
+constinit bool replaced_warned = false;  // writer only
 
-void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
-  int saved_errno = errno;
-  RequestSnapshot(format::SnapshotSource::kSignal, ReadTick(), nullptr);
-  errno = saved_errno;
-  if (previous_action.sa_flags & SA_SIGINFO) {
-    if (previous_action.sa_sigaction != nullptr) previous_action.sa_sigaction(signo, info, context);
-  } else if (previous_action.sa_handler != SIG_DFL && previous_action.sa_handler != SIG_IGN) {
-    previous_action.sa_handler(signo);
-  }
-}
-
-}  // namespace
-
-void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label) {
+void Request(format::SnapshotSource source, uint64_t tick, const char* label, uint32_t nonce) {
   uint64_t request = next_request.fetch_add(1, std::memory_order_relaxed);
   Slot& slot = slots[request % kSlots];
   uint32_t expected = kEmpty;
   // A full ring (256 requests the writer has not seen) drops the request.
   if (!slot.state.compare_exchange_strong(expected, kFilling, std::memory_order_acquire)) return;
   slot.source = static_cast<uint8_t>(source);
+  slot.nonce = nonce;
   slot.tick = tick;
   slot.label[0] = '\0';
   if (label != nullptr) {
@@ -64,13 +59,52 @@ void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* l
   WakeWriter();
 }
 
-void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick) {
+// `heaptrail snapshot --label` writes the label to "<trace>.label.<nonce>"
+// and sends the nonce with sigqueue(). The file is taken only if it is a
+// plain file of ours (or root's) that nobody else can read or write, then
+// removed: its removal is the CLI's acknowledgement.
+void ReadLabelFile(const char* trace_path, uint32_t nonce, char* label) {
+  char path[4200];
+  snprintf(path, sizeof(path), "%s.label.%u", trace_path, nonce);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+      (st.st_mode & 077) == 0 && (st.st_uid == geteuid() || st.st_uid == 0)) {
+    ssize_t n = read(fd, label, kLabelSize - 1);
+    label[n > 0 ? n : 0] = '\0';
+    unlink(path);
+  }
+  close(fd);
+}
+
+void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
+  int saved_errno = errno;
+  uint32_t nonce = 0;
+  if (info != nullptr && info->si_code == SI_QUEUE) nonce = static_cast<uint32_t>(info->si_value.sival_int);
+  Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, nonce);
+  errno = saved_errno;
+  if (previous_action.sa_flags & SA_SIGINFO) {
+    if (previous_action.sa_sigaction != nullptr) previous_action.sa_sigaction(signo, info, context);
+  } else if (previous_action.sa_handler != SIG_DFL && previous_action.sa_handler != SIG_IGN) {
+    previous_action.sa_handler(signo);
+  }
+}
+
+}  // namespace
+
+void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label) {
+  Request(source, tick, label, 0);
+}
+
+void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path) {
   uint64_t end = next_request.load(std::memory_order_acquire);
   while (next_emitted < end) {
     Slot& slot = slots[next_emitted % kSlots];
     uint32_t state = slot.state.load(std::memory_order_acquire);
     if (state == kFilling) break;  // its requester is still writing it
     if (state == kReady) {
+      if (slot.nonce != 0) ReadLabelFile(trace_path, slot.nonce, slot.label);
       out.PutRecordType(format::RecordType::kSnapshot);
       out.PutVarint(slot.tick > start_tick ? slot.tick - start_tick : 0);
       out.PutVarint(slot.source);
@@ -81,12 +115,35 @@ void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick) {
   }
 }
 
+void ForgetSnapshotsAfterFork() {
+  for (Slot& slot : slots) slot.state.store(kEmpty, std::memory_order_relaxed);
+  next_emitted = next_request.load(std::memory_order_relaxed);
+}
+
 void InstallSnapshotSignal(int signo) {
   struct sigaction action = {};
   action.sa_sigaction = OnSnapshotSignal;
   action.sa_flags = SA_RESTART | SA_SIGINFO;
   sigemptyset(&action.sa_mask);
-  sigaction(signo, &action, &previous_action);
+  if (sigaction(signo, &action, &previous_action) == 0) installed_signal = signo;
+}
+
+void CheckSnapshotSignal() {
+  if (installed_signal == 0 || replaced_warned) return;
+  struct sigaction current;
+  if (sigaction(installed_signal, nullptr, &current) != 0) return;
+  if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == OnSnapshotSignal) return;
+  replaced_warned = true;
+  char line[300];
+  int n = snprintf(line, sizeof(line),
+                   "heaptrail: the program replaced the handler of signal %d (%s): that signal no "
+                   "longer takes snapshots; choose another with --snapshot-signal or "
+                   "HEAPTRAIL_SNAPSHOT_SIGNAL\n",
+                   installed_signal, sigabbrev_np(installed_signal) ? sigabbrev_np(installed_signal) : "?");
+  if (n > 0) {
+    ssize_t ignored = write(STDERR_FILENO, line, n < int(sizeof(line)) ? n : sizeof(line) - 1);
+    (void)ignored;
+  }
 }
 
 }  // namespace heaptrail::preload

@@ -20,12 +20,20 @@ class ChunkBuilder;
 void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label);
 
 // Appends a Snapshot record for each pending request (ticks made relative to
-// `start_tick`).
-void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick);
+// `start_tick`). A request from `heaptrail snapshot --label` takes its label
+// from a file next to `trace_path` (see snapshot.cc).
+void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path);
+
+// In a forked child: drops the requests not yet written (the parent's).
+void ForgetSnapshotsAfterFork();
 
 // Installs the handler for `signo` with SA_RESTART, chaining to a handler the
 // program installed before us.
 void InstallSnapshotSignal(int signo);
+
+// Warns once on stderr when the program has replaced that handler since (its
+// snapshots would be lost silently). Called by the writer each round.
+void CheckSnapshotSignal();
 
 }  // namespace heaptrail::preload
 

@@ -25,6 +25,22 @@ bool StackDepot::Init() {
   return nodes_ != nullptr && buckets_ != nullptr;
 }
 
+void StackDepot::RepairAfterFork() {
+  if (buckets_ == nullptr) return;
+  for (uint32_t i = 0; i < kBucketCount; ++i) {
+    uint32_t head = buckets_[i].load(std::memory_order_relaxed);
+    if (head & kLockBit) buckets_[i].store(head & ~kLockBit, std::memory_order_relaxed);
+  }
+  uint32_t end = allocated() < kMaxNodes ? allocated() : kMaxNodes;
+  for (uint32_t id = 1; id < end; ++id) {
+    // Never linked into a bucket: an ip no frame has, under the root.
+    if (nodes_[id].ip.load(std::memory_order_relaxed) == 0) {
+      nodes_[id].parent = 0;
+      nodes_[id].ip.store(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 uint32_t StackDepot::Intern(uint32_t parent, uint64_t ip, uint32_t epoch) {
   std::atomic<uint32_t>& bucket = buckets_[HashKey(parent, ip, epoch) & (kBucketCount - 1)];
   auto find = [&](uint32_t id) -> uint32_t {

@@ -39,6 +39,11 @@ class StackDepot {
   // Returns `parent` when the depot is full (the stack is then truncated).
   uint32_t Intern(uint32_t parent, uint64_t ip, uint32_t epoch);
 
+  // In a forked child: releases the bucket locks and completes the nodes of
+  // inserts that other threads were in the middle of (they did not survive
+  // the fork), so that inserts and the writer's node dump never wait on them.
+  void RepairAfterFork();
+
   // Ids below this have been handed out (not necessarily complete yet).
   uint32_t allocated() const { return next_id_.load(std::memory_order_acquire); }
 

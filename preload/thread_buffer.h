@@ -72,6 +72,16 @@ class ThreadBuffer {
     tail_.store(head, std::memory_order_release);
   }
 
+  // Forgets everything (a forked child: the parent writes these events).
+  // Only when no other thread can use the ring.
+  void Reset() {
+    head_ = 0;
+    tail_seen_ = 0;
+    wake_mark_ = kCapacity / 4;
+    published_.store(0, std::memory_order_relaxed);
+    tail_.store(0, std::memory_order_relaxed);
+  }
+
   bool Empty() const {
     return published_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }

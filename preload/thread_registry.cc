@@ -49,6 +49,21 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick) {
   return state;
 }
 
+void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
+  for (ThreadState* s = first(); s != nullptr; s = s->next) {
+    s->buffer.Reset();
+    if (s != self) {
+      s->status.store(ThreadStatus::kFree, std::memory_order_relaxed);
+      continue;
+    }
+    s->previous_tick = 0;
+    s->previous_address = 0;
+    s->os_tid = gettid();
+    s->start_tick = tick;
+    s->announced = false;
+  }
+}
+
 void ThreadRegistry::Retire(ThreadState* state) {
   prctl(PR_GET_NAME, state->name);
   // Matched by the acquire load in the writer's round.

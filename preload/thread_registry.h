@@ -57,6 +57,12 @@ class ThreadRegistry {
   // Marks the calling thread's state as exited.
   static void Retire(ThreadState* state);
 
+  // In a forked child that is followed: every buffer is emptied (the parent
+  // writes those events), the states of the threads that did not survive
+  // the fork are freed, and `self` (the forking thread's, may be null)
+  // starts anew at `tick`.
+  void KeepOnlyAfterFork(ThreadState* self, uint64_t tick);
+
   ThreadState* first() const { return head_.load(std::memory_order_acquire); }
 
  private:

@@ -51,6 +51,12 @@ bool TraceFile::Open(const char* path, const format::FileHeader& header) {
     fd = high;
   }
   fd_ = fd;
+  sequence_ = 0;
+  if (zstd_ != nullptr) {
+    // A followed child's new file: the parent's context, without its frame.
+    ZSTD_CCtx_reset(zstd_, ZSTD_reset_session_only);
+    return WriteAll(&header, sizeof(header));
+  }
   zstd_ = ZSTD_createCCtx_advanced({ZstdAlloc, ZstdFree, nullptr});
   if (zstd_ == nullptr) {
     Fail("cannot set up compression for", ENOMEM);

@@ -22,7 +22,8 @@ class TraceFile {
 
   // Creates `path` (mode 0600, never through a symlink, never over an existing
   // file: then "path.1", "path.2"...) and writes `header`. False, with the
-  // reason on stderr, when it cannot.
+  // reason on stderr, when it cannot. Also after Abandon(), for a followed
+  // child's own file.
   bool Open(const char* path, const format::FileHeader& header);
 
   // Compresses `size` bytes of records into one chunk and writes it.

@@ -175,7 +175,8 @@ void RoundLocked(RoundKind kind) {
     }
     last_interval_snapshot_ns = now_ns;
   }
-  EmitSnapshotRecords(chunk, tracker.start_tick);
+  CheckSnapshotSignal();
+  EmitSnapshotRecords(chunk, tracker.start_tick, tracker.file.path());
 
   if (kind == RoundKind::kFinal || now_ns - last_rss_ns >= kRssPeriodNs) {
     EmitRss(ReadTick());
@@ -257,6 +258,11 @@ void UnlockWriter() { pthread_mutex_unlock(&writer_mutex); }
 void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);
   chunk.Clear();
+  nodes_written = 1;
+  process_info_written = false;
+  last_chunk_ns = 0;
+  last_rss_ns = 0;
+  last_clock_ns = 0;
   pthread_mutex_init(&writer_mutex, nullptr);
 }
 

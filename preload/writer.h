@@ -37,7 +37,8 @@ void RunWriterRound(RoundKind kind);
 void LockWriter();
 void UnlockWriter();
 
-// A forked child that does not continue the trace: drop the writer's state.
+// In a forked child: drops the writer's state (the parent's); a followed
+// child then writes a trace of its own from scratch.
 void ResetWriterInChild();
 
 }  // namespace heaptrail::preload

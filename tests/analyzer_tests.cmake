@@ -16,6 +16,7 @@ add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/heap_model_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/record_decoder_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/run_command_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/site_diff_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/sites_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/size_format_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/size_histogram_test.cc

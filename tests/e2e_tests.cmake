@@ -15,3 +15,34 @@ add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_en
                  cross_thread_free fork_child snapshots
                  allocate_then_wait)
 gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+
+add_executable(snapshot_diff_test e2e/snapshot_diff_test.cc)
+target_link_libraries(snapshot_diff_test PRIVATE heaptrail_e2e_support GTest::gtest_main
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(snapshot_diff_test PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_SAMPLES_SOURCE_DIR="${PROJECT_SOURCE_DIR}/samples")
+add_dependencies(snapshot_diff_test heaptrail heaptrail_preload phases growth two_builds_old
+                 two_builds_new)
+gtest_discover_tests(snapshot_diff_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+
+add_executable(snapshot_signal_test e2e/snapshot_signal_test.cc)
+target_link_libraries(snapshot_signal_test PRIVATE heaptrail_e2e_support GTest::gtest_main
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(snapshot_signal_test PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_SAMPLES_SOURCE_DIR="${PROJECT_SOURCE_DIR}/samples")
+add_dependencies(snapshot_signal_test heaptrail heaptrail_preload own_handler snapshot_threads)
+gtest_discover_tests(snapshot_signal_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+
+add_executable(follow_fork_test e2e/follow_fork_test.cc)
+target_link_libraries(follow_fork_test PRIVATE heaptrail_e2e_support GTest::gtest_main
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(follow_fork_test PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_PRELOAD="$<TARGET_FILE:heaptrail_preload>")
+add_dependencies(follow_fork_test heaptrail heaptrail_preload empty fork_child fork_exec)
+gtest_discover_tests(follow_fork_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

@@ -69,6 +69,82 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   return result;
 }
 
+Interactive::Interactive(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  pid_t pid;
+  int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  in_ = in_pipe[1];
+  out_ = out_pipe[0];
+  err_ = err_pipe[0];
+  if (error != 0) throw std::runtime_error("cannot run " + argv[0] + ": " + strerror(error));
+  pid_ = pid;
+}
+
+Interactive::~Interactive() {
+  if (pid_ > 0) Finish();
+}
+
+std::string Interactive::ReadLine() {
+  while (true) {
+    size_t newline = pending_.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = pending_.substr(0, newline);
+      pending_.erase(0, newline + 1);
+      return line;
+    }
+    pollfd fd = {out_, POLLIN, 0};
+    if (poll(&fd, 1, 60000) <= 0) return "";
+    char buffer[4096];
+    ssize_t n = read(out_, buffer, sizeof(buffer));
+    if (n <= 0) return "";
+    pending_.append(buffer, n);
+  }
+}
+
+void Interactive::WriteLine(const std::string& line) {
+  std::string text = line + "\n";
+  if (write(in_, text.data(), text.size()) != ssize_t(text.size())) {
+    throw std::runtime_error("cannot write to the program");
+  }
+}
+
+ProcessResult Interactive::Finish() {
+  ProcessResult result;
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+  result.out = pending_;
+  for (int* fd : {&out_, &err_}) {
+    char buffer[65536];
+    ssize_t n;
+    while ((n = read(*fd, buffer, sizeof(buffer))) > 0) {
+      (fd == &out_ ? result.out : result.err).append(buffer, n);
+    }
+    close(*fd);
+    *fd = -1;
+  }
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
 std::string MakeTempDir() {
   const char* base = getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/heaptrail-test.XXXXXX";

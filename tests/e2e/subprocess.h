@@ -20,6 +20,30 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                   const std::vector<std::string>& extra_env = {});
 
+// A program running while a test talks to it: its stdin and stdout are
+// pipes (stderr is collected at the end).
+class Interactive {
+ public:
+  explicit Interactive(const std::vector<std::string>& argv);
+  ~Interactive();
+  Interactive(const Interactive&) = delete;
+  Interactive& operator=(const Interactive&) = delete;
+
+  // The next line of its stdout, without the newline; empty at EOF or after
+  // 60 s without one.
+  std::string ReadLine();
+  void WriteLine(const std::string& line);
+  // Closes its stdin and waits for it; `out` is what was not read yet.
+  ProcessResult Finish();
+
+ private:
+  int pid_ = -1;
+  int in_ = -1;   // its stdin
+  int out_ = -1;  // its stdout
+  int err_ = -1;  // its stderr
+  std::string pending_;
+};
+
 // A fresh empty directory under the system temporary directory.
 std::string MakeTempDir();
 

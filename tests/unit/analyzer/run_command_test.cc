@@ -54,6 +54,11 @@ TEST(RunCommandTest, MatchesTheFilesATracedProcessWrites) {
   EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace"));
   EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace.3"));
   EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.x"));
+  // A followed child's trace, and that of a program it exec'd.
+  EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace.1234.1"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.1234.1.2"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.1234."));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.label.77"));
   EXPECT_FALSE(MatchesTracePattern("out.trace", "out.traces"));
   EXPECT_TRUE(MatchesTracePattern("a%%b.%p", "a%b.9"));
 }

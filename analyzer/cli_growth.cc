@@ -1,0 +1,127 @@
+// The growth subcommand: options, RankGrowth, and its text and JSON
+// renderings.
+
+#include "cli_growth.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "growth.h"
+#include "nlohmann/json.hpp"
+#include "report.h"
+#include "report_json.h"
+#include "report_text.h"
+#include "size_format.h"
+#include "stack_symbolizer.h"
+#include "symbol_source.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+struct GrowthArgs {
+  std::string trace;
+  std::string by = "line";
+  size_t top = 10;
+  std::string format = "text";
+};
+
+void RenderText(const GrowthRanking& ranking, const std::string& path,
+                GroupBy by, std::ostream& out) {
+  out << absl::StrFormat(
+      "heaptrail growth: %s, %d snapshots from %s to %s, by %s\n", path,
+      ranking.times_s.size(), FormatSeconds(ranking.times_s.front()),
+      FormatSeconds(ranking.times_s.back()), GroupByName(by));
+  out << absl::StrFormat(
+      "suspects: sites that grew in at least half of the %d intervals and "
+      "gave back at most a quarter of what they gained (%d of %d sites)\n\n",
+      ranking.intervals, ranking.suspects.size(), ranking.sites);
+  if (ranking.suspects.empty()) {
+    out << "  (no site grew steadily)\n";
+    return;
+  }
+  out << absl::StrFormat("  %11s %14s %7s %7s %10s  %s\n", "GROWTH", "BYTES",
+                         "GREW", "SHRANK", "SIZE NOW", "LOCATION");
+  for (const GrowthSite& site : ranking.suspects) {
+    out << absl::StrFormat(
+        "  %11s %+14d %7s %7s %10s  %s\n", FormatBytesSigned(site.growth),
+        site.growth, absl::StrFormat("%d/%d", site.grew, ranking.intervals),
+        absl::StrFormat("%d/%d", site.shrank, ranking.intervals),
+        FormatBytes(site.sizes.back()), FormatLocation(site.location));
+  }
+}
+
+nlohmann::json ToJson(const GrowthRanking& ranking, GroupBy by) {
+  nlohmann::json suspects = nlohmann::json::array();
+  for (const GrowthSite& site : ranking.suspects) {
+    nlohmann::json entry = FrameToJson(site.location);
+    entry["growth"] = site.growth;
+    entry["gained"] = site.gained;
+    entry["lost"] = site.lost;
+    entry["grew"] = site.grew;
+    entry["shrank"] = site.shrank;
+    entry["sizes"] = site.sizes;
+    entry["counts"] = site.counts;
+    nlohmann::json stack = nlohmann::json::array();
+    for (const FrameInfo& frame : site.stack) stack.push_back(FrameToJson(frame));
+    entry["stack"] = std::move(stack);
+    suspects.push_back(std::move(entry));
+  }
+  return nlohmann::json{{"by", std::string(GroupByName(by))},
+                        {"snapshot_times_s", ranking.times_s},
+                        {"intervals", ranking.intervals},
+                        {"sites", ranking.sites},
+                        {"suspects", std::move(suspects)}};
+}
+
+int RunGrowth(const GrowthArgs& args, bool top_given, CliIo& io) {
+  absl::StatusOr<GroupBy> by = ParseGroupBy(args.by);
+  if (!by.ok()) return ReportError(io, by.status());
+  const bool json = args.format == "json";
+  const size_t top = top_given ? args.top : (json ? 0 : 10);
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
+      LoadTrace(args.trace, io);
+  if (!analysis.ok()) return ReportError(io, analysis.status());
+  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
+  StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
+                             *symbols);
+  absl::StatusOr<GrowthRanking> ranking =
+      RankGrowth(**analysis, *by, top, symbolizer);
+  if (!ranking.ok()) return ReportError(io, ranking.status());
+  if (json) {
+    WriteJson(ToJson(*ranking, *by), io.out);
+  } else {
+    RenderText(*ranking, args.trace, *by, io.out);
+  }
+  io.out.flush();
+  return io.out ? 0 : kExitError;
+}
+
+}  // namespace
+
+void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code) {
+  auto args = std::make_shared<GrowthArgs>();
+  CLI::App* command = app.add_subcommand(
+      "growth",
+      "Leak suspects of a process that has not exited: the sites whose live "
+      "size grew across the trace's snapshots (at least 3). A site is a "
+      "suspect when it grew in at least half of the intervals between "
+      "consecutive snapshots and lost, in those where it shrank, at most a "
+      "quarter of what it gained: a cache that fills and empties is not. "
+      "Ranked by net growth (last snapshot minus first)");
+  command->add_option("trace", args->trace, "The trace file")->required();
+  command
+      ->add_option("--by", args->by,
+                   "Group sites by line (default), function, file or stack")
+      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
+  CLI::Option* top = command->add_option(
+      "--top", args->top,
+      "Show the N first suspects (default: 10 in text, all in JSON)");
+  command->add_option("--format", args->format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  command->callback([args, top, &io, exit_code] {
+    *exit_code = RunGrowth(*args, top->count() > 0, io);
+  });
+}
+
+}  // namespace heaptrail::analyzer

@@ -1,0 +1,142 @@
+// End to end: children of a traced program. Without --follow-fork only the
+// program is traced; with it, every forked child writes TRACE.<pid> from the
+// fork on, and a program exec'd by a child is traced into its own file.
+// `heaptrail run` lists every trace the run produced.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCli = HEAPTRAIL_CLI;
+const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
+const std::string kPreload = HEAPTRAIL_PRELOAD;
+
+class FollowForkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    baseline_ = Summary(Run({"-o", dir_ + "/empty.trace", "--", kSamples + "/empty"}).at(0));
+    fs::remove(dir_ + "/empty.trace");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `heaptrail run ARGS`; returns the traces it says it wrote.
+  std::vector<std::string> Run(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {kCli, "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessResult run = RunProcess(argv);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::vector<std::string> listed;
+    const std::string prefix = "heaptrail: trace written to ";
+    for (size_t at = run.err.find(prefix); at != std::string::npos;
+         at = run.err.find(prefix, at + 1)) {
+      size_t end = run.err.find('\n', at);
+      listed.push_back(run.err.substr(at + prefix.size(), end - at - prefix.size()));
+    }
+    return listed;
+  }
+
+  // The files of dir_ whose name starts with `prefix`, sorted.
+  std::vector<std::string> Files(const std::string& prefix) {
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().filename().string().rfind(prefix, 0) == 0) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  json Summary(const std::string& trace) {
+    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_EQ(report.err, "") << trace;  // complete: no warning
+    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
+    return document.is_discarded() ? json() : document["summary"];
+  }
+
+  // allocations, allocated bytes, leaked bytes beyond the `empty` program's.
+  std::vector<int64_t> BeyondBaseline(const std::string& trace) {
+    json summary = Summary(trace);
+    std::vector<int64_t> out;
+    for (const char* key : {"allocations", "allocated_bytes", "leaked_bytes"}) {
+      out.push_back(summary[key].get<int64_t>() - baseline_[key].get<int64_t>());
+    }
+    return out;
+  }
+
+  std::vector<int64_t> Exact(const std::string& trace) {
+    json summary = Summary(trace);
+    return {summary["allocations"].get<int64_t>(), summary["allocated_bytes"].get<int64_t>(),
+            summary["leaked_bytes"].get<int64_t>()};
+  }
+
+  std::string dir_;
+  json baseline_;
+};
+
+TEST_F(FollowForkTest, ChildrenAreNotTracedWithoutFollowing) {
+  const std::string trace = dir_ + "/exec.trace";
+  EXPECT_EQ(Run({"-o", trace, "--", kSamples + "/fork_exec"}), std::vector<std::string>{trace});
+  EXPECT_EQ(Files("exec.trace"), std::vector<std::string>{trace});
+  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{1, 111, 111}));
+}
+
+TEST_F(FollowForkTest, ForkedChildGetsItsOwnTraceFromTheForkOn) {
+  const std::string trace = dir_ + "/fork.trace";
+  std::vector<std::string> listed = Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_child"});
+  std::vector<std::string> files = Files("fork.trace");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0], trace);
+  EXPECT_EQ(listed, files);
+  const std::string child = files[1];
+  EXPECT_TRUE(std::all_of(child.begin() + trace.size() + 1, child.end(), ::isdigit)) << child;
+  // The parent: 111 before the fork, 333 after; none of the child's blocks.
+  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{2, 444, 444}));
+  // The child: its own 3 x 222 only (the blocks it inherited are not its
+  // allocations).
+  EXPECT_EQ(Exact(child), (std::vector<int64_t>{3, 666, 666}));
+  json child_header = Summary(child);
+  EXPECT_FALSE(child_header["truncated"].get<bool>());
+}
+
+TEST_F(FollowForkTest, ProgramExecdByAChildIsTracedIntoItsOwnFile) {
+  const std::string trace = dir_ + "/exec.trace";
+  std::vector<std::string> listed = Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_exec"});
+  std::vector<std::string> files = Files("exec.trace");
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(listed, files);
+  EXPECT_EQ(files[0], trace);
+  // exec.trace.<pid>: the child between fork and exec (it allocates nothing);
+  // exec.trace.<pid>.1: the program it exec'd, a whole run of its own.
+  EXPECT_EQ(files[2], files[1] + ".1");
+  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{1, 111, 111}));
+  EXPECT_EQ(Exact(files[1]), (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(BeyondBaseline(files[2]), (std::vector<int64_t>{2, 154, 154}));
+}
+
+TEST_F(FollowForkTest, EnvironmentVariableFollowsWithoutTheCli) {
+  const std::string trace = dir_ + "/bare.trace";
+  ProcessResult run = RunProcess({kSamples + "/fork_child"},
+                                 {"LD_PRELOAD=" + kPreload, "HEAPTRAIL_OUTPUT=" + trace,
+                                  "HEAPTRAIL_FOLLOW_FORK=1"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  std::vector<std::string> files = Files("bare.trace");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(BeyondBaseline(files[0]), (std::vector<int64_t>{2, 444, 444}));
+  EXPECT_EQ(Exact(files[1]), (std::vector<int64_t>{3, 666, 666}));
+}
+
+}  // namespace
+}  // namespace heaptrail::testing

@@ -1,0 +1,121 @@
+// End to end: the snapshot signal in harder cases. A program with its own
+// handler for that signal; snapshots cut while four threads allocate and
+// free without pause, which must be exact at every snapshot.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCli = HEAPTRAIL_CLI;
+const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
+const std::string kSampleSources = HEAPTRAIL_SAMPLES_SOURCE_DIR;
+
+int LineOf(const std::string& source, const std::string& marker) {
+  std::ifstream in(kSampleSources + "/" + source);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find(marker) != std::string::npos) return number;
+  }
+  ADD_FAILURE() << marker << " not found in " << source;
+  return 0;
+}
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
+
+class SnapshotSignalTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(SnapshotSignalTest, ProgramWithItsOwnHandlerKeepsItAndIsWarnedOnce) {
+  const std::string trace = dir_ + "/own.trace";
+  ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/own_handler"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "handled 1\n");
+  EXPECT_EQ(Count(run.err, "the program replaced the handler of signal 12 (USR2)"), 1u) << run.err;
+  EXPECT_EQ(Count(run.err, "--snapshot-signal"), 1u) << run.err;
+
+  // With another snapshot signal, nothing to say.
+  run = RunProcess({kCli, "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
+                    kSamples + "/own_handler"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "handled 1\n");
+  EXPECT_EQ(run.err.find("replaced the handler"), std::string::npos) << run.err;
+}
+
+// Each worker's line holds 15 or 16 blocks at every instant, and 1 or 2
+// batons (allocated on one thread, freed on the next) are live: a snapshot
+// that mixed moments of different threads, or replayed a free before the
+// malloc it follows, would show other counts. A snapshot's total must be
+// the sum of its sites.
+TEST_F(SnapshotSignalTest, SnapshotsAreExactCutsAcrossThreads) {
+  const std::string trace = dir_ + "/threads.trace";
+  ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/snapshot_threads"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  json snapshots = json::parse(listing.out)["snapshots"];
+  ASSERT_EQ(snapshots.size(), 24u);
+  const int baton_line = LineOf("snapshot_threads.c", "/* baton line */");
+  const int first_baton_line = LineOf("snapshot_threads.c", "/* first baton */");
+  std::map<int, int> line_thread;
+  for (int t = 0; t < 4; ++t) {
+    line_thread[LineOf("snapshot_threads.c", "/* thread " + std::to_string(t) + " line */")] = t;
+  }
+  for (const json& snapshot : snapshots) {
+    const std::string id = std::to_string(snapshot["id"].get<int>());
+    ProcessResult report = RunProcess(
+        {kCli, "report", trace, "--at", id, "--format", "json", "--top", "100000"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    json document = json::parse(report.out);
+    int64_t bytes = 0, blocks = 0;
+    int threads_seen = 0;
+    int64_t batons = 0;
+    for (const json& site : document["sites"]) {
+      bytes += site["size"].get<int64_t>();
+      blocks += site["count"].get<int64_t>();
+      if (fs::path(site["file"].get<std::string>()).filename() != "snapshot_threads.c") continue;
+      if (site["line"] == baton_line || site["line"] == first_baton_line) {
+        batons += site["count"].get<int64_t>();
+        EXPECT_EQ(site["size"].get<int64_t>(), 4000 * site["count"].get<int64_t>());
+        continue;
+      }
+      auto it = line_thread.find(site["line"].get<int>());
+      if (it == line_thread.end()) continue;
+      ++threads_seen;
+      const int64_t count = site["count"].get<int64_t>();
+      EXPECT_TRUE(count == 15 || count == 16) << "snapshot " << id << ": " << site.dump();
+      EXPECT_EQ(site["size"].get<int64_t>(), count * 64 * (it->second + 1)) << site.dump();
+    }
+    EXPECT_EQ(threads_seen, 4) << "snapshot " << id;
+    EXPECT_TRUE(batons == 1 || batons == 2) << "snapshot " << id << ": " << batons << " batons";
+    EXPECT_EQ(bytes, snapshot["live_bytes"].get<int64_t>()) << "snapshot " << id;
+    EXPECT_EQ(blocks, snapshot["live_blocks"].get<int64_t>()) << "snapshot " << id;
+  }
+  ProcessResult summary = RunProcess({kCli, "report", trace, "--format", "json"});
+  ASSERT_EQ(summary.exit_code, 0);
+  json totals = json::parse(summary.out)["summary"];
+  EXPECT_EQ(totals["unknown_frees"], 0);
+}
+
+}  // namespace
+}  // namespace heaptrail::testing
