@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "cli_export.h"
+#include "cli_html.h"
 #include "cli_report.h"
 #include "cli_run.h"
 
@@ -26,6 +28,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddSnapshotCommand(app, io, &exit_code);
   AddReportCommand(app, io, &exit_code);
   AddSnapshotsCommand(app, io, &exit_code);
+  AddHtmlCommand(app, io, &exit_code);
+  AddExportCommand(app, io, &exit_code);
   std::vector<std::string> args(argv + 1, argv + argc);
   args = SeparateRunCommand(std::move(args));
   // CLI11 parses a reversed vector (it pops arguments from the back).
