@@ -29,6 +29,14 @@ class ProfileBuilder {
  public:
   explicit ProfileBuilder(TraceAnalysis& analysis) : analysis_(analysis) {
     String("");  // profile.proto: string_table[0] must be ""
+    // pprof takes the first mapping for the main binary.
+    const std::vector<Module>& modules = analysis_.modules.modules();
+    for (size_t i = 0; i < modules.size(); ++i) {
+      if (modules[i].info.path == analysis_.process.executable) {
+        Mapping(i);
+        break;
+      }
+    }
   }
 
   uint64_t String(const std::string& text) {
@@ -91,10 +99,13 @@ class ProfileBuilder {
   uint64_t Mapping(const StackNode& node) {
     const std::optional<size_t> module =
         analysis_.modules.Find(node.ip > 0 ? node.ip - 1 : 0, node.epoch);
-    if (!module.has_value()) return 0;
-    auto [it, inserted] = mappings_.try_emplace(*module, mappings_.size() + 1);
+    return module.has_value() ? Mapping(*module) : 0;
+  }
+
+  uint64_t Mapping(size_t module) {
+    auto [it, inserted] = mappings_.try_emplace(module, mappings_.size() + 1);
     if (!inserted) return it->second;
-    const ModuleInfo& info = analysis_.modules.modules()[*module].info;
+    const ModuleInfo& info = analysis_.modules.modules()[module].info;
     uint64_t begin = UINT64_MAX, end = 0, offset = 0;
     for (const Segment& segment : info.segments) {
       if (segment.vaddr < begin) {

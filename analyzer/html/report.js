@@ -57,7 +57,7 @@
       ['Allocated in all', s.allocated_bytes, 'bytes', exact(s.allocations) + ' allocations'],
       ['Frees', s.frees, 'count', ''],
       ['Temporary allocations', s.temporary_allocations, 'count', 'freed right after allocating'],
-      ['Duration', s.duration_s, 'seconds', exact(s.threads) + ' threads, pid ' + s.pid],
+      ['Duration', s.duration_s, 'seconds', exact(s.threads) + (s.threads === 1 ? ' thread' : ' threads') + ', pid ' + s.pid],
       ['Snapshots', s.snapshots, 'count', ''],
       ['Mismatched frees', s.mismatched_frees, 'count', 'e.g. new[] released by free'],
     ];
@@ -322,7 +322,10 @@
       div.style.top = y + 'px';
       div.style.width = Math.max(item.w, 1) + 'px';
       div.style.background = color(name);
-      if (item.w > 30) div.textContent = name;
+      if (item.w > 30) {
+        const where = node.frame >= 0 ? fileLine(frames[node.frame][1], frames[node.frame][2]) : '';
+        div.textContent = where ? name + '  ' + where : name;
+      }
       div.dataset.name = name;
       div.dataset.value = node.value;
       div._node = node;
