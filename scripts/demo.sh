@@ -12,3 +12,7 @@ B/bin/heaptrail run -o "$trace" -- B/samples/leaks
 echo
 echo "\$ heaptrail report $trace"
 B/bin/heaptrail report "$trace"
+echo
+echo "\$ heaptrail html $trace -o ${trace%.trace}.html"
+B/bin/heaptrail html "$trace" -o "${trace%.trace}.html"
+echo "open ${trace%.trace}.html in a browser: timeline, flame graphs, tables"
