@@ -1,9 +1,26 @@
 // Capture of the caller's stack with libunwind (DWARF CFI: frame pointers are
-// not needed) and its conversion into a StackDepot id.
+// not needed) and its conversion into a StackDepot id, incrementally.
 //
-// Each thread remembers the stack it captured last; only the frames that
-// differ from it at the inner end are looked up in the depot, so a loop that
-// allocates from one place costs one compare of the frames per event.
+// Each thread remembers its previous capture as a list of frames (ip, sp).
+// On x86-64 the return address that is frame i's ip sits just below frame
+// i's sp (the call pushed it there), and a frame's CFA, which is the sp of
+// its caller, follows from its ip and sp. So when the program's innermost
+// frame has the same (ip, sp) as before and every remembered return-address
+// slot still holds the same ip, the stack is the same, frame by frame, and
+// its id is reused without unwinding: one load and one compare per frame.
+// Validation runs from the inner end outwards, so every slot read is the
+// return-address slot of a frame live on the stack now.
+//
+// When the stack changed, libunwind unwinds only the new inner frames: as
+// soon as one has the (ip, sp) of a remembered frame whose outer slots still
+// hold, the remembered outer frames (and their depot nodes) are spliced on.
+// A capture that meets a signal frame, or whose first frame is not the
+// hook's caller, is not remembered: the next capture unwinds in full.
+//
+// Limit (stated, not hidden): a frame whose CFA does not follow from its ip
+// and sp (an alloca or stack realignment that lands on the same sp with a
+// different frame base) could be taken for the remembered one if its stale
+// slot holds the same return address.
 //
 // Thread-safety: a StackCache belongs to one thread.
 
@@ -18,26 +35,61 @@ namespace heaptrail::preload {
 
 inline constexpr int kMaxStackDepth = 256;
 
-// Frames of the tracker itself (the hooks) are dropped from every stack: they
-// lie in [begin, end), the text of libheaptrail.so.
-void SetTrackerCodeRange(uintptr_t begin, uintptr_t end);
+// The program's innermost frame: where the hook returns to, and the program's
+// stack pointer once it has returned (the hook's CFA).
+struct CallerFrame {
+  uintptr_t ip;
+  uintptr_t sp;
+};
+
+// The caller of the function this expands in; it must expand in the exported
+// hook itself, not in a helper. __builtin_frame_address(0) gives the function
+// a frame pointer, and on x86-64 the return address sits just above the saved
+// frame pointer, the CFA just above the return address.
+#define HEAPTRAIL_CALLER_FRAME()                                  \
+  (::heaptrail::preload::CallerFrame{                            \
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0)),  \
+      reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16})
 
 // Sets up libunwind's per-thread caches. Called once at start-up.
 void InitStackCapture();
 
 class StackCache {
  public:
-  // Captures the current stack (at most `depth` frames outside the tracker)
-  // and returns the id of its innermost node in `depot`.
-  uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch);
+  // Captures the stack of `caller` and what called it (at most `depth`
+  // frames) and returns the id of its innermost node in `depot`. The frames
+  // of the tracker between here and `caller` are not part of it.
+  uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch, CallerFrame caller);
+
+  // Forgets the previous capture (a new thread owns the cache).
+  void Reset() {
+    reusable_ = false;
+    frames_[current_].count = 0;
+  }
 
  private:
-  // outer_ips_[j] is the j-th frame counted from the outermost one of the
-  // previous stack, outer_nodes_[j] the node of the stack made of the j+1
-  // outermost frames.
-  uint64_t outer_ips_[kMaxStackDepth];
-  uint32_t outer_nodes_[kMaxStackDepth];
-  int depth_ = 0;
+  // Innermost frame first. node[i] is the depot node of the stack made of
+  // frames i..count-1.
+  struct Frames {
+    uintptr_t ip[kMaxStackDepth];
+    uintptr_t sp[kMaxStackDepth];
+    uint32_t node[kMaxStackDepth];
+    int count = 0;
+    bool truncated = false;  // cut at the depth limit: more frames may lie beyond
+  };
+
+  // Slot by slot from `from` outwards: the first frame whose return-address
+  // slot no longer holds its ip (frames.count when all hold).
+  static int FirstStaleFrame(const Frames& frames, int from);
+
+  // Unwinds into `next` from `caller` outwards (at most `depth` frames),
+  // splicing on the outer frames of the previous capture when they are
+  // reached unchanged. False when `next` must not be reused.
+  bool Unwind(CallerFrame caller, int depth, Frames& next);
+
+  Frames frames_[2];     // the previous capture and the one being built
+  int current_ = 0;      // index of the previous capture
+  bool reusable_ = false;  // the previous capture may be validated and reused
   uint32_t epoch_ = 0;
 };
 
