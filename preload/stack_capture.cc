@@ -1,5 +1,5 @@
-// Stack capture: validation of the remembered stack, libunwind for the frames
-// that changed, and incremental interning.
+// Stack capture: validation of the remembered stack, a walk with the learned
+// frame rules for what changed, libunwind where no rule is known.
 
 #include "stack_capture.h"
 
@@ -29,29 +29,16 @@ int StackCache::FirstStaleFrame(const Frames& frames, int from) {
   return i;
 }
 
-bool StackCache::Unwind(CallerFrame caller, int depth, Frames& next) {
+StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& next) {
   const Frames& previous = frames_[current_];
   next.count = 0;
   next.truncated = false;
-  unw_context_t context;
-  unw_cursor_t cursor;
-  if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) return false;
-
-  // Step out of the tracker, up to the first frame of the program.
-  unw_word_t ip = 0, sp = 0;
-  for (int skipped = 0;; ++skipped) {
-    if (skipped > kTrackerFrameAllowance || unw_step(&cursor) <= 0) return false;
-    unw_get_reg(&cursor, UNW_REG_SP, &sp);
-    if (sp >= caller.sp) break;
-  }
-  unw_get_reg(&cursor, UNW_REG_IP, &ip);
-  bool cacheable = ip == caller.ip && sp == caller.sp;
-  bool splicing = cacheable && reusable_;
+  uintptr_t ip = caller.ip;
+  uintptr_t sp = caller.sp;
+  bool splicing = reusable_;
   int j = 0;      // the first remembered frame whose sp is not below the current one
   int stale = 0;  // remembered frames below this one have changed slots above them
-
   for (;;) {
-    if (unw_is_signal_frame(&cursor) > 0) cacheable = splicing = false;  // be conservative
     if (splicing) {
       while (j < previous.count && previous.sp[j] < sp) ++j;
       if (j == previous.count) {
@@ -68,10 +55,10 @@ bool StackCache::Unwind(CallerFrame caller, int depth, Frames& next) {
           }
           next.count += kept;
           next.truncated = previous.truncated || total > depth;
-          return true;
+          return WalkResult::kComplete;
         }
         // A remembered stack cut at the depth limit cannot supply the frames
-        // now in reach: unwind them.
+        // now in reach: walk them.
         if (stale == previous.count) splicing = false;
       }
     }
@@ -79,12 +66,90 @@ bool StackCache::Unwind(CallerFrame caller, int depth, Frames& next) {
     next.sp[next.count] = sp;
     if (++next.count == depth) {
       next.truncated = true;
+      return WalkResult::kComplete;
+    }
+    FrameRule rule = rules_.Find(ip);
+    switch (rule.kind) {
+      case FrameRuleKind::kSpOffset:
+        break;
+      case FrameRuleKind::kOutermost:
+        return WalkResult::kComplete;
+      case FrameRuleKind::kUnknown:
+        return WalkResult::kUnknownFrame;
+      case FrameRuleKind::kUnusable:
+        return WalkResult::kUnusableFrame;
+    }
+    sp += rule.cfa_offset;
+    ip = ReturnAddressBelow(sp);
+  }
+}
+
+bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
+  next.count = 0;
+  next.truncated = false;
+  unw_context_t context;
+  unw_cursor_t cursor;
+  if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) return false;
+
+  // Step out of the tracker, up to the first frame of the program.
+  unw_word_t ip = 0, sp = 0;
+  for (int skipped = 0;; ++skipped) {
+    if (skipped > kTrackerFrameAllowance || unw_step(&cursor) <= 0) return false;
+    unw_get_reg(&cursor, UNW_REG_SP, &sp);
+    if (sp >= caller.sp) break;
+  }
+  unw_get_reg(&cursor, UNW_REG_IP, &ip);
+  bool cacheable = ip == caller.ip && sp == caller.sp;
+  for (;;) {
+    next.ip[next.count] = ip;
+    next.sp[next.count] = sp;
+    if (++next.count == depth) {
+      next.truncated = true;
       return cacheable;
     }
-    if (unw_step(&cursor) <= 0) return cacheable;
-    unw_get_reg(&cursor, UNW_REG_IP, &ip);
-    unw_get_reg(&cursor, UNW_REG_SP, &sp);
+    bool signal_frame = unw_is_signal_frame(&cursor) > 0;
+    unw_word_t rbp = 0;
+    unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
+    if (unw_step(&cursor) <= 0) {
+      rules_.Learn(ip, {FrameRuleKind::kOutermost, 0});
+      return cacheable;
+    }
+    unw_word_t cfa = 0, caller_ip = 0;
+    unw_get_reg(&cursor, UNW_REG_SP, &cfa);
+    unw_get_reg(&cursor, UNW_REG_IP, &caller_ip);
+    // Only a CFA at a fixed distance from sp, with the return address below
+    // it, is a rule; a signal frame, a frame pointer (the frame may be of
+    // dynamic size) or anything else is left to libunwind, and a stack with
+    // such a frame is not remembered.
+    if (signal_frame || cfa == rbp + 16 || cfa <= sp || cfa - sp > UINT32_MAX ||
+        ReturnAddressBelow(cfa) != caller_ip) {
+      rules_.Learn(ip, {FrameRuleKind::kUnusable, 0});
+      cacheable = false;
+    } else {
+      rules_.Learn(ip, {FrameRuleKind::kSpOffset, static_cast<uint32_t>(cfa - sp)});
+    }
+    ip = caller_ip;
+    sp = cfa;
   }
+}
+
+void StackCache::Backtrace(CallerFrame caller, int depth, Frames& next) {
+  void* raw[kMaxStackDepth + kTrackerFrameAllowance + 1];
+  int count = unw_backtrace(raw, depth + kTrackerFrameAllowance + 1);
+  int first = 0;
+  while (first < count && first <= kTrackerFrameAllowance &&
+         reinterpret_cast<uintptr_t>(raw[first]) != caller.ip) {
+    ++first;
+  }
+  next.truncated = false;
+  if (first == count || first > kTrackerFrameAllowance) {  // the caller was not found
+    next.ip[0] = caller.ip;
+    next.count = 1;
+    return;
+  }
+  next.count = count - first < depth ? count - first : depth;
+  for (int i = 0; i < next.count; ++i) next.ip[i] = reinterpret_cast<uintptr_t>(raw[first + i]);
+  next.truncated = next.count == depth;
 }
 
 uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch,
@@ -100,7 +165,18 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
   }
 
   Frames& next = frames_[current_ ^ 1];
-  bool cacheable = Unwind(caller, depth, next);
+  bool cacheable = true;
+  switch (Walk(caller, depth, next)) {
+    case WalkResult::kComplete:
+      break;
+    case WalkResult::kUnknownFrame:
+      cacheable = UnwindAndLearn(caller, depth, next);
+      break;
+    case WalkResult::kUnusableFrame:
+      Backtrace(caller, depth, next);
+      cacheable = false;
+      break;
+  }
 
   // The outer frames shared with the previous stack keep their nodes.
   int shared = 0;

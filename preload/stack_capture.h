@@ -11,16 +11,20 @@
 // Validation runs from the inner end outwards, so every slot read is the
 // return-address slot of a frame live on the stack now.
 //
-// When the stack changed, libunwind unwinds only the new inner frames: as
-// soon as one has the (ip, sp) of a remembered frame whose outer slots still
-// hold, the remembered outer frames (and their depot nodes) are spliced on.
-// A capture that meets a signal frame, or whose first frame is not the
-// hook's caller, is not remembered: the next capture unwinds in full.
+// When the stack changed, only the new inner frames are walked, with the
+// per-thread FrameRules (CFA = sp + offset, learned per ip from libunwind):
+// as soon as a frame has the (ip, sp) of a remembered frame whose outer slots
+// still hold, the remembered outer frames (and their depot nodes) are spliced
+// on. A frame without a learned rule sends the capture to libunwind's
+// unw_step, which learns the rules of every frame it steps through. A stack
+// with a frame no rule describes (a signal frame, a frame pointer) is taken
+// with unw_backtrace and not remembered: the next capture starts afresh.
 //
-// Limit (stated, not hidden): a frame whose CFA does not follow from its ip
-// and sp (an alloca or stack realignment that lands on the same sp with a
-// different frame base) could be taken for the remembered one if its stale
-// slot holds the same return address.
+// Limit (stated, not hidden): code whose CFA is not a fixed distance from sp
+// yet does not keep it in rbp (stack realignment through another register)
+// could be walked with a wrong offset; a read return address that is not a
+// learned ip sends the capture to libunwind, so only a stale slot holding a
+// known return address would go unnoticed.
 //
 // Thread-safety: a StackCache belongs to one thread.
 
@@ -29,6 +33,7 @@
 
 #include <cstdint>
 
+#include "frame_rules.h"
 #include "stack_depot.h"
 
 namespace heaptrail::preload {
@@ -78,15 +83,30 @@ class StackCache {
     bool truncated = false;  // cut at the depth limit: more frames may lie beyond
   };
 
+  enum class WalkResult {
+    kComplete,
+    kUnknownFrame,   // a frame without a learned rule: unwind and learn
+    kUnusableFrame,  // a frame only libunwind can step out of
+  };
+
   // Slot by slot from `from` outwards: the first frame whose return-address
   // slot no longer holds its ip (frames.count when all hold).
   static int FirstStaleFrame(const Frames& frames, int from);
 
-  // Unwinds into `next` from `caller` outwards (at most `depth` frames),
-  // splicing on the outer frames of the previous capture when they are
-  // reached unchanged. False when `next` must not be reused.
-  bool Unwind(CallerFrame caller, int depth, Frames& next);
+  // Fills `next` from `caller` outwards (at most `depth` frames) with the
+  // learned rules, splicing on the outer frames of the previous capture when
+  // it reaches them unchanged.
+  WalkResult Walk(CallerFrame caller, int depth, Frames& next);
 
+  // Fills `next` with libunwind's steps and learns the rule of every frame.
+  // False when `next` must not be remembered.
+  bool UnwindAndLearn(CallerFrame caller, int depth, Frames& next);
+
+  // Fills the ips of `next` with libunwind's backtrace (its sps are not
+  // known: not to be remembered).
+  static void Backtrace(CallerFrame caller, int depth, Frames& next);
+
+  FrameRules rules_;
   Frames frames_[2];     // the previous capture and the one being built
   int current_ = 0;      // index of the previous capture
   bool reusable_ = false;  // the previous capture may be validated and reused
