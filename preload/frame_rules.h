@@ -42,7 +42,7 @@ class FrameRules {
   void Learn(uintptr_t ip, FrameRule rule) { entries_[Slot(ip)] = {ip, rule}; }
 
  private:
-  static constexpr int kBits = 12;
+  static constexpr int kBits = 14;
 
   struct Entry {
     uintptr_t ip;

@@ -29,39 +29,44 @@ int StackCache::FirstStaleFrame(const Frames& frames, int from) {
   return i;
 }
 
+bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth, Frames& next) {
+  if (!splicer.active) return false;
+  const Frames& previous = frames_[latest_];
+  int& j = splicer.next_frame;
+  while (j < previous.count && previous.sp[j] < sp) ++j;
+  if (j == previous.count) {
+    splicer.active = false;
+    return false;
+  }
+  if (j < splicer.stale || previous.sp[j] != sp || previous.ip[j] != ip) return false;
+  // Frame j again: the rest is unchanged if every slot above still holds.
+  splicer.stale = FirstStaleFrame(previous, j + 1);
+  if (splicer.stale != previous.count) return false;
+  int total = next.count + (previous.count - j);
+  if (total < depth && previous.truncated) {
+    // A remembered stack cut at the depth limit cannot supply the frames now
+    // in reach.
+    splicer.active = false;
+    return false;
+  }
+  int kept = total > depth ? depth - next.count : previous.count - j;
+  for (int i = 0; i < kept; ++i) {
+    next.ip[next.count + i] = previous.ip[j + i];
+    next.sp[next.count + i] = previous.sp[j + i];
+  }
+  next.count += kept;
+  next.truncated = previous.truncated || total > depth;
+  return true;
+}
+
 StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& next) {
-  const Frames& previous = frames_[current_];
   next.count = 0;
   next.truncated = false;
   uintptr_t ip = caller.ip;
   uintptr_t sp = caller.sp;
-  bool splicing = reusable_;
-  int j = 0;      // the first remembered frame whose sp is not below the current one
-  int stale = 0;  // remembered frames below this one have changed slots above them
+  Splicer splicer = {first_frames_[latest_].ip != 0, 0, 0};
   for (;;) {
-    if (splicing) {
-      while (j < previous.count && previous.sp[j] < sp) ++j;
-      if (j == previous.count) {
-        splicing = false;
-      } else if (j >= stale && previous.sp[j] == sp && previous.ip[j] == ip) {
-        // Frame j again: the rest is unchanged if every slot above still holds.
-        stale = FirstStaleFrame(previous, j + 1);
-        int total = next.count + (previous.count - j);
-        if (stale == previous.count && (total >= depth || !previous.truncated)) {
-          int kept = total > depth ? depth - next.count : previous.count - j;
-          for (int i = 0; i < kept; ++i) {
-            next.ip[next.count + i] = previous.ip[j + i];
-            next.sp[next.count + i] = previous.sp[j + i];
-          }
-          next.count += kept;
-          next.truncated = previous.truncated || total > depth;
-          return WalkResult::kComplete;
-        }
-        // A remembered stack cut at the depth limit cannot supply the frames
-        // now in reach: walk them.
-        if (stale == previous.count) splicing = false;
-      }
-    }
+    if (Splice(splicer, ip, sp, depth, next)) return WalkResult::kComplete;
     next.ip[next.count] = ip;
     next.sp[next.count] = sp;
     if (++next.count == depth) {
@@ -100,7 +105,11 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
   }
   unw_get_reg(&cursor, UNW_REG_IP, &ip);
   bool cacheable = ip == caller.ip && sp == caller.sp;
+  Splicer splicer = {cacheable && first_frames_[latest_].ip != 0, 0, 0};
   for (;;) {
+    // Reaching the unchanged outer part of the latest stack ends the unwind,
+    // unless a frame that is no rule came before (then cacheable is false).
+    if (cacheable && Splice(splicer, ip, sp, depth, next)) return true;
     next.ip[next.count] = ip;
     next.sp[next.count] = sp;
     if (++next.count == depth) {
@@ -158,13 +167,18 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
     Reset();
     epoch_ = epoch;
   }
-  const Frames& previous = frames_[current_];
-  if (reusable_ && previous.count > 0 && previous.ip[0] == caller.ip &&
-      previous.sp[0] == caller.sp && FirstStaleFrame(previous, 1) == previous.count) {
-    return previous.node[0];
+  for (int i = 0; i < kRemembered; ++i) {
+    if (first_frames_[i].ip == caller.ip && first_frames_[i].sp == caller.sp &&
+        FirstStaleFrame(frames_[i], 1) == frames_[i].count) {
+      latest_ = i;
+      return frames_[i].node[0];
+    }
   }
 
-  Frames& next = frames_[current_ ^ 1];
+  if (victim_ == latest_) victim_ = (victim_ + 1) % kRemembered;
+  const Frames& previous = frames_[latest_];
+  Frames& next = frames_[victim_];
+  first_frames_[victim_] = {};  // while it is being rebuilt
   bool cacheable = true;
   switch (Walk(caller, depth, next)) {
     case WalkResult::kComplete:
@@ -191,8 +205,9 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
     parent = depot.Intern(parent, next.ip[i], epoch);
     next.node[i] = parent;
   }
-  current_ ^= 1;
-  reusable_ = cacheable;
+  if (cacheable && next.count > 0) first_frames_[victim_] = {next.ip[0], next.sp[0]};
+  latest_ = victim_;
+  victim_ = (victim_ + 1) % kRemembered;
   return parent;
 }
 

@@ -1,7 +1,7 @@
 // Capture of the caller's stack with libunwind (DWARF CFI: frame pointers are
 // not needed) and its conversion into a StackDepot id, incrementally.
 //
-// Each thread remembers its previous capture as a list of frames (ip, sp).
+// Each thread remembers its last few captures as lists of frames (ip, sp).
 // On x86-64 the return address that is frame i's ip sits just below frame
 // i's sp (the call pushed it there), and a frame's CFA, which is the sp of
 // its caller, follows from its ip and sp. So when the program's innermost
@@ -68,8 +68,10 @@ class StackCache {
 
   // Forgets the previous capture (a new thread owns the cache).
   void Reset() {
-    reusable_ = false;
-    frames_[current_].count = 0;
+    for (int i = 0; i < kRemembered; ++i) {
+      frames_[i].count = 0;
+      first_frames_[i] = {};
+    }
   }
 
  private:
@@ -93,23 +95,41 @@ class StackCache {
   // slot no longer holds its ip (frames.count when all hold).
   static int FirstStaleFrame(const Frames& frames, int from);
 
+  // The state of one capture's search for the latest stack's frames.
+  struct Splicer {
+    bool active;
+    int next_frame;  // the first latest frame whose sp is not below the current one
+    int stale;       // latest frames below this one have changed slots above them
+  };
+
+  // When the frame (ip, sp), about to be appended to `next`, is a frame of
+  // the latest stack whose outer slots all hold, appends that frame and the
+  // ones outside it (up to `depth` in all) and returns true.
+  bool Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth, Frames& next);
+
   // Fills `next` from `caller` outwards (at most `depth` frames) with the
-  // learned rules, splicing on the outer frames of the previous capture when
+  // learned rules, splicing on the outer frames of the latest capture when
   // it reaches them unchanged.
   WalkResult Walk(CallerFrame caller, int depth, Frames& next);
 
   // Fills `next` with libunwind's steps and learns the rule of every frame.
-  // False when `next` must not be remembered.
+  // False when `next` must not be reused.
   bool UnwindAndLearn(CallerFrame caller, int depth, Frames& next);
 
   // Fills the ips of `next` with libunwind's backtrace (its sps are not
-  // known: not to be remembered).
+  // known: not to be reused).
   static void Backtrace(CallerFrame caller, int depth, Frames& next);
 
   FrameRules rules_;
-  Frames frames_[2];     // the previous capture and the one being built
-  int current_ = 0;      // index of the previous capture
-  bool reusable_ = false;  // the previous capture may be validated and reused
+  // A few recent stacks are remembered, so that a program alternating
+  // between call sites finds each of its stacks unchanged.
+  static constexpr int kRemembered = 8;
+  Frames frames_[kRemembered];
+  // The innermost frame of each remembered stack, side by side for a quick
+  // scan; {0, 0} when that stack must not be reused.
+  CallerFrame first_frames_[kRemembered] = {};
+  int latest_ = 0;  // the stack captured last
+  int victim_ = 0;  // the next one to replace, round robin
   uint32_t epoch_ = 0;
 };
 
