@@ -2,12 +2,14 @@
 // from libunwind's own unwinding (which interprets .eh_frame, slowly here:
 // Debian's libunwind locks and masks signals on every step).
 //
-// For code whose CFA is the stack pointer plus a constant (what GCC emits
-// without frame pointers), the CFA of a frame is sp + offset(ip), and the
-// caller's ip is the return address stored just below the CFA. A frame whose
-// CFA equals rbp + 16 uses a frame pointer and may have a frame of dynamic
-// size (alloca): it is kept as unusable, as is a signal frame. The outermost
-// frame (nothing to return to) is remembered as such.
+// On x86-64 nearly all code has its CFA at a fixed distance from either the
+// stack pointer (GCC's default) or the frame pointer rbp (code built with
+// frame pointers, and frames of dynamic size: alloca, VLAs). The caller's ip
+// is the return address just below the CFA, and the caller's rbp is either
+// saved at a fixed distance below the CFA or left as it was. Those three
+// facts are a frame's rule; with them a walk needs no DWARF at all. Anything
+// else (a signal frame, a CFA from another register) is kept as unusable.
+// The outermost frame (nothing to return to) is remembered as such.
 //
 // Thread-safety: one thread's. No allocation.
 
@@ -20,21 +22,23 @@ namespace heaptrail::preload {
 
 enum class FrameRuleKind : uint32_t {
   kUnknown,    // never learned (or evicted)
-  kSpOffset,   // CFA = sp + cfa_offset
+  kSpBased,    // CFA = sp + cfa_offset
+  kRbpBased,   // CFA = rbp + cfa_offset
   kOutermost,  // the stack ends here
-  kUnusable,   // frame pointer, signal frame: only libunwind steps out of it
+  kUnusable,   // only libunwind steps out of it
 };
 
 struct FrameRule {
   FrameRuleKind kind;
   uint32_t cfa_offset;
+  uint32_t rbp_saved_below_cfa;  // the caller's rbp is at CFA - this; 0: rbp unchanged
 };
 
 class FrameRules {
  public:
   FrameRule Find(uintptr_t ip) const {
     const Entry& entry = entries_[Slot(ip)];
-    if (entry.ip != ip) return {FrameRuleKind::kUnknown, 0};
+    if (entry.ip != ip) return {FrameRuleKind::kUnknown, 0, 0};
     return entry.rule;
   }
 

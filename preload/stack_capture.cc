@@ -1,4 +1,4 @@
-// Stack capture: validation of the remembered stack, a walk with the learned
+// Stack capture: validation of the remembered stacks, a walk with the learned
 // frame rules for what changed, libunwind where no rule is known.
 
 #include "stack_capture.h"
@@ -13,9 +13,15 @@ namespace {
 // recorder, the hook) are few; more means the caller is not on this stack.
 constexpr int kTrackerFrameAllowance = 8;
 
+// A walked frame larger than this is taken for a sign of a wrong rbp, and
+// left to libunwind.
+constexpr uintptr_t kMaxFrameSize = uintptr_t{1} << 20;
+
+uintptr_t Load(uintptr_t address) { return *reinterpret_cast<const uintptr_t*>(address); }
+
 // The return address that is the ip of a frame (other than the innermost)
 // with stack pointer `sp`: the call out of that frame pushed it just below.
-uintptr_t ReturnAddressBelow(uintptr_t sp) { return *reinterpret_cast<const uintptr_t*>(sp - 8); }
+uintptr_t ReturnAddressBelow(uintptr_t sp) { return Load(sp - 8); }
 
 }  // namespace
 
@@ -25,11 +31,26 @@ void InitStackCapture() {
 
 int StackCache::FirstStaleFrame(const Frames& frames, int from) {
   int i = from;
-  while (i < frames.count && ReturnAddressBelow(frames.sp[i]) == frames.ip[i]) ++i;
+  while (i < frames.count && ReturnAddressBelow(frames.sp[i]) == frames.ip[i] &&
+         (frames.rbp_slot[i] == 0 || !frames.rbp_matters[i] ||
+          Load(frames.rbp_slot[i]) == frames.rbp[i])) {
+    ++i;
+  }
   return i;
 }
 
-bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth, Frames& next) {
+void StackCache::Append(Frames& next, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
+                        uintptr_t rbp_slot) {
+  int i = next.count++;
+  next.ip[i] = ip;
+  next.sp[i] = sp;
+  next.rbp[i] = rbp;
+  next.rbp_slot[i] = rbp_slot;
+  next.rbp_based[i] = false;  // until its rule is known
+}
+
+bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
+                        uintptr_t rbp_slot, int depth, Frames& next) {
   if (!splicer.active) return false;
   const Frames& previous = frames_[latest_];
   int& j = splicer.next_frame;
@@ -38,7 +59,10 @@ bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth,
     splicer.active = false;
     return false;
   }
-  if (j < splicer.stale || previous.sp[j] != sp || previous.ip[j] != ip) return false;
+  if (j < splicer.stale || previous.sp[j] != sp || previous.ip[j] != ip ||
+      (previous.rbp_matters[j] && previous.rbp[j] != rbp)) {
+    return false;
+  }
   // Frame j again: the rest is unchanged if every slot above still holds.
   splicer.stale = FirstStaleFrame(previous, j + 1);
   if (splicer.stale != previous.count) return false;
@@ -51,9 +75,15 @@ bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth,
   }
   int kept = total > depth ? depth - next.count : previous.count - j;
   for (int i = 0; i < kept; ++i) {
-    next.ip[next.count + i] = previous.ip[j + i];
-    next.sp[next.count + i] = previous.sp[j + i];
+    int to = next.count + i;
+    next.ip[to] = previous.ip[j + i];
+    next.sp[to] = previous.sp[j + i];
+    next.rbp[to] = previous.rbp[j + i];
+    next.rbp_slot[to] = previous.rbp_slot[j + i];
+    next.rbp_based[to] = previous.rbp_based[j + i];
   }
+  // The first spliced frame was reached by this capture's own walk.
+  next.rbp_slot[next.count] = rbp_slot;
   next.count += kept;
   next.truncated = previous.truncated || total > depth;
   return true;
@@ -62,30 +92,42 @@ bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth,
 StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& next) {
   next.count = 0;
   next.truncated = false;
-  uintptr_t ip = caller.ip;
-  uintptr_t sp = caller.sp;
+  uintptr_t ip = caller.ip, sp = caller.sp, rbp = caller.rbp, rbp_slot = 0;
   Splicer splicer = {first_frames_[latest_].ip != 0, 0, 0};
   for (;;) {
-    if (Splice(splicer, ip, sp, depth, next)) return WalkResult::kComplete;
-    next.ip[next.count] = ip;
-    next.sp[next.count] = sp;
-    if (++next.count == depth) {
+    if (Splice(splicer, ip, sp, rbp, rbp_slot, depth, next)) return WalkResult::kComplete;
+    Append(next, ip, sp, rbp, rbp_slot);
+    if (next.count == depth) {
       next.truncated = true;
       return WalkResult::kComplete;
     }
     FrameRule rule = rules_.Find(ip);
+    uintptr_t cfa;
     switch (rule.kind) {
-      case FrameRuleKind::kSpOffset:
+      case FrameRuleKind::kSpBased:
+        cfa = sp + rule.cfa_offset;
+        break;
+      case FrameRuleKind::kRbpBased:
+        cfa = rbp + rule.cfa_offset;
+        next.rbp_based[next.count - 1] = true;
+        if (cfa <= sp || cfa - sp > kMaxFrameSize) return WalkResult::kUnusableFrame;
         break;
       case FrameRuleKind::kOutermost:
         return WalkResult::kComplete;
       case FrameRuleKind::kUnknown:
         return WalkResult::kUnknownFrame;
       case FrameRuleKind::kUnusable:
+      default:
         return WalkResult::kUnusableFrame;
     }
-    sp += rule.cfa_offset;
-    ip = ReturnAddressBelow(sp);
+    if (rule.rbp_saved_below_cfa != 0) {
+      rbp_slot = cfa - rule.rbp_saved_below_cfa;
+      rbp = Load(rbp_slot);
+    } else {
+      rbp_slot = 0;
+    }
+    ip = ReturnAddressBelow(cfa);
+    sp = cfa;
   }
 }
 
@@ -97,48 +139,63 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
   if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) return false;
 
   // Step out of the tracker, up to the first frame of the program.
-  unw_word_t ip = 0, sp = 0;
+  unw_word_t ip = 0, sp = 0, rbp = 0;
   for (int skipped = 0;; ++skipped) {
     if (skipped > kTrackerFrameAllowance || unw_step(&cursor) <= 0) return false;
     unw_get_reg(&cursor, UNW_REG_SP, &sp);
     if (sp >= caller.sp) break;
   }
   unw_get_reg(&cursor, UNW_REG_IP, &ip);
-  bool cacheable = ip == caller.ip && sp == caller.sp;
+  unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
+  bool cacheable = ip == caller.ip && sp == caller.sp && rbp == caller.rbp;
+  uintptr_t rbp_slot = 0;
   Splicer splicer = {cacheable && first_frames_[latest_].ip != 0, 0, 0};
   for (;;) {
     // Reaching the unchanged outer part of the latest stack ends the unwind,
-    // unless a frame that is no rule came before (then cacheable is false).
-    if (cacheable && Splice(splicer, ip, sp, depth, next)) return true;
-    next.ip[next.count] = ip;
-    next.sp[next.count] = sp;
-    if (++next.count == depth) {
+    // unless a frame no rule describes came before (then it is not cacheable).
+    if (cacheable && Splice(splicer, ip, sp, rbp, rbp_slot, depth, next)) return true;
+    Append(next, ip, sp, rbp, rbp_slot);
+    if (next.count == depth) {
       next.truncated = true;
       return cacheable;
     }
     bool signal_frame = unw_is_signal_frame(&cursor) > 0;
-    unw_word_t rbp = 0;
-    unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
     if (unw_step(&cursor) <= 0) {
-      rules_.Learn(ip, {FrameRuleKind::kOutermost, 0});
+      rules_.Learn(ip, {FrameRuleKind::kOutermost, 0, 0});
       return cacheable;
     }
-    unw_word_t cfa = 0, caller_ip = 0;
+    unw_word_t cfa = 0, caller_ip = 0, caller_rbp = 0;
     unw_get_reg(&cursor, UNW_REG_SP, &cfa);
     unw_get_reg(&cursor, UNW_REG_IP, &caller_ip);
-    // Only a CFA at a fixed distance from sp, with the return address below
-    // it, is a rule; a signal frame, a frame pointer (the frame may be of
-    // dynamic size) or anything else is left to libunwind, and a stack with
-    // such a frame is not remembered.
-    if (signal_frame || cfa == rbp + 16 || cfa <= sp || cfa - sp > UINT32_MAX ||
-        ReturnAddressBelow(cfa) != caller_ip) {
-      rules_.Learn(ip, {FrameRuleKind::kUnusable, 0});
-      cacheable = false;
-    } else {
-      rules_.Learn(ip, {FrameRuleKind::kSpOffset, static_cast<uint32_t>(cfa - sp)});
+    unw_get_reg(&cursor, UNW_X86_64_RBP, &caller_rbp);
+    // Where this frame saved its caller's rbp, if it did.
+    uintptr_t saved_rbp_slot = 0;
+    unw_save_loc_t location;
+    if (unw_get_save_loc(&cursor, UNW_X86_64_RBP, &location) == 0 &&
+        location.type == UNW_SLT_MEMORY && location.u.addr >= sp && location.u.addr < cfa) {
+      saved_rbp_slot = location.u.addr;
     }
+    FrameRule rule = {FrameRuleKind::kUnusable, 0, 0};
+    bool consistent = cfa > sp && cfa - sp <= kMaxFrameSize &&
+                      ReturnAddressBelow(cfa) == caller_ip &&
+                      (saved_rbp_slot != 0 ? Load(saved_rbp_slot) == caller_rbp
+                                           : caller_rbp == rbp);
+    if (!signal_frame && consistent) {
+      uint32_t saved_below = saved_rbp_slot != 0 ? static_cast<uint32_t>(cfa - saved_rbp_slot) : 0;
+      if (cfa == rbp + 16) {
+        rule = {FrameRuleKind::kRbpBased, 16, saved_below};
+        next.rbp_based[next.count - 1] = true;
+      } else {
+        rule = {FrameRuleKind::kSpBased, static_cast<uint32_t>(cfa - sp), saved_below};
+      }
+    } else {
+      cacheable = false;
+    }
+    rules_.Learn(ip, rule);
     ip = caller_ip;
     sp = cfa;
+    rbp = caller_rbp;
+    rbp_slot = saved_rbp_slot;
   }
 }
 
@@ -168,7 +225,9 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
     epoch_ = epoch;
   }
   for (int i = 0; i < kRemembered; ++i) {
-    if (first_frames_[i].ip == caller.ip && first_frames_[i].sp == caller.sp &&
+    const CallerFrame& first = first_frames_[i];
+    if (first.ip == caller.ip && first.sp == caller.sp &&
+        (!frames_[i].rbp_matters[0] || first.rbp == caller.rbp) &&
         FirstStaleFrame(frames_[i], 1) == frames_[i].count) {
       latest_ = i;
       return frames_[i].node[0];
@@ -192,6 +251,16 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
       break;
   }
 
+  // Which rbps the CFAs depend on: a frame's own when its CFA is rbp-based,
+  // and the next one's when that is the same register, kept.
+  if (cacheable) {
+    for (int i = next.count - 1; i >= 0; --i) {
+      next.rbp_matters[i] = next.rbp_based[i] || (i + 1 < next.count &&
+                                                  next.rbp_slot[i + 1] == 0 &&
+                                                  next.rbp_matters[i + 1]);
+    }
+  }
+
   // The outer frames shared with the previous stack keep their nodes.
   int shared = 0;
   int limit = next.count < previous.count ? next.count : previous.count;
@@ -205,7 +274,7 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
     parent = depot.Intern(parent, next.ip[i], epoch);
     next.node[i] = parent;
   }
-  if (cacheable && next.count > 0) first_frames_[victim_] = {next.ip[0], next.sp[0]};
+  if (cacheable && next.count > 0) first_frames_[victim_] = caller;
   latest_ = victim_;
   victim_ = (victim_ + 1) % kRemembered;
   return parent;

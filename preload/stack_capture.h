@@ -1,30 +1,30 @@
 // Capture of the caller's stack with libunwind (DWARF CFI: frame pointers are
 // not needed) and its conversion into a StackDepot id, incrementally.
 //
-// Each thread remembers its last few captures as lists of frames (ip, sp).
-// On x86-64 the return address that is frame i's ip sits just below frame
-// i's sp (the call pushed it there), and a frame's CFA, which is the sp of
-// its caller, follows from its ip and sp. So when the program's innermost
-// frame has the same (ip, sp) as before and every remembered return-address
-// slot still holds the same ip, the stack is the same, frame by frame, and
-// its id is reused without unwinding: one load and one compare per frame.
-// Validation runs from the inner end outwards, so every slot read is the
-// return-address slot of a frame live on the stack now.
+// Each thread remembers its last few captures as lists of frames (ip, sp,
+// rbp). On x86-64 the return address that is frame i's ip sits just below
+// frame i's sp (the call pushed it there), and a frame's CFA, which is the
+// sp of its caller, follows from its ip and its sp or rbp (see
+// frame_rules.h); the caller's rbp is the frame's own or one it saved. So
+// when the program's innermost frame is the same as before and every
+// remembered return-address slot (and rbp save slot, where an rbp matters)
+// still holds the same value, the stack is the same, frame by frame, and its
+// id is reused without unwinding: a load and a compare per frame. Validation
+// runs from the inner end outwards, so every slot read lies in a frame live
+// on the stack now.
 //
 // When the stack changed, only the new inner frames are walked, with the
-// per-thread FrameRules (CFA = sp + offset, learned per ip from libunwind):
-// as soon as a frame has the (ip, sp) of a remembered frame whose outer slots
-// still hold, the remembered outer frames (and their depot nodes) are spliced
-// on. A frame without a learned rule sends the capture to libunwind's
-// unw_step, which learns the rules of every frame it steps through. A stack
-// with a frame no rule describes (a signal frame, a frame pointer) is taken
-// with unw_backtrace and not remembered: the next capture starts afresh.
+// per-thread FrameRules learned from libunwind: as soon as a frame is one of
+// the latest stack's and its outer slots still hold, the remembered outer
+// frames (and their depot nodes) are spliced on. A frame without a learned
+// rule sends the capture to libunwind's unw_step, which learns the rules of
+// the frames it steps through. A stack with a frame no rule describes (a
+// signal frame) is taken with unw_backtrace and not remembered.
 //
-// Limit (stated, not hidden): code whose CFA is not a fixed distance from sp
-// yet does not keep it in rbp (stack realignment through another register)
-// could be walked with a wrong offset; a read return address that is not a
-// learned ip sends the capture to libunwind, so only a stale slot holding a
-// known return address would go unnoticed.
+// Limit (stated, not hidden): a frame whose CFA is neither at a fixed
+// distance from sp nor at rbp + 16 (stack realignment through another
+// register) would be learned with the offset of one instance and could be
+// walked wrongly in another.
 //
 // Thread-safety: a StackCache belongs to one thread.
 
@@ -40,21 +40,23 @@ namespace heaptrail::preload {
 
 inline constexpr int kMaxStackDepth = 256;
 
-// The program's innermost frame: where the hook returns to, and the program's
-// stack pointer once it has returned (the hook's CFA).
+// The program's innermost frame: where the hook returns to, the program's
+// stack pointer once it has returned (the hook's CFA), and its rbp.
 struct CallerFrame {
   uintptr_t ip;
   uintptr_t sp;
+  uintptr_t rbp;
 };
 
 // The caller of the function this expands in; it must expand in the exported
 // hook itself, not in a helper. __builtin_frame_address(0) gives the function
-// a frame pointer, and on x86-64 the return address sits just above the saved
-// frame pointer, the CFA just above the return address.
-#define HEAPTRAIL_CALLER_FRAME()                                  \
-  (::heaptrail::preload::CallerFrame{                            \
-      reinterpret_cast<uintptr_t>(__builtin_return_address(0)),  \
-      reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16})
+// a frame pointer: on x86-64 it points at the caller's saved rbp, with the
+// return address just above it and the CFA above that.
+#define HEAPTRAIL_CALLER_FRAME()                                               \
+  (::heaptrail::preload::CallerFrame{                                         \
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0)),               \
+      reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16,           \
+      *static_cast<const uintptr_t*>(__builtin_frame_address(0))})
 
 // Sets up libunwind's per-thread caches. Called once at start-up.
 void InitStackCapture();
@@ -80,6 +82,10 @@ class StackCache {
   struct Frames {
     uintptr_t ip[kMaxStackDepth];
     uintptr_t sp[kMaxStackDepth];
+    uintptr_t rbp[kMaxStackDepth];
+    uintptr_t rbp_slot[kMaxStackDepth];  // where rbp[i] was saved; 0: rbp[i - 1] kept
+    bool rbp_based[kMaxStackDepth];      // the frame's CFA is rbp + 16
+    bool rbp_matters[kMaxStackDepth];    // some frame's CFA depends on rbp[i]
     uint32_t node[kMaxStackDepth];
     int count = 0;
     bool truncated = false;  // cut at the depth limit: more frames may lie beyond
@@ -92,8 +98,12 @@ class StackCache {
   };
 
   // Slot by slot from `from` outwards: the first frame whose return-address
-  // slot no longer holds its ip (frames.count when all hold).
+  // slot (or rbp save slot, where it matters) changed; frames.count when all
+  // hold.
   static int FirstStaleFrame(const Frames& frames, int from);
+
+  // Appends a frame to `next`.
+  static void Append(Frames& next, uintptr_t ip, uintptr_t sp, uintptr_t rbp, uintptr_t rbp_slot);
 
   // The state of one capture's search for the latest stack's frames.
   struct Splicer {
@@ -102,10 +112,12 @@ class StackCache {
     int stale;       // latest frames below this one have changed slots above them
   };
 
-  // When the frame (ip, sp), about to be appended to `next`, is a frame of
-  // the latest stack whose outer slots all hold, appends that frame and the
-  // ones outside it (up to `depth` in all) and returns true.
-  bool Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, int depth, Frames& next);
+  // When the frame (ip, sp, rbp, with rbp read from rbp_slot), about to be
+  // appended to `next`, is a frame of the latest stack whose outer slots all
+  // hold, appends that frame and the ones outside it (up to `depth` in all)
+  // and returns true.
+  bool Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, uintptr_t rbp, uintptr_t rbp_slot,
+              int depth, Frames& next);
 
   // Fills `next` from `caller` outwards (at most `depth` frames) with the
   // learned rules, splicing on the outer frames of the latest capture when
@@ -126,7 +138,8 @@ class StackCache {
   static constexpr int kRemembered = 8;
   Frames frames_[kRemembered];
   // The innermost frame of each remembered stack, side by side for a quick
-  // scan; {0, 0} when that stack must not be reused.
+  // scan (rbp 0 when it does not matter); ip 0 when that stack must not be
+  // reused.
   CallerFrame first_frames_[kRemembered] = {};
   int latest_ = 0;  // the stack captured last
   int victim_ = 0;  // the next one to replace, round robin

@@ -206,6 +206,43 @@ TEST_F(StackCaptureTest, SignalHandlerFrames) {
   sigaction(SIGUSR1, &old, nullptr);
 }
 
+// A frame of dynamic size (alloca makes GCC address it from rbp): at some
+// combinations of depth and size, Sized runs at the same sp and ip under
+// different frame bases, which only its rbp tells apart.
+__attribute__((noinline)) Capture Sized(int bytes) {
+  auto* buffer = static_cast<volatile char*>(__builtin_alloca(bytes));
+  buffer[0] = 1;
+  Capture capture = Hook();
+  buffer[bytes - 1] = 2;
+  return capture;
+}
+
+__attribute__((noinline)) Capture SizedAt(int levels, int bytes) {
+  Capture capture = levels == 0 ? Sized(bytes) : SizedAt(levels - 1, bytes);
+  asm volatile("" : : : "memory");
+  return capture;
+}
+
+TEST_F(StackCaptureTest, FramesOfDynamicSize) {
+  std::vector<std::pair<uintptr_t, int>> sp_and_levels;
+  for (int round = 0; round < 2; ++round) {
+    for (int levels = 0; levels < 3; ++levels) {
+      for (int bytes = 16; bytes <= 512; bytes += 16) {
+        SCOPED_TRACE(testing::Message() << levels << " levels, " << bytes << " bytes");
+        Capture capture = SizedAt(levels, bytes);
+        EXPECT_EXACT(capture);
+        sp_and_levels.emplace_back(capture.caller_sp, levels);
+      }
+    }
+  }
+  // The case under test happened: one sp under different depths.
+  bool shared_sp = false;
+  for (const auto& a : sp_and_levels) {
+    for (const auto& b : sp_and_levels) shared_sp |= a.first == b.first && a.second != b.second;
+  }
+  EXPECT_TRUE(shared_sp);
+}
+
 TEST_F(StackCaptureTest, DepthLimitKeepsTheInnermostFrames) {
   depth_limit = 5;
   for (int levels : {10, 10, 2, 9, 3, 12, 0, 12}) {
