@@ -39,6 +39,13 @@ int StackCache::FirstStaleFrame(const Frames& frames, int from) {
   return i;
 }
 
+bool StackCache::SlotsHold(const Frames& frames) {
+  for (int i = 0; i < frames.check_count; ++i) {
+    if (Load(frames.checks[i].address) != frames.checks[i].value) return false;
+  }
+  return true;
+}
+
 void StackCache::Append(Frames& next, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
                         uintptr_t rbp_slot) {
   int i = next.count++;
@@ -227,8 +234,7 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
   for (int i = 0; i < kRemembered; ++i) {
     const CallerFrame& first = first_frames_[i];
     if (first.ip == caller.ip && first.sp == caller.sp &&
-        (!frames_[i].rbp_matters[0] || first.rbp == caller.rbp) &&
-        FirstStaleFrame(frames_[i], 1) == frames_[i].count) {
+        (!frames_[i].rbp_matters[0] || first.rbp == caller.rbp) && SlotsHold(frames_[i])) {
       latest_ = i;
       return frames_[i].node[0];
     }
@@ -258,6 +264,13 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
       next.rbp_matters[i] = next.rbp_based[i] || (i + 1 < next.count &&
                                                   next.rbp_slot[i + 1] == 0 &&
                                                   next.rbp_matters[i + 1]);
+    }
+    next.check_count = 0;
+    for (int i = 1; i < next.count; ++i) {
+      if (next.rbp_slot[i] != 0 && next.rbp_matters[i]) {
+        next.checks[next.check_count++] = {next.rbp_slot[i], next.rbp[i]};
+      }
+      next.checks[next.check_count++] = {next.sp[i] - 8, next.ip[i]};
     }
   }
 

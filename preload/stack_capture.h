@@ -87,6 +87,13 @@ class StackCache {
     bool rbp_based[kMaxStackDepth];      // the frame's CFA is rbp + 16
     bool rbp_matters[kMaxStackDepth];    // some frame's CFA depends on rbp[i]
     uint32_t node[kMaxStackDepth];
+    // The slots the fast path compares (return addresses, and the rbp saves
+    // that matter), innermost first, so that it is one tight loop.
+    struct Check {
+      uintptr_t address;
+      uintptr_t value;
+    } checks[2 * kMaxStackDepth];
+    int check_count = 0;
     int count = 0;
     bool truncated = false;  // cut at the depth limit: more frames may lie beyond
   };
@@ -101,6 +108,9 @@ class StackCache {
   // slot (or rbp save slot, where it matters) changed; frames.count when all
   // hold.
   static int FirstStaleFrame(const Frames& frames, int from);
+
+  // The fast path's FirstStaleFrame(frames, 1) == frames.count.
+  static bool SlotsHold(const Frames& frames);
 
   // Appends a frame to `next`.
   static void Append(Frames& next, uintptr_t ip, uintptr_t sp, uintptr_t rbp, uintptr_t rbp_slot);
