@@ -71,6 +71,7 @@ uint8_t* PutAddress(uint8_t* out, ThreadState* state, const void* ptr) {
   return out;
 }
 
+// `event` is a buffer of kMaxEventSize bytes, `size` of them used.
 void Publish(ThreadState* state, const uint8_t* event, size_t size) {
   ThreadBuffer& buffer = state->buffer;
   while (!buffer.HasRoom(size)) {
@@ -83,7 +84,7 @@ void Publish(ThreadState* state, const uint8_t* event, size_t size) {
       RunWriterRound(RoundKind::kPeriodic);
     }
   }
-  buffer.Append(event, size);
+  buffer.Append(event, size, kMaxEventSize);
   if (exit_flushed.load(std::memory_order_relaxed)) {
     RunWriterRound(RoundKind::kFinal);
   } else if (buffer.CrossedWakeMark()) {
