@@ -68,7 +68,7 @@ class StackCache {
   // of the tracker between here and `caller` are not part of it.
   uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch, CallerFrame caller);
 
-  // Forgets the previous capture (a new thread owns the cache).
+  // Forgets every remembered stack (a new thread owns the cache).
   void Reset() {
     for (int i = 0; i < kRemembered; ++i) {
       frames_[i].count = 0;
@@ -148,8 +148,8 @@ class StackCache {
   static constexpr int kRemembered = 8;
   Frames frames_[kRemembered];
   // The innermost frame of each remembered stack, side by side for a quick
-  // scan (rbp 0 when it does not matter); ip 0 when that stack must not be
-  // reused.
+  // scan (its rbp is compared only where it matters); ip 0 when that stack
+  // must not be reused.
   CallerFrame first_frames_[kRemembered] = {};
   int latest_ = 0;  // the stack captured last
   int victim_ = 0;  // the next one to replace, round robin

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config binutils zstd dwz
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
   nlohmann-json3-dev libcli11-dev
-  python3 heaptrack           # benchmarks and the heaptrack comparisons
+  python3 heaptrack sqlite3   # benchmarks and the heaptrack comparisons
 )
 
 missing=()
