@@ -24,6 +24,7 @@ namespace {
 using heaptrail::format::AllocKind;
 using heaptrail::format::FreeKind;
 using heaptrail::preload::BootstrapAlloc;
+using heaptrail::preload::CallerFrame;
 using heaptrail::preload::EnterHook;
 using heaptrail::preload::IsBootstrapBlock;
 using heaptrail::preload::LeaveHook;
@@ -33,6 +34,9 @@ using heaptrail::preload::NextAllocatorReady;
 using heaptrail::preload::RecordAllocation;
 using heaptrail::preload::RecordReallocFailed;
 using heaptrail::preload::RecordRelease;
+
+// Every hook that records an allocation passes HEAPTRAIL_CALLER_FRAME(),
+// taken in the exported function itself: the program's innermost frame.
 
 // Resolves the next allocator on the very first call. While it resolves
 // (dlsym's own calloc), the bootstrap arena serves.
@@ -46,11 +50,12 @@ inline bool EnsureResolved() {
 template <typename Fn>
 using Real = Fn NextAllocator::*;
 
-void* AllocateRecorded(AllocKind kind, Real<void* (*)(size_t)> real, size_t size) {
+void* AllocateRecorded(AllocKind kind, Real<void* (*)(size_t)> real, size_t size,
+                       CallerFrame caller) {
   if (!EnsureResolved()) return BootstrapAlloc(size, 16);
   if (!EnterHook()) return (next.*real)(size);
   void* ptr = (next.*real)(size);
-  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size, caller);
   LeaveHook();
   return ptr;
 }
@@ -66,8 +71,8 @@ void ReleaseRecorded(FreeKind kind, void* ptr) {
 // operator new may throw (bad_alloc, or from a new_handler): leave the hook
 // on the way out.
 template <typename... Args>
-void* NewRecorded(AllocKind kind, Real<void* (*)(size_t, Args...)> real, size_t size,
-                  Args... args) {
+void* NewRecorded(CallerFrame caller, AllocKind kind, Real<void* (*)(size_t, Args...)> real,
+                  size_t size, Args... args) {
   EnsureResolved();
   if (!EnterHook()) return (next.*real)(size, args...);
   void* ptr;
@@ -77,7 +82,7 @@ void* NewRecorded(AllocKind kind, Real<void* (*)(size_t, Args...)> real, size_t 
     LeaveHook();
     throw;
   }
-  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size, caller);
   LeaveHook();
   return ptr;
 }
@@ -92,19 +97,19 @@ void DeleteRecorded(FreeKind kind, Real<void (*)(void*, Args...)> real, void* pt
 }
 
 void* AlignedRecorded(AllocKind kind, Real<void* (*)(size_t, size_t)> real, size_t alignment,
-                      size_t size) {
+                      size_t size, CallerFrame caller) {
   if (!EnsureResolved()) return BootstrapAlloc(size, alignment);
   if (!EnterHook()) return (next.*real)(alignment, size);
   void* ptr = (next.*real)(alignment, size);
-  if (ptr != nullptr) RecordAllocation(kind, ptr, size);
+  if (ptr != nullptr) RecordAllocation(kind, ptr, size, caller);
   LeaveHook();
   return ptr;
 }
 
-void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size) {
+void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size, CallerFrame caller) {
   if (ptr != nullptr && IsBootstrapBlock(ptr)) {
     size_t total = count * size;
-    void* moved = malloc(total);
+    void* moved = AllocateRecorded(AllocKind::kMalloc, &NextAllocator::malloc, total, caller);
     size_t old_size = heaptrail::preload::BootstrapBlockSize(ptr);
     if (moved != nullptr) memcpy(moved, ptr, old_size < total ? old_size : total);
     return moved;
@@ -118,7 +123,7 @@ void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size) {
   if (ptr != nullptr) RecordRelease(FreeKind::kRealloc, ptr);
   void* result = real();
   if (result != nullptr) {
-    RecordAllocation(kind, result, count * size);
+    RecordAllocation(kind, result, count * size, caller);
   } else if (ptr != nullptr && count * size != 0) {
     RecordReallocFailed(ptr);  // the old block is still there
   }
@@ -131,7 +136,8 @@ void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size) {
 extern "C" {
 
 void* malloc(size_t size) {
-  return AllocateRecorded(AllocKind::kMalloc, &NextAllocator::malloc, size);
+  return AllocateRecorded(AllocKind::kMalloc, &NextAllocator::malloc, size,
+                          HEAPTRAIL_CALLER_FRAME());
 }
 
 void free(void* ptr) { ReleaseRecorded(FreeKind::kFree, ptr); }
@@ -143,13 +149,15 @@ void* calloc(size_t count, size_t size) {
   }
   if (!EnterHook()) return next.calloc(count, size);
   void* ptr = next.calloc(count, size);
-  if (ptr != nullptr) RecordAllocation(AllocKind::kCalloc, ptr, count * size);
+  if (ptr != nullptr) {
+    RecordAllocation(AllocKind::kCalloc, ptr, count * size, HEAPTRAIL_CALLER_FRAME());
+  }
   LeaveHook();
   return ptr;
 }
 
 void* realloc(void* ptr, size_t size) {
-  return ReallocRecorded(AllocKind::kRealloc, ptr, 1, size);
+  return ReallocRecorded(AllocKind::kRealloc, ptr, 1, size, HEAPTRAIL_CALLER_FRAME());
 }
 
 void* reallocarray(void* ptr, size_t count, size_t size) {
@@ -157,7 +165,7 @@ void* reallocarray(void* ptr, size_t count, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  return ReallocRecorded(AllocKind::kReallocArray, ptr, count, size);
+  return ReallocRecorded(AllocKind::kReallocArray, ptr, count, size, HEAPTRAIL_CALLER_FRAME());
 }
 
 int posix_memalign(void** out, size_t alignment, size_t size) {
@@ -167,22 +175,32 @@ int posix_memalign(void** out, size_t alignment, size_t size) {
   }
   if (!EnterHook()) return next.posix_memalign(out, alignment, size);
   int result = next.posix_memalign(out, alignment, size);
-  if (result == 0) RecordAllocation(AllocKind::kPosixMemalign, *out, size);
+  if (result == 0) {
+    RecordAllocation(AllocKind::kPosixMemalign, *out, size, HEAPTRAIL_CALLER_FRAME());
+  }
   LeaveHook();
   return result;
 }
 
 void* aligned_alloc(size_t alignment, size_t size) {
-  return AlignedRecorded(AllocKind::kAlignedAlloc, &NextAllocator::aligned_alloc, alignment, size);
+  return AlignedRecorded(AllocKind::kAlignedAlloc, &NextAllocator::aligned_alloc, alignment, size,
+                         HEAPTRAIL_CALLER_FRAME());
 }
 
 void* memalign(size_t alignment, size_t size) {
-  return AlignedRecorded(AllocKind::kMemalign, &NextAllocator::memalign, alignment, size);
+  return AlignedRecorded(AllocKind::kMemalign, &NextAllocator::memalign, alignment, size,
+                         HEAPTRAIL_CALLER_FRAME());
 }
 
-void* valloc(size_t size) { return AllocateRecorded(AllocKind::kValloc, &NextAllocator::valloc, size); }
+void* valloc(size_t size) {
+  return AllocateRecorded(AllocKind::kValloc, &NextAllocator::valloc, size,
+                          HEAPTRAIL_CALLER_FRAME());
+}
 
-void* pvalloc(size_t size) { return AllocateRecorded(AllocKind::kPvalloc, &NextAllocator::pvalloc, size); }
+void* pvalloc(size_t size) {
+  return AllocateRecorded(AllocKind::kPvalloc, &NextAllocator::pvalloc, size,
+                          HEAPTRAIL_CALLER_FRAME());
+}
 
 size_t malloc_usable_size(void* ptr) {
   if (ptr != nullptr && IsBootstrapBlock(ptr)) return heaptrail::preload::BootstrapBlockSize(ptr);
@@ -296,27 +314,38 @@ int execle(const char* path, const char* arg, ...) {
 
 // --- operator new / delete, every form ---------------------------------------------
 
-void* operator new(size_t size) { return NewRecorded(AllocKind::kNew, &NextAllocator::new_, size); }
-void* operator new[](size_t size) { return NewRecorded(AllocKind::kNewArray, &NextAllocator::new_array, size); }
+void* operator new(size_t size) {
+  return NewRecorded(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNew, &NextAllocator::new_, size);
+}
+void* operator new[](size_t size) {
+  return NewRecorded(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewArray, &NextAllocator::new_array,
+                     size);
+}
 void* operator new(size_t size, const std::nothrow_t& tag) noexcept {
-  return NewRecorded<const std::nothrow_t&>(AllocKind::kNew, &NextAllocator::new_nothrow, size, tag);
+  return NewRecorded<const std::nothrow_t&>(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNew,
+                                            &NextAllocator::new_nothrow, size, tag);
 }
 void* operator new[](size_t size, const std::nothrow_t& tag) noexcept {
-  return NewRecorded<const std::nothrow_t&>(AllocKind::kNewArray, &NextAllocator::new_array_nothrow, size, tag);
+  return NewRecorded<const std::nothrow_t&>(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewArray,
+                                            &NextAllocator::new_array_nothrow, size, tag);
 }
 void* operator new(size_t size, std::align_val_t align) {
-  return NewRecorded(AllocKind::kNewAligned, &NextAllocator::new_aligned, size, align);
+  return NewRecorded(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewAligned, &NextAllocator::new_aligned,
+                     size, align);
 }
 void* operator new[](size_t size, std::align_val_t align) {
-  return NewRecorded(AllocKind::kNewArrayAligned, &NextAllocator::new_array_aligned, size, align);
+  return NewRecorded(HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewArrayAligned,
+                     &NextAllocator::new_array_aligned, size, align);
 }
 void* operator new(size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {
   return NewRecorded<std::align_val_t, const std::nothrow_t&>(
-      AllocKind::kNewAligned, &NextAllocator::new_aligned_nothrow, size, align, tag);
+      HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewAligned, &NextAllocator::new_aligned_nothrow, size,
+      align, tag);
 }
 void* operator new[](size_t size, std::align_val_t align, const std::nothrow_t& tag) noexcept {
   return NewRecorded<std::align_val_t, const std::nothrow_t&>(
-      AllocKind::kNewArrayAligned, &NextAllocator::new_array_aligned_nothrow, size, align, tag);
+      HEAPTRAIL_CALLER_FRAME(), AllocKind::kNewArrayAligned,
+      &NextAllocator::new_array_aligned_nothrow, size, align, tag);
 }
 
 void operator delete(void* ptr) noexcept { DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr); }

@@ -4,8 +4,6 @@
 #include "recorder.h"
 
 #include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +71,7 @@ uint8_t* PutAddress(uint8_t* out, ThreadState* state, const void* ptr) {
   return out;
 }
 
+// `event` is a buffer of kMaxEventSize bytes, `size` of them used.
 void Publish(ThreadState* state, const uint8_t* event, size_t size) {
   ThreadBuffer& buffer = state->buffer;
   while (!buffer.HasRoom(size)) {
@@ -85,7 +84,7 @@ void Publish(ThreadState* state, const uint8_t* event, size_t size) {
       RunWriterRound(RoundKind::kPeriodic);
     }
   }
-  buffer.Append(event, size);
+  buffer.Append(event, size, kMaxEventSize);
   if (exit_flushed.load(std::memory_order_relaxed)) {
     RunWriterRound(RoundKind::kFinal);
   } else if (buffer.CrossedWakeMark()) {
@@ -97,14 +96,16 @@ void Publish(ThreadState* state, const uint8_t* event, size_t size) {
   }
 }
 
-uint32_t CaptureStack(ThreadState* state) {
+uint32_t CaptureStack(ThreadState* state, CallerFrame caller) {
   uint32_t epoch = ModuleEpoch();
   uint32_t nodes_before = tracker.depot.allocated();
-  uint32_t stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, epoch);
+  uint32_t stack =
+      state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, epoch, caller);
   // New nodes may be code of a library loaded since the last scan; if one was
   // unloaded, the stack belongs to the new epoch.
   if (tracker.depot.allocated() != nodes_before && RescanModulesIfChanged()) {
-    stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, ModuleEpoch());
+    stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth,
+                                                ModuleEpoch(), caller);
   }
   return stack;
 }
@@ -124,29 +125,6 @@ void RecordAddressEvent(uint8_t tag, const void* ptr) {
 }
 
 // --- start-up -----------------------------------------------------------------------
-
-// The text of this library, so that its frames are cut from every stack: the
-// executable segment(s) of the module that holds this very function.
-void FindOwnCode() {
-  dl_iterate_phdr(
-      [](dl_phdr_info* module, size_t, void*) {
-        auto self = reinterpret_cast<uintptr_t>(&FindOwnCode);
-        uintptr_t begin = UINTPTR_MAX, end = 0;
-        bool mine = false;
-        for (int i = 0; i < module->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = module->dlpi_phdr[i];
-          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
-          uintptr_t segment = module->dlpi_addr + ph.p_vaddr;
-          mine |= self >= segment && self < segment + ph.p_memsz;
-          if (segment < begin) begin = segment;
-          if (segment + ph.p_memsz > end) end = segment + ph.p_memsz;
-        }
-        if (!mine) return 0;
-        SetTrackerCodeRange(begin, end);
-        return 1;
-      },
-      nullptr);
-}
 
 void WriteHeader(const char* path) {
   format::FileHeader header = {};
@@ -277,7 +255,6 @@ bool Initialize() {
     if (tracker.file.ok() && tracker.depot.Init() &&
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();
-      FindOwnCode();
       RescanModules();
       mode = Mode::kActive;
     } else {
@@ -289,11 +266,11 @@ bool Initialize() {
   return mode == Mode::kActive;
 }
 
-void RecordAllocation(AllocKind kind, const void* ptr, size_t size) {
+void RecordAllocation(AllocKind kind, const void* ptr, size_t size, CallerFrame caller) {
   uint64_t tick = ReadTick();
   ThreadState* state = CurrentThreadState(tick);
   if (state == nullptr) return;
-  uint32_t stack = CaptureStack(state);
+  uint32_t stack = CaptureStack(state, caller);
   uint8_t event[kMaxEventSize];
   uint8_t* out = event;
   *out++ = format::MakeEventTag(EventTag::kAlloc, static_cast<uint8_t>(kind));

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "heaptrail/trace_format.h"
+#include "stack_capture.h"
 #include "tracker.h"
 
 namespace heaptrail::preload {
@@ -42,8 +43,9 @@ inline bool EnterHook() {
 
 inline void LeaveHook() { tls.busy = false; }
 
-// Records a block returned by the real allocator (after the call).
-void RecordAllocation(format::AllocKind kind, const void* ptr, size_t size);
+// Records a block returned by the real allocator (after the call), with the
+// stack from `caller` (HEAPTRAIL_CALLER_FRAME() in the exported hook) outwards.
+void RecordAllocation(format::AllocKind kind, const void* ptr, size_t size, CallerFrame caller);
 
 // Records a release; published before the memory is really released.
 void RecordRelease(format::FreeKind kind, const void* ptr);

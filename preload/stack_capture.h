@@ -1,9 +1,30 @@
 // Capture of the caller's stack with libunwind (DWARF CFI: frame pointers are
-// not needed) and its conversion into a StackDepot id.
+// not needed) and its conversion into a StackDepot id, incrementally.
 //
-// Each thread remembers the stack it captured last; only the frames that
-// differ from it at the inner end are looked up in the depot, so a loop that
-// allocates from one place costs one compare of the frames per event.
+// Each thread remembers its last few captures as lists of frames (ip, sp,
+// rbp). On x86-64 the return address that is frame i's ip sits just below
+// frame i's sp (the call pushed it there), and a frame's CFA, which is the
+// sp of its caller, follows from its ip and its sp or rbp (see
+// frame_rules.h); the caller's rbp is the frame's own or one it saved. So
+// when the program's innermost frame is the same as before and every
+// remembered return-address slot (and rbp save slot, where an rbp matters)
+// still holds the same value, the stack is the same, frame by frame, and its
+// id is reused without unwinding: a load and a compare per frame. Validation
+// runs from the inner end outwards, so every slot read lies in a frame live
+// on the stack now.
+//
+// When the stack changed, only the new inner frames are walked, with the
+// per-thread FrameRules learned from libunwind: as soon as a frame is one of
+// the latest stack's and its outer slots still hold, the remembered outer
+// frames (and their depot nodes) are spliced on. A frame without a learned
+// rule sends the capture to libunwind's unw_step, which learns the rules of
+// the frames it steps through. A stack with a frame no rule describes (a
+// signal frame) is taken with unw_backtrace and not remembered.
+//
+// Limit (stated, not hidden): a frame whose CFA is neither at a fixed
+// distance from sp nor at rbp + 16 (stack realignment through another
+// register) would be learned with the offset of one instance and could be
+// walked wrongly in another.
 //
 // Thread-safety: a StackCache belongs to one thread.
 
@@ -12,32 +33,126 @@
 
 #include <cstdint>
 
+#include "frame_rules.h"
 #include "stack_depot.h"
 
 namespace heaptrail::preload {
 
 inline constexpr int kMaxStackDepth = 256;
 
-// Frames of the tracker itself (the hooks) are dropped from every stack: they
-// lie in [begin, end), the text of libheaptrail.so.
-void SetTrackerCodeRange(uintptr_t begin, uintptr_t end);
+// The program's innermost frame: where the hook returns to, the program's
+// stack pointer once it has returned (the hook's CFA), and its rbp.
+struct CallerFrame {
+  uintptr_t ip;
+  uintptr_t sp;
+  uintptr_t rbp;
+};
+
+// The caller of the function this expands in; it must expand in the exported
+// hook itself, not in a helper. __builtin_frame_address(0) gives the function
+// a frame pointer: on x86-64 it points at the caller's saved rbp, with the
+// return address just above it and the CFA above that.
+#define HEAPTRAIL_CALLER_FRAME()                                               \
+  (::heaptrail::preload::CallerFrame{                                         \
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0)),               \
+      reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16,           \
+      *static_cast<const uintptr_t*>(__builtin_frame_address(0))})
 
 // Sets up libunwind's per-thread caches. Called once at start-up.
 void InitStackCapture();
 
 class StackCache {
  public:
-  // Captures the current stack (at most `depth` frames outside the tracker)
-  // and returns the id of its innermost node in `depot`.
-  uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch);
+  // Captures the stack of `caller` and what called it (at most `depth`
+  // frames) and returns the id of its innermost node in `depot`. The frames
+  // of the tracker between here and `caller` are not part of it.
+  uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch, CallerFrame caller);
+
+  // Forgets every remembered stack (a new thread owns the cache).
+  void Reset() {
+    for (int i = 0; i < kRemembered; ++i) {
+      frames_[i].count = 0;
+      first_frames_[i] = {};
+    }
+  }
 
  private:
-  // outer_ips_[j] is the j-th frame counted from the outermost one of the
-  // previous stack, outer_nodes_[j] the node of the stack made of the j+1
-  // outermost frames.
-  uint64_t outer_ips_[kMaxStackDepth];
-  uint32_t outer_nodes_[kMaxStackDepth];
-  int depth_ = 0;
+  // Innermost frame first. node[i] is the depot node of the stack made of
+  // frames i..count-1.
+  struct Frames {
+    uintptr_t ip[kMaxStackDepth];
+    uintptr_t sp[kMaxStackDepth];
+    uintptr_t rbp[kMaxStackDepth];
+    uintptr_t rbp_slot[kMaxStackDepth];  // where rbp[i] was saved; 0: rbp[i - 1] kept
+    bool rbp_based[kMaxStackDepth];      // the frame's CFA is rbp + 16
+    bool rbp_matters[kMaxStackDepth];    // some frame's CFA depends on rbp[i]
+    uint32_t node[kMaxStackDepth];
+    // The slots the fast path compares (return addresses, and the rbp saves
+    // that matter), innermost first, so that it is one tight loop.
+    struct Check {
+      uintptr_t address;
+      uintptr_t value;
+    } checks[2 * kMaxStackDepth];
+    int check_count = 0;
+    int count = 0;
+    bool truncated = false;  // cut at the depth limit: more frames may lie beyond
+  };
+
+  enum class WalkResult {
+    kComplete,
+    kUnknownFrame,   // a frame without a learned rule: unwind and learn
+    kUnusableFrame,  // a frame only libunwind can step out of
+  };
+
+  // Slot by slot from `from` outwards: the first frame whose return-address
+  // slot (or rbp save slot, where it matters) changed; frames.count when all
+  // hold.
+  static int FirstStaleFrame(const Frames& frames, int from);
+
+  // The fast path's FirstStaleFrame(frames, 1) == frames.count.
+  static bool SlotsHold(const Frames& frames);
+
+  // Appends a frame to `next`.
+  static void Append(Frames& next, uintptr_t ip, uintptr_t sp, uintptr_t rbp, uintptr_t rbp_slot);
+
+  // The state of one capture's search for the latest stack's frames.
+  struct Splicer {
+    bool active;
+    int next_frame;  // the first latest frame whose sp is not below the current one
+    int stale;       // latest frames below this one have changed slots above them
+  };
+
+  // When the frame (ip, sp, rbp, with rbp read from rbp_slot), about to be
+  // appended to `next`, is a frame of the latest stack whose outer slots all
+  // hold, appends that frame and the ones outside it (up to `depth` in all)
+  // and returns true.
+  bool Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, uintptr_t rbp, uintptr_t rbp_slot,
+              int depth, Frames& next);
+
+  // Fills `next` from `caller` outwards (at most `depth` frames) with the
+  // learned rules, splicing on the outer frames of the latest capture when
+  // it reaches them unchanged.
+  WalkResult Walk(CallerFrame caller, int depth, Frames& next);
+
+  // Fills `next` with libunwind's steps and learns the rule of every frame.
+  // False when `next` must not be reused.
+  bool UnwindAndLearn(CallerFrame caller, int depth, Frames& next);
+
+  // Fills the ips of `next` with libunwind's backtrace (its sps are not
+  // known: not to be reused).
+  static void Backtrace(CallerFrame caller, int depth, Frames& next);
+
+  FrameRules rules_;
+  // A few recent stacks are remembered, so that a program alternating
+  // between call sites finds each of its stacks unchanged.
+  static constexpr int kRemembered = 8;
+  Frames frames_[kRemembered];
+  // The innermost frame of each remembered stack, side by side for a quick
+  // scan (its rbp is compared only where it matters); ip 0 when that stack
+  // must not be reused.
+  CallerFrame first_frames_[kRemembered] = {};
+  int latest_ = 0;  // the stack captured last
+  int victim_ = 0;  // the next one to replace, round robin
   uint32_t epoch_ = 0;
 };
 

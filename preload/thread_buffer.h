@@ -35,11 +35,19 @@ class ThreadBuffer {
     return head_ + needed - tail_seen_ <= capacity_;
   }
 
-  // Appends `size` bytes; the caller checked HasRoom(size).
-  void Append(const uint8_t* bytes, size_t size) {
+  // Appends `size` bytes; the caller checked HasRoom(size). A small record
+  // is copied as a fixed kSmallCopy bytes (a few moves, no memcpy call) when
+  // `bytes` can be read that far (`readable`, 0 for just `size`) and the ring
+  // has that much free space in one piece: the bytes past `size` land in free
+  // space and are overwritten by the next record.
+  static constexpr size_t kSmallCopy = 16;
+  void Append(const uint8_t* bytes, size_t size, size_t readable = 0) {
     size_t offset = head_ & (capacity_ - 1);
     size_t first = capacity_ - offset;
-    if (first >= size) {
+    if (size <= kSmallCopy && readable >= kSmallCopy && first >= kSmallCopy &&
+        head_ + kSmallCopy - tail_seen_ <= capacity_) {
+      std::memcpy(data_ + offset, bytes, kSmallCopy);
+    } else if (first >= size) {
       std::memcpy(data_ + offset, bytes, size);
     } else {
       std::memcpy(data_ + offset, bytes, first);

@@ -38,7 +38,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   }
   state->previous_tick = 0;
   state->previous_address = 0;
-  state->stack_cache = StackCache();
+  state->stack_cache.Reset();
   state->index = next_index_.fetch_add(1, std::memory_order_relaxed);
   state->os_tid = gettid();
   state->start_tick = tick;

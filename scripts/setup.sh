@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config binutils zstd dwz
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
   nlohmann-json3-dev libcli11-dev
-  python3 heaptrack           # benchmarks and the heaptrack comparisons
+  python3 heaptrack sqlite3   # benchmarks and the heaptrack comparisons
   zlib1g-dev                  # gzip for pprof exports
   golang-go valgrind chromium chromium-driver  # export and HTML tests: go tool pprof, ms_print, a browser
 )

@@ -13,7 +13,7 @@ target_compile_definitions(recording_test PRIVATE
   HEAPTRAIL_PRELOAD="$<TARGET_FILE:heaptrail_preload>")
 add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_entry_point
                  cross_thread_free fork_child snapshots
-                 allocate_then_wait)
+                 allocate_then_wait deep_stacks deep_stacks_nofp)
 gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
 
 add_executable(snapshot_diff_test e2e/snapshot_diff_test.cc)

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -113,6 +114,43 @@ TEST_F(RecordingTest, CrossThreadFreesReplayInOrder) {
   for (const auto& site : document["sites"]) {
     EXPECT_EQ(site["file"].get<std::string>().find("cross_thread_free.cc"), std::string::npos)
         << "a block of the sample is reported live at the end: " << site.dump();
+  }
+}
+
+// The stack cache (preload/stack_capture.h) reuses and splices remembered
+// stacks; through the real hooks every reported stack must still be exact,
+// with frame pointers and without (see samples/deep_stacks.c).
+TEST_F(RecordingTest, StacksStayExactThroughTheStackCache) {
+  for (const std::string sample : {"deep_stacks", "deep_stacks_nofp"}) {
+    SCOPED_TRACE(sample);
+    std::string trace = Trace({kSamples + "/" + sample}, sample);
+    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json", "--at", "end",
+                                       "--by", "stack", "--top", "1000"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    // Block size -> the functions of its stack, innermost first, up to main.
+    std::map<int64_t, std::vector<std::string>> stacks;
+    json document = json::parse(report.out);
+    for (const auto& site : document["sites"]) {
+      std::vector<std::string> functions;
+      for (const auto& frame : site["stack"]) {
+        functions.push_back(frame["function"]);
+        if (functions.back() == "main") break;
+      }
+      if (functions.back() != "main" || functions.front() == "_IO_file_doallocate") continue;
+      ASSERT_EQ(site["count"], 100) << site.dump();
+      EXPECT_NE(site["stack"][0]["file"].get<std::string>().find("deep_stacks.c"),
+                std::string::npos);
+      stacks[site["size"].get<int64_t>() / 100] = functions;
+    }
+    std::map<int64_t, std::vector<std::string>> expected;
+    for (int levels = 3; levels <= 12; ++levels) {
+      std::vector<std::string> functions(levels + 1, "Recurse");
+      functions.push_back("main");
+      expected[100 + levels] = functions;
+    }
+    expected[7] = {"Leaf", "ViaA", "main"};
+    expected[9] = {"Leaf", "ViaB", "main"};
+    EXPECT_EQ(stacks, expected);
   }
 }
 
