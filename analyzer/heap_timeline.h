@@ -17,9 +17,9 @@
 namespace heaptrail::analyzer {
 
 struct TimelinePoint {
-  uint64_t tick = 0;       // start of the bucket
-  uint64_t last = 0;       // live bytes after the bucket's last event
-  uint64_t max = 0;        // highest live bytes inside the bucket
+  uint64_t tick = 0;  // start of the bucket
+  uint64_t last = 0;  // live bytes after the bucket's last event
+  uint64_t max = 0;   // highest live bytes inside the bucket
 };
 
 class HeapTimeline {

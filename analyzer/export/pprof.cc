@@ -69,7 +69,8 @@ class ProfileBuilder {
   }
 
   void Write(ProtoWriter& profile) {
-    for (const ProtoWriter& m : mappings_out_) profile.Message(field::kMapping, m);
+    for (const ProtoWriter& m : mappings_out_)
+      profile.Message(field::kMapping, m);
     for (const ProtoWriter& l : locations_out_)
       profile.Message(field::kLocation, l);
     for (const ProtoWriter& f : functions_out_)
@@ -82,8 +83,8 @@ class ProfileBuilder {
   uint64_t Function(const SourceFrame& frame) {
     const std::string name =
         frame.function.empty() ? "[unknown]" : frame.function;
-    auto [it, inserted] =
-        functions_.try_emplace(std::pair(name, frame.file), functions_.size() + 1);
+    auto [it, inserted] = functions_.try_emplace(std::pair(name, frame.file),
+                                                 functions_.size() + 1);
     if (inserted) {
       ProtoWriter function;
       function.Varint(1, it->second);
@@ -190,8 +191,8 @@ std::string BuildPprofProfile(TraceAnalysis& analysis,
              frames[begin].node != 0) {
         ++end;
       }
-      location_ids.push_back(builder.Location(
-          std::span(frames).subspan(begin, end - begin)));
+      location_ids.push_back(
+          builder.Location(std::span(frames).subspan(begin, end - begin)));
       begin = end;
     }
     ProtoWriter sample;
