@@ -40,7 +40,7 @@ class HeapTimeline {
   };
   void Coarsen();
 
-  uint64_t width_ = 1;  // ticks per bucket, a power of two
+  uint32_t shift_ = 0;  // log2 of the ticks per bucket
   std::vector<Bucket> buckets_;
 };
 
