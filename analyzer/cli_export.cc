@@ -39,7 +39,8 @@ absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
   absl::StatusOr<std::vector<StackValue>> values = ValuesAt(analysis, at);
   if (!values.ok()) return values.status();
   if (args.format == "pprof") {
-    return Gzip(BuildPprofProfile(analysis, *values, at.Name(), symbolizer));
+    return Gzip(BuildPprofProfile(analysis, *values, at.Name(),
+                                  MomentSeconds(analysis, at), symbolizer));
   }
   if (args.format == "collapsed") {
     WriteCollapsed(*values, analysis.stacks, symbolizer, out);

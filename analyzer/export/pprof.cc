@@ -147,6 +147,7 @@ class ProfileBuilder {
 std::string BuildPprofProfile(TraceAnalysis& analysis,
                               std::span<const StackValue> live,
                               const std::string& moment_name,
+                              double moment_seconds,
                               StackSymbolizer& symbolizer) {
   ProfileBuilder builder(analysis);
   ProtoWriter profile;
@@ -208,7 +209,9 @@ std::string BuildPprofProfile(TraceAnalysis& analysis,
   const uint64_t comment = builder.String(absl::StrCat(
       "heaptrail: ", analysis.process.executable, ", in use at ", moment_name));
   builder.Write(profile);
-  profile.Varint(field::kTimeNanos, analysis.header.start_unix_ns);
+  profile.Varint(field::kTimeNanos,
+                 analysis.header.start_unix_ns +
+                     static_cast<uint64_t>(moment_seconds * 1e9));
   profile.Varint(field::kDurationNanos,
                  static_cast<uint64_t>(analysis.DurationSeconds() * 1e9));
   ProtoWriter period_type;
