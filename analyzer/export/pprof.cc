@@ -45,7 +45,7 @@ class ProfileBuilder {
     return it->second;
   }
 
-  // The location of `frames[begin..end)`: the frames of one node.
+  // The location of `frames`: the (user) frames of one node, one address.
   uint64_t Location(std::span<const UserFrame> frames) {
     const auto key = std::pair(frames.front().node, frames.front().frame);
     auto [it, inserted] = locations_.try_emplace(key, locations_.size() + 1);
