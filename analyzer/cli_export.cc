@@ -39,14 +39,15 @@ absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
   absl::StatusOr<std::vector<StackValue>> values = ValuesAt(analysis, at);
   if (!values.ok()) return values.status();
   if (args.format == "pprof") {
-    return Gzip(BuildPprofProfile(analysis, *values, at.Name(), symbolizer));
+    return Gzip(BuildPprofProfile(analysis, *values, at.Name(),
+                                  MomentSeconds(analysis, at), symbolizer));
   }
   if (args.format == "collapsed") {
     WriteCollapsed(*values, analysis.stacks, symbolizer, out);
   } else {
-    WriteJson(SpeedscopeProfile(*values, analysis.stacks, symbolizer,
-                                absl::StrCat(analysis.process.executable,
-                                             " at ", at.Name())),
+    WriteJson(SpeedscopeProfile(
+                  *values, analysis.stacks, symbolizer,
+                  absl::StrCat(analysis.process.executable, " at ", at.Name())),
               out);
   }
   return out.str();
@@ -67,8 +68,8 @@ int RunExport(const ExportArgs& args, CliIo& io) {
   file << *data;
   file.close();
   if (!file) {
-    return ReportError(io, absl::UnavailableError(absl::StrCat(
-                               "cannot write ", args.output)));
+    return ReportError(
+        io, absl::UnavailableError(absl::StrCat("cannot write ", args.output)));
   }
   return 0;
 }

@@ -53,7 +53,8 @@ void AddHtmlCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("trace", args->trace, "The trace file")->required();
   command->add_option("-o,--output", args->output, "The HTML file to write")
       ->required();
-  command->callback([args, &io, exit_code] { *exit_code = RunHtml(*args, io); });
+  command->callback(
+      [args, &io, exit_code] { *exit_code = RunHtml(*args, io); });
 }
 
 }  // namespace heaptrail::analyzer

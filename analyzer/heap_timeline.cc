@@ -8,8 +8,9 @@
 namespace heaptrail::analyzer {
 
 void HeapTimeline::Record(uint64_t tick, uint64_t live_bytes) {
-  while (tick / width_ >= kMaxBuckets) Coarsen();
-  const size_t index = tick / width_;
+  // A shift, not a division: this runs once per event.
+  while ((tick >> shift_) >= kMaxBuckets) Coarsen();
+  const size_t index = tick >> shift_;
   if (index >= buckets_.size()) buckets_.resize(index + 1);
   Bucket& bucket = buckets_[index];
   bucket.last = live_bytes;
@@ -29,14 +30,14 @@ void HeapTimeline::Coarsen() {
     to.used = true;
   }
   buckets_ = std::move(merged);
-  width_ *= 2;
+  ++shift_;
 }
 
 std::vector<TimelinePoint> HeapTimeline::Points() const {
   std::vector<TimelinePoint> points;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     if (!buckets_[i].used) continue;
-    points.push_back({i * width_, buckets_[i].last, buckets_[i].max});
+    points.push_back({uint64_t{i} << shift_, buckets_[i].last, buckets_[i].max});
   }
   return points;
 }

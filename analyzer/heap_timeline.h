@@ -17,9 +17,9 @@
 namespace heaptrail::analyzer {
 
 struct TimelinePoint {
-  uint64_t tick = 0;       // start of the bucket
-  uint64_t last = 0;       // live bytes after the bucket's last event
-  uint64_t max = 0;        // highest live bytes inside the bucket
+  uint64_t tick = 0;  // start of the bucket
+  uint64_t last = 0;  // live bytes after the bucket's last event
+  uint64_t max = 0;   // highest live bytes inside the bucket
 };
 
 class HeapTimeline {
@@ -40,7 +40,7 @@ class HeapTimeline {
   };
   void Coarsen();
 
-  uint64_t width_ = 1;  // ticks per bucket, a power of two
+  uint32_t shift_ = 0;  // log2 of the ticks per bucket
   std::vector<Bucket> buckets_;
 };
 

@@ -10,7 +10,8 @@ namespace heaptrail::analyzer {
 
 absl::StatusOr<std::string> Gzip(std::string_view data) {
   if (data.size() > UINT32_MAX) {
-    return absl::ResourceExhaustedError("profile too large to compress (> 4 GiB)");
+    return absl::ResourceExhaustedError(
+        "profile too large to compress (> 4 GiB)");
   }
   z_stream stream{};
   if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
@@ -18,8 +19,7 @@ absl::StatusOr<std::string> Gzip(std::string_view data) {
     return absl::InternalError("zlib: cannot start compression");
   }
   std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in =
-      reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());

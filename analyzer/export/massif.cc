@@ -40,9 +40,8 @@ struct Node {
 std::string Describe(const UserFrame& frame, const StackTree& tree) {
   const SourceFrame& f = *frame.frame;
   const uint64_t ip = tree.Contains(frame.node) ? tree.node(frame.node).ip : 0;
-  const std::string where = f.file.empty()
-                                ? absl::StrCat("in ", f.module)
-                                : FileLine(f);
+  const std::string where =
+      f.file.empty() ? absl::StrCat("in ", f.module) : FileLine(f);
   return absl::StrCat("0x", absl::Hex(ip, absl::kZeroPad8), ": ",
                       f.function.empty() ? "???" : f.function, " (", where,
                       ")");
@@ -50,9 +49,11 @@ std::string Describe(const UserFrame& frame, const StackTree& tree) {
 
 void WriteNode(const Node& node, int depth, std::ostream& out) {
   std::vector<const Node*> children;
-  for (const auto& [key, child] : node.children) children.push_back(child.get());
-  std::stable_sort(children.begin(), children.end(),
-                   [](const Node* a, const Node* b) { return a->bytes > b->bytes; });
+  for (const auto& [key, child] : node.children)
+    children.push_back(child.get());
+  std::stable_sort(
+      children.begin(), children.end(),
+      [](const Node* a, const Node* b) { return a->bytes > b->bytes; });
   std::string line(depth, ' ');
   absl::StrAppend(&line, "n", children.size(), ": ", node.bytes, " ",
                   node.description);
@@ -71,7 +72,8 @@ void WriteTree(const std::vector<StackValue>& values, const StackTree& tree,
     if (value.bytes == 0) continue;
     root.bytes += value.bytes;
     Node* node = &root;
-    for (const UserFrame& frame : UserFrames(value.stack_id, tree, symbolizer)) {
+    for (const UserFrame& frame :
+         UserFrames(value.stack_id, tree, symbolizer)) {
       std::unique_ptr<Node>& child =
           node->children[std::pair(frame.node, frame.frame)];
       if (child == nullptr) {
@@ -101,14 +103,14 @@ void WriteMassif(const TraceAnalysis& analysis, StackSymbolizer& symbolizer,
     moments.push_back({snapshot.tick, snapshot.live_bytes, TreeKind::kDetailed,
                        snapshot.stacks});
   }
-  moments.push_back(
-      {totals.peak_tick, totals.peak_bytes, TreeKind::kPeak,
-       analysis.heap.LiveAtPeak()});
+  moments.push_back({totals.peak_tick, totals.peak_bytes, TreeKind::kPeak,
+                     analysis.heap.LiveAtPeak()});
   moments.push_back({std::max(analysis.end_tick, totals.last_tick),
                      totals.live_bytes, TreeKind::kDetailed,
                      analysis.heap.LiveNow()});
-  std::stable_sort(moments.begin(), moments.end(),
-                   [](const Moment& a, const Moment& b) { return a.tick < b.tick; });
+  std::stable_sort(
+      moments.begin(), moments.end(),
+      [](const Moment& a, const Moment& b) { return a.tick < b.tick; });
 
   std::vector<std::string> command = analysis.process.argv;
   if (command.empty()) command.push_back(analysis.process.executable);

@@ -45,7 +45,7 @@ class ProfileBuilder {
     return it->second;
   }
 
-  // The location of `frames[begin..end)`: the frames of one node.
+  // The location of `frames`: the (user) frames of one node, one address.
   uint64_t Location(std::span<const UserFrame> frames) {
     const auto key = std::pair(frames.front().node, frames.front().frame);
     auto [it, inserted] = locations_.try_emplace(key, locations_.size() + 1);
@@ -69,7 +69,8 @@ class ProfileBuilder {
   }
 
   void Write(ProtoWriter& profile) {
-    for (const ProtoWriter& m : mappings_out_) profile.Message(field::kMapping, m);
+    for (const ProtoWriter& m : mappings_out_)
+      profile.Message(field::kMapping, m);
     for (const ProtoWriter& l : locations_out_)
       profile.Message(field::kLocation, l);
     for (const ProtoWriter& f : functions_out_)
@@ -82,8 +83,8 @@ class ProfileBuilder {
   uint64_t Function(const SourceFrame& frame) {
     const std::string name =
         frame.function.empty() ? "[unknown]" : frame.function;
-    auto [it, inserted] =
-        functions_.try_emplace(std::pair(name, frame.file), functions_.size() + 1);
+    auto [it, inserted] = functions_.try_emplace(std::pair(name, frame.file),
+                                                 functions_.size() + 1);
     if (inserted) {
       ProtoWriter function;
       function.Varint(1, it->second);
@@ -146,6 +147,7 @@ class ProfileBuilder {
 std::string BuildPprofProfile(TraceAnalysis& analysis,
                               std::span<const StackValue> live,
                               const std::string& moment_name,
+                              double moment_seconds,
                               StackSymbolizer& symbolizer) {
   ProfileBuilder builder(analysis);
   ProtoWriter profile;
@@ -190,8 +192,8 @@ std::string BuildPprofProfile(TraceAnalysis& analysis,
              frames[begin].node != 0) {
         ++end;
       }
-      location_ids.push_back(builder.Location(
-          std::span(frames).subspan(begin, end - begin)));
+      location_ids.push_back(
+          builder.Location(std::span(frames).subspan(begin, end - begin)));
       begin = end;
     }
     ProtoWriter sample;
@@ -207,7 +209,9 @@ std::string BuildPprofProfile(TraceAnalysis& analysis,
   const uint64_t comment = builder.String(absl::StrCat(
       "heaptrail: ", analysis.process.executable, ", in use at ", moment_name));
   builder.Write(profile);
-  profile.Varint(field::kTimeNanos, analysis.header.start_unix_ns);
+  profile.Varint(field::kTimeNanos,
+                 analysis.header.start_unix_ns +
+                     static_cast<uint64_t>(moment_seconds * 1e9));
   profile.Varint(field::kDurationNanos,
                  static_cast<uint64_t>(analysis.DurationSeconds() * 1e9));
   ProtoWriter period_type;

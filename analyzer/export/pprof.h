@@ -21,10 +21,13 @@
 namespace heaptrail::analyzer {
 
 // The serialized, uncompressed Profile message; `live` are the per-stack
-// values at the chosen moment, `moment_name` goes into its comment.
+// values at the chosen moment, `moment_name` goes into its comment and
+// `moment_seconds` (from the start) makes its time_nanos, so that exports
+// of successive snapshots land at their own times in a profiling backend.
 std::string BuildPprofProfile(TraceAnalysis& analysis,
                               std::span<const StackValue> live,
                               const std::string& moment_name,
+                              double moment_seconds,
                               StackSymbolizer& symbolizer);
 
 }  // namespace heaptrail::analyzer

@@ -29,7 +29,8 @@ nlohmann::json SpeedscopeProfile(std::span<const StackValue> values,
     nlohmann::json sample = nlohmann::json::array();
     for (auto it = user.rbegin(); it != user.rend(); ++it) {
       const SourceFrame& f = *it->frame;
-      const std::string function = f.function.empty() ? "[unknown]" : f.function;
+      const std::string function =
+          f.function.empty() ? "[unknown]" : f.function;
       auto [entry, inserted] =
           frame_index.try_emplace(std::tuple(function, f.file, f.line), 0);
       if (inserted) {

@@ -66,8 +66,8 @@ nlohmann::json FlameTree::NodeJson(uint32_t index, uint64_t min_value) const {
 }
 
 nlohmann::json FlameTree::ToJson(double min_fraction) const {
-  const auto min_value =
-      static_cast<uint64_t>(static_cast<double>(nodes_[0].value) * min_fraction);
+  const auto min_value = static_cast<uint64_t>(
+      static_cast<double>(nodes_[0].value) * min_fraction);
   return NodeJson(0, std::max<uint64_t>(min_value, 1));
 }
 

@@ -95,13 +95,17 @@
     const box = $('timeline');
     box.replaceChildren();
     const width = Math.max(box.clientWidth, 300), height = box.clientHeight || 240;
-    const left = 70, right = 16, top = 22, bottom = 22;
+    const left = 70, right = 70, top = 22, bottom = 22;
     const tl = data.timeline;
     const tMax = Math.max(data.summary.duration_s, tl.t[tl.t.length - 1] || 0,
         tl.rss_t.length ? tl.rss_t[tl.rss_t.length - 1] : 0) || 1;
-    const yMax = Math.max(data.summary.peak_bytes, ...tl.heap, ...(tl.rss.length ? tl.rss : [0])) || 1;
+    // Heap on the left axis, RSS on its own right axis: a heap much smaller
+    // than the process stays readable.
+    const yMax = Math.max(data.summary.peak_bytes, ...tl.heap) || 1;
+    const rssMax = Math.max(0, ...tl.rss) || 1;
     const X = (t) => left + (width - left - right) * t / tMax;
     const Y = (v) => top + (height - top - bottom) * (1 - v / yMax);
+    const YR = (v) => top + (height - top - bottom) * (1 - v / rssMax);
     const root = svg('svg', {viewBox: `0 0 ${width} ${height}`, role: 'img',
       'aria-label': 'heap and RSS over time'});
     for (let i = 0; i <= 4; ++i) {
@@ -110,6 +114,11 @@
       const label = svg('text', {x: left - 6, y: Y(v) + 4, 'text-anchor': 'end'});
       label.textContent = human(Math.round(v));
       root.appendChild(label);
+      if (tl.rss.length) {
+        const rss = svg('text', {x: width - right + 6, y: Y(v) + 4, class: 'rss-label'});
+        rss.textContent = human(Math.round(rssMax * i / 4));
+        root.appendChild(rss);
+      }
     }
     for (let i = 0; i <= 4; ++i) {
       const label = svg('text', {x: X(tMax * i / 4), y: height - 6, 'text-anchor': 'middle'});
@@ -125,11 +134,12 @@
     root.appendChild(svg('path', {class: 'heap-area', d: path + ` V${Y(0)} H${X(0)} Z`}));
     root.appendChild(svg('path', {class: 'heap', d: path}));
     if (tl.rss.length) {
-      const points = tl.rss_t.map((t, i) => `${X(t)},${Y(tl.rss[i])}`).join(' ');
+      const points = tl.rss_t.map((t, i) => `${X(t)},${YR(tl.rss[i])}`).join(' ');
       root.appendChild(svg('polyline', {class: 'rss', points}));
+      tl.rss_t.forEach((t, i) => root.appendChild(svg('circle', {class: 'rss-point', cx: X(t), cy: YR(tl.rss[i]), r: 2})));
     }
     const legend = svg('text', {x: left + 4, y: 14});
-    legend.textContent = 'heap (orange)' + (tl.rss.length ? ', RSS (blue, dashed)' : '') +
+    legend.textContent = 'heap (orange, left axis)' + (tl.rss.length ? ', RSS (blue, right axis)' : '') +
         '; markers: peak (red), snapshots, end';
     root.appendChild(legend);
     for (const m of data.moments) {
@@ -189,7 +199,7 @@
         .sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff) || b.v[2] - a.v[2]);
     const total = momentById.get(to).live_bytes - momentById.get(from).live_bytes;
     $('diff-status').textContent = `${momentById.get(from).label} → ${momentById.get(to).label}: ` +
-        `${signed(total)} (${total > 0 ? '+' : ''}${exact(total)} B), ${rows.length} lines changed`;
+        `${signed(total)} (${total > 0 ? '+' : ''}${exact(total)} B), ${rows.length} ${rows.length === 1 ? 'line' : 'lines'} changed`;
     const table = $('diff');
     table.replaceChildren();
     const head = el('tr');

@@ -63,9 +63,8 @@ json Timeline(const TraceAnalysis& analysis) {
   }
   json rss_t = json::array();
   json rss = json::array();
-  const size_t step =
-      std::max<size_t>(1, (analysis.rss.size() + kMaxTimelinePoints - 1) /
-                              kMaxTimelinePoints);
+  const size_t step = std::max<size_t>(
+      1, (analysis.rss.size() + kMaxTimelinePoints - 1) / kMaxTimelinePoints);
   for (size_t i = 0; i < analysis.rss.size(); i += step) {
     uint64_t highest = 0;
     for (size_t j = i; j < std::min(i + step, analysis.rss.size()); ++j) {
@@ -106,11 +105,10 @@ class MomentSites {
   }
 
   void Write(json& data) {
-    std::stable_sort(moments_.begin(), moments_.end(),
-                     [](const json& a, const json& b) {
-                       return a["time_s"].get<double>() <
-                              b["time_s"].get<double>();
-                     });
+    std::stable_sort(
+        moments_.begin(), moments_.end(), [](const json& a, const json& b) {
+          return a["time_s"].get<double>() < b["time_s"].get<double>();
+        });
     data["moments"] = std::move(moments_);
     data["sites"] = std::move(sites_);
     data["at"] = std::move(at_);
@@ -133,10 +131,12 @@ json SiteTable(const std::vector<std::vector<StackValue>>& columns, GroupBy by,
   for (size_t column = 0; column < columns.size(); ++column) {
     for (const Site& site :
          BuildSites(columns[column], SiteOptions{.by = by}, symbolizer)) {
-      auto [it, inserted] = index.try_emplace(SiteKey(site.location), rows.size());
+      auto [it, inserted] =
+          index.try_emplace(SiteKey(site.location), rows.size());
       if (inserted) {
         const FrameInfo& l = site.location;
-        rows.push_back({l.function, l.file, l.line, l.module, 0, 0, 0, 0, 0, 0, 0});
+        rows.push_back(
+            {l.function, l.file, l.line, l.module, 0, 0, 0, 0, 0, 0, 0});
       }
       json& row = rows[it->second];
       if (column < 3) {
@@ -170,9 +170,9 @@ json BuildReportData(const TraceAnalysis& analysis,
   for (const SnapshotState& snapshot : analysis.heap.snapshots()) {
     const std::string& label = analysis.SnapshotRecordOf(snapshot).label;
     moments.Add(absl::StrCat(snapshot.id),
-                label.empty() ? absl::StrCat("snapshot ", snapshot.id)
-                              : absl::StrCat("snapshot ", snapshot.id, " (",
-                                             label, ")"),
+                label.empty()
+                    ? absl::StrCat("snapshot ", snapshot.id)
+                    : absl::StrCat("snapshot ", snapshot.id, " (", label, ")"),
                 analysis.Seconds(snapshot.tick), snapshot.live_bytes,
                 snapshot.live_blocks, snapshot.stacks);
   }
@@ -196,9 +196,9 @@ json BuildReportData(const TraceAnalysis& analysis,
 
   const std::vector<std::vector<StackValue>> columns = {peak, leaked, allocated,
                                                         temporary};
-  data["tables"] = {{"line", SiteTable(columns, GroupBy::kLine, symbolizer)},
-                    {"function",
-                     SiteTable(columns, GroupBy::kFunction, symbolizer)}};
+  data["tables"] = {
+      {"line", SiteTable(columns, GroupBy::kLine, symbolizer)},
+      {"function", SiteTable(columns, GroupBy::kFunction, symbolizer)}};
   return data;
 }
 

@@ -163,6 +163,14 @@ def run_checks(driver, report, artifacts):
     driver.script("const s = document.getElementById('flame-search'); s.value = '';"
                   "s.dispatchEvent(new Event('input'));")
 
+    top = lambda e: driver.script("return arguments[0].offsetTop", {ELEMENT: e})
+    root = driver.find('.fnode[data-name="all"]')[0]
+    check(top(root) > 0, "flame mode draws the root at the bottom")
+    driver.click(driver.find("#flame-icicle")[0])
+    root = driver.find('.fnode[data-name="all"]')[0]
+    check(top(root) == 0, "icicle mode draws the root at the top")
+    driver.click(driver.find("#flame-icicle")[0])
+
     driver.click(driver.find("#flame-inverted")[0])
     inverted = driver.find('.fnode[data-name="leak_small_blocks"]')
     check(len(inverted) == 1 and

@@ -34,8 +34,9 @@ TEST(FlameTreeTest, TinyChildrenMergeKeepingTheirValue) {
   }
   // 1% of 10030 is 100: the ten 3-byte children merge into one node.
   const nlohmann::json json = tree.ToJson(0.01);
-  EXPECT_EQ(json, nlohmann::json::parse(
-                      R"([-1, 10030, 11, [[7, 10000, 1, []], [-2, 30, 10, []]]])"));
+  EXPECT_EQ(json,
+            nlohmann::json::parse(
+                R"([-1, 10030, 11, [[7, 10000, 1, []], [-2, 30, 10, []]]])"));
 }
 
 }  // namespace

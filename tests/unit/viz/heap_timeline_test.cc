@@ -33,7 +33,8 @@ TEST(HeapTimelineTest, ManyEventsStayBoundedAndKeepThePeak) {
   EXPECT_LE(points.size(), HeapTimeline::kMaxBuckets);
   EXPECT_GE(points.size(), HeapTimeline::kMaxBuckets / 2);
   uint64_t highest = 0;
-  for (const TimelinePoint& point : points) highest = std::max(highest, point.max);
+  for (const TimelinePoint& point : points)
+    highest = std::max(highest, point.max);
   EXPECT_EQ(highest, 999'999u);
   EXPECT_EQ(points.back().last, live);  // the end value is exact
   for (size_t i = 1; i < points.size(); ++i) {

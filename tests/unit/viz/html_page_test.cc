@@ -24,7 +24,8 @@ TEST(HtmlPageTest, InlinesAssetsAndEscapesData) {
   EXPECT_EQ(page.find("http://"), page.find("http://www.w3.org/2000/svg"));
   EXPECT_EQ(page.find("https://"), std::string::npos);
 
-  const std::string open = "<script type=\"application/json\" id=\"heaptrail-data\">";
+  const std::string open =
+      "<script type=\"application/json\" id=\"heaptrail-data\">";
   const size_t begin = page.find(open) + open.size();
   const size_t end = page.find("</script>", begin);
   EXPECT_EQ(nlohmann::json::parse(page.substr(begin, end - begin)), data);

@@ -22,9 +22,9 @@ TEST(ProtoWriterTest, Varints) {
   writer.Varint(1, 0);
   writer.Varint(1, 150);  // the protobuf documentation's example: 96 01
   writer.Varint(2, UINT64_MAX);
-  EXPECT_EQ(writer.data(), Bytes({0x08, 0x00, 0x08, 0x96, 0x01, 0x10, 0xff,
-                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0xff, 0x01}));
+  EXPECT_EQ(writer.data(),
+            Bytes({0x08, 0x00, 0x08, 0x96, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff,
+                   0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
 }
 
 TEST(ProtoWriterTest, BytesAndNestedMessages) {
@@ -35,8 +35,8 @@ TEST(ProtoWriterTest, BytesAndNestedMessages) {
   writer.Bytes(6, "ab");
   writer.Message(4, inner);
   writer.Varint(16, 1);  // a field number that needs a two-byte tag
-  EXPECT_EQ(writer.data(), Bytes({0x32, 0x00, 0x32, 0x02, 'a', 'b', 0x22,
-                                  0x02, 0x08, 0x03, 0x80, 0x01, 0x01}));
+  EXPECT_EQ(writer.data(), Bytes({0x32, 0x00, 0x32, 0x02, 'a', 'b', 0x22, 0x02,
+                                  0x08, 0x03, 0x80, 0x01, 0x01}));
 }
 
 TEST(ProtoWriterTest, PackedVarints) {
