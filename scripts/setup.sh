@@ -8,6 +8,7 @@ packages=(
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
   nlohmann-json3-dev libcli11-dev
   python3 heaptrack           # benchmarks and the heaptrack comparisons
+  libc6-dbg                   # glibc's debug info: its frames in the golden report test
 )
 
 missing=()

@@ -16,12 +16,14 @@ add_dependencies(recording_test heaptrail heaptrail_preload empty leaks every_en
                  allocate_then_wait)
 gtest_discover_tests(recording_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
 
-add_executable(report_test e2e/report_test.cc)
+add_executable(report_test e2e/report_test.cc e2e/golden_report_test.cc)
 target_link_libraries(report_test PRIVATE heaptrail_e2e_support GTest::gtest_main
                       nlohmann_json::nlohmann_json)
 target_compile_definitions(report_test PRIVATE
   HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
   HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
-  HEAPTRAIL_SAMPLE_SOURCES_DIR="${PROJECT_SOURCE_DIR}/samples")
-add_dependencies(report_test heaptrail heaptrail_preload line_leaks inlined_alloc mismatched_free)
+  HEAPTRAIL_SAMPLE_SOURCES_DIR="${PROJECT_SOURCE_DIR}/samples"
+  HEAPTRAIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(report_test heaptrail heaptrail_preload line_leaks inlined_alloc mismatched_free
+                 leaks)
 gtest_discover_tests(report_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
