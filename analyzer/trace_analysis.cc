@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "chunk_prefetcher.h"
 #include "event_merger.h"
 #include "record_decoder.h"
 #include "status_macros.h"
@@ -115,34 +116,35 @@ class Loader : public RecordSink, public EventSink {
 
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
     const std::string& path, const AnalyzeOptions& options) {
-  HEAPTRAIL_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> reader,
+  HEAPTRAIL_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> opened,
                              TraceReader::Open(path));
-  auto analysis = std::make_unique<TraceAnalysis>(reader->header());
+  auto analysis = std::make_unique<TraceAnalysis>(opened->header());
   analysis->path = path;
   Loader loader(*analysis, options.max_buffered_events);
   RecordDecoder decoder;
+  ChunkPrefetcher chunks(std::move(opened), options.read_ahead);
   while (true) {
-    HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, reader->Next());
+    HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, chunks.Next());
     if (!more) break;
-    absl::Status status = decoder.DecodeChunk(reader->chunk(), loader);
+    absl::Status status = decoder.DecodeChunk(chunks.chunk(), loader);
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat(path, ": chunk ",
-                                                      reader->chunk_sequence(),
+                                                      chunks.chunk_sequence(),
                                                       ": ", status.message()));
     }
     if (options.progress)
-      options.progress(reader->offset(), reader->file_size());
+      options.progress(chunks.offset(), chunks.file_size());
   }
   loader.merger().ReleaseAll();
-  analysis->chunks = reader->chunks_read();
-  analysis->truncated = reader->truncated();
+  analysis->chunks = chunks.reader().chunks_read();
+  analysis->truncated = chunks.reader().truncated();
   analysis->end_tick = loader.EndTick();
   for (uint32_t slot = 0; slot < decoder.thread_count(); ++slot) {
     if (slot >= analysis->threads.size()) analysis->threads.resize(slot + 1);
     analysis->threads[slot].index = decoder.thread_index(slot);
   }
-  if (reader->truncated()) {
-    analysis->warnings.push_back(reader->warning());
+  if (chunks.reader().truncated()) {
+    analysis->warnings.push_back(chunks.reader().warning());
   } else if (!analysis->ended) {
     analysis->warnings.push_back(
         "trace has no end record (the program was probably killed, or is "

@@ -67,6 +67,8 @@ struct AnalyzeOptions {
   std::function<void(uint64_t done, uint64_t total)> progress;
   // Bound on buffered events in the merger (see EventMerger).
   size_t max_buffered_events = size_t{32} << 20;
+  // Decompress chunks on a worker thread, ahead of decoding (same result).
+  bool read_ahead = true;
 };
 
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
