@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "chunk_prefetcher.h"
 #include "event_merger.h"
+#include "heap_replayer.h"
 #include "record_decoder.h"
 #include "status_macros.h"
 #include "trace_reader.h"
@@ -18,10 +19,14 @@ namespace {
 
 class Loader : public RecordSink, public EventSink {
  public:
-  Loader(TraceAnalysis& analysis, size_t max_buffered)
-      : analysis_(analysis), merger_(this, max_buffered) {}
+  Loader(TraceAnalysis& analysis, size_t max_buffered, bool parallel)
+      : analysis_(analysis),
+        merger_(this, max_buffered),
+        replayer_(analysis.heap, parallel) {}
 
   EventMerger& merger() { return merger_; }
+  // Waits for the heap model to have replayed every released event.
+  void FinishReplay() { replayer_.Finish(); }
 
   // RecordSink.
   void OnEvent(const Event& event) override { merger_.Add(event); }
@@ -85,14 +90,9 @@ class Loader : public RecordSink, public EventSink {
   }
 
   // EventSink.
-  void OnOrderedEvent(const Event& event) override {
-    if (event.type == EventType::kSnapshot) {
-      analysis_.heap.TakeSnapshot(event.tick, event.size);
-    } else {
-      analysis_.heap.Apply(event);
-    }
-  }
+  void OnOrderedEvent(const Event& event) override { replayer_.Add(event); }
 
+  // After FinishReplay().
   uint64_t EndTick() const {
     return analysis_.ended
                ? end_tick_
@@ -108,6 +108,7 @@ class Loader : public RecordSink, public EventSink {
 
   TraceAnalysis& analysis_;
   EventMerger merger_;
+  HeapReplayer replayer_;
   uint64_t max_tick_ = 0;
   uint64_t end_tick_ = 0;
 };
@@ -120,9 +121,9 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
                              TraceReader::Open(path));
   auto analysis = std::make_unique<TraceAnalysis>(opened->header());
   analysis->path = path;
-  Loader loader(*analysis, options.max_buffered_events);
+  Loader loader(*analysis, options.max_buffered_events, options.parallel);
   RecordDecoder decoder;
-  ChunkPrefetcher chunks(std::move(opened), options.read_ahead);
+  ChunkPrefetcher chunks(std::move(opened), options.parallel);
   while (true) {
     HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, chunks.Next());
     if (!more) break;
@@ -136,6 +137,7 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
       options.progress(chunks.offset(), chunks.file_size());
   }
   loader.merger().ReleaseAll();
+  loader.FinishReplay();
   analysis->chunks = chunks.reader().chunks_read();
   analysis->truncated = chunks.reader().truncated();
   analysis->end_tick = loader.EndTick();

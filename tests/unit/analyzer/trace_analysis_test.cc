@@ -200,14 +200,15 @@ std::string Fingerprint(const absl::StatusOr<std::unique_ptr<TraceAnalysis>>&
   return out;
 }
 
-TEST(TraceAnalysisTest, ReadAheadGivesTheSameAnalysis) {
-  // 60 chunks of three threads allocating and freeing across rounds.
+TEST(TraceAnalysisTest, PipelinedGivesTheSameAnalysis) {
+  // 60 chunks of three threads allocating and freeing across rounds: more
+  // events than several of HeapReplayer's batches.
   TraceBuilder b;
   uint64_t tick = 1;
   for (int chunk = 0; chunk < 60; ++chunk) {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       const uint32_t thread = i % 3;
-      const uint64_t address = 0x1000 + 16 * ((chunk * 200 + i) % 700);
+      const uint64_t address = 0x1000 + 16 * ((chunk * 1000 + i) % 700);
       if ((chunk + i) % 4 == 3) {
         b.Free(thread, tick++, address);
       } else {
@@ -221,9 +222,9 @@ TEST(TraceAnalysisTest, ReadAheadGivesTheSameAnalysis) {
   std::string bytes = b.Build();
   const std::string path = TempPath("read-ahead");
   std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
-  const auto analyze = [&path](bool read_ahead) {
+  const auto analyze = [&path](bool parallel) {
     AnalyzeOptions options;
-    options.read_ahead = read_ahead;
+    options.parallel = parallel;
     return Fingerprint(AnalyzeTrace(path, options));
   };
   const std::string whole = analyze(false);
