@@ -2,93 +2,15 @@
 
 #include "stack_symbolizer.h"
 
-#include <algorithm>
-#include <thread>
 #include <utility>
-
-#include "absl/container/flat_hash_set.h"
 
 #include "absl/strings/str_cat.h"
 
 namespace heaptrail::analyzer {
 
 StackSymbolizer::StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                                 SymbolSource& symbols, SourceFactory factory)
-    : tree_(tree),
-      modules_(modules),
-      symbols_(symbols),
-      factory_(std::move(factory)) {}
-
-void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
-                               unsigned threads) {
-  if (!factory_ || threads < 2) return;
-  // The nodes not symbolized yet, by module. A node's ancestors are seen
-  // with it, so a walk stops at the first node already seen or cached.
-  struct Work {
-    size_t module;
-    std::vector<uint32_t> nodes;
-    std::vector<const std::vector<SourceFrame>*> frames;  // per node
-  };
-  absl::flat_hash_map<size_t, size_t> work_of_module;
-  std::vector<Work> work;
-  absl::flat_hash_set<uint32_t> seen;
-  for (uint32_t stack_id : stack_ids) {
-    if (!tree_.Contains(stack_id)) continue;
-    for (uint32_t id = stack_id; id != 0; id = tree_.node(id).parent) {
-      if (node_frames_.contains(id) || !seen.insert(id).second) break;
-      const StackNode& n = tree_.node(id);
-      const std::optional<size_t> module =
-          modules_.Find(n.ip > 0 ? n.ip - 1 : 0, n.epoch);
-      if (!module.has_value()) continue;  // on demand: no symbolizer needed
-      auto [it, inserted] = work_of_module.try_emplace(*module, work.size());
-      if (inserted) work.push_back(Work{*module, {}, {}});
-      work[it->second].nodes.push_back(id);
-    }
-  }
-  if (work.size() < 2) return;  // one module: nothing to share out
-
-  // Largest modules first, each to the least loaded thread.
-  std::sort(work.begin(), work.end(), [](const Work& a, const Work& b) {
-    return a.nodes.size() != b.nodes.size() ? a.nodes.size() > b.nodes.size()
-                                            : a.module < b.module;
-  });
-  const size_t thread_count = std::min<size_t>(threads, work.size());
-  std::vector<std::vector<Work*>> assigned(thread_count);
-  std::vector<size_t> load(thread_count, 0);
-  for (Work& item : work) {
-    const size_t least = static_cast<size_t>(
-        std::min_element(load.begin(), load.end()) - load.begin());
-    assigned[least].push_back(&item);
-    load[least] += item.nodes.size();
-  }
-  const size_t first_source = prefetch_sources_.size();
-  for (size_t i = 0; i < thread_count; ++i) {
-    prefetch_sources_.push_back(factory_());
-  }
-  std::vector<std::thread> workers;
-  for (size_t i = 0; i < thread_count; ++i) {
-    workers.emplace_back([this, &assigned, i,
-                          source = prefetch_sources_[first_source + i].get()] {
-      for (Work* item : assigned[i]) {
-        const size_t index =
-            source->AddModule(modules_.modules()[item->module].info);
-        for (uint32_t id : item->nodes) {
-          item->frames.push_back(&source->Symbolize(
-              index, tree_.node(id).ip, /*is_return_address=*/true));
-        }
-      }
-    });
-  }
-  for (std::thread& worker : workers) worker.join();
-
-  for (const Work& item : work) {
-    for (size_t i = 0; i < item.nodes.size(); ++i) {
-      const std::vector<SourceFrame>* frames = item.frames[i];
-      if (frames->empty()) continue;  // NodeFrames() names it by address
-      node_frames_.emplace(item.nodes[i], frames);
-    }
-  }
-}
+                                 SymbolSource& symbols)
+    : tree_(tree), modules_(modules), symbols_(symbols) {}
 
 const std::vector<SourceFrame>& StackSymbolizer::Own(SourceFrame frame) {
   owned_.emplace_back();

@@ -6,11 +6,6 @@
 // An ip outside every module becomes a frame named by its address; an id
 // the tree does not hold becomes one "<unknown stack N>" frame.
 //
-// Prefetch() symbolizes many stacks ahead on several threads: each thread
-// has a SymbolSource of its own (from the factory) and takes whole modules,
-// so no module's debug info is loaded twice. The frames are the same as on
-// demand; only who computes them differs.
-//
 // Thread-safety: not thread-safe.
 
 #ifndef HEAPTRAIL_ANALYZER_STACK_SYMBOLIZER_H_
@@ -18,9 +13,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
-#include <memory>
-#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -32,20 +24,14 @@ namespace heaptrail::analyzer {
 
 class StackSymbolizer {
  public:
-  using SourceFactory = std::function<std::unique_ptr<SymbolSource>()>;
-
-  // Without a factory, Prefetch() does nothing.
   StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                  SymbolSource& symbols, SourceFactory factory = nullptr);
+                  SymbolSource& symbols);
   StackSymbolizer(const StackSymbolizer&) = delete;
   StackSymbolizer& operator=(const StackSymbolizer&) = delete;
 
   // Source frames of a stack, innermost first. Pointers stay valid for the
   // symbolizer's lifetime.
   std::vector<const SourceFrame*> Frames(uint32_t stack_id);
-
-  // Symbolizes the nodes of `stack_ids` on up to `threads` threads.
-  void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads);
 
  private:
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
@@ -60,9 +46,6 @@ class StackSymbolizer {
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
       unknown_stacks_;
   std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
-  SourceFactory factory_;
-  // Prefetch()'s sources: their frames are referenced by node_frames_.
-  std::vector<std::unique_ptr<SymbolSource>> prefetch_sources_;
 };
 
 }  // namespace heaptrail::analyzer

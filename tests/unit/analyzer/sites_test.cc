@@ -3,7 +3,6 @@
 
 #include "sites.h"
 
-#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -250,43 +249,6 @@ TEST_F(SitesTest, CumulativeByFunctionAndFileCountsRecursionOnce) {
   ASSERT_EQ(sites.size(), 2u);
   EXPECT_EQ(sites[0].location, (FrameInfo{"g", "g.cc", 3, kExe}));
   EXPECT_EQ(sites[1].location, (FrameInfo{"h", "h.cc", 7, kExe}));
-}
-
-// Stacks through three modules, symbolized ahead on threads with sources of
-// their own: the same frames as on demand, and the main source not asked.
-TEST_F(SitesTest, PrefetchGivesTheSameFramesAsOnDemand) {
-  std::vector<uint32_t> ids = {0, 12345};  // the empty and an unknown stack
-  for (uint32_t i = 0; i < 20; ++i) {
-    const uint32_t main_node = Node(0, kExe, 0x100 + i,
-                                    {Frame("main", "main.cc", 5 + i, kExe)});
-    const uint32_t lib = Node(main_node, kLibstdcxx, 0x300 + i,
-                              {Frame("operator new(unsigned long)", "", 0,
-                                     kLibstdcxx)});
-    ids.push_back(Node(lib, kLibc, 0x500 + i,
-                       {Frame("inner", "in.c", i, kLibc, true),
-                        Frame("malloc", "", 0, kLibc)}));
-    ids.push_back(main_node);
-  }
-  StackSymbolizer on_demand(tree_, modules_, symbols_);
-  FakeSymbolSource main_source = symbols_;
-  const FakeSymbolSource template_source = symbols_;
-  StackSymbolizer ahead(tree_, modules_, main_source, [&template_source] {
-    return std::make_unique<FakeSymbolSource>(template_source);
-  });
-  ahead.Prefetch(ids, 4);
-  for (uint32_t id : ids) {
-    const std::vector<const SourceFrame*> expected = on_demand.Frames(id);
-    const std::vector<const SourceFrame*> actual = ahead.Frames(id);
-    ASSERT_EQ(actual.size(), expected.size()) << id;
-    for (size_t i = 0; i < actual.size(); ++i) {
-      EXPECT_EQ(actual[i]->function, expected[i]->function) << id;
-      EXPECT_EQ(actual[i]->file, expected[i]->file) << id;
-      EXPECT_EQ(actual[i]->line, expected[i]->line) << id;
-      EXPECT_EQ(actual[i]->module, expected[i]->module) << id;
-      EXPECT_EQ(actual[i]->inlined, expected[i]->inlined) << id;
-    }
-  }
-  EXPECT_EQ(main_source.calls, 0);
 }
 
 TEST_F(SitesTest, EmptyStackIsUnknown) {
