@@ -1,5 +1,6 @@
 // ChunkPrefetcher: one worker, a bounded queue, and buffers handed back and
-// forth so that steady state allocates nothing.
+// forth so that steady state allocates nothing. Notifications are sent with
+// the lock held, which keeps race detectors (helgrind) quiet.
 
 #include "chunk_prefetcher.h"
 
@@ -18,8 +19,8 @@ ChunkPrefetcher::~ChunkPrefetcher() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    changed_.notify_all();
   }
-  changed_.notify_all();
   worker_.join();
 }
 
@@ -52,8 +53,8 @@ void ChunkPrefetcher::Work() {
       } else {
         ready_.push_back(std::move(chunk));
       }
+      changed_.notify_all();
     }
-    changed_.notify_all();
     if (!more.ok() || !*more) return;
   }
 }
@@ -81,7 +82,6 @@ absl::StatusOr<bool> ChunkPrefetcher::Next() {
   current_ = std::move(ready_.front());
   ready_.pop_front();
   chunk_ = current_.bytes;
-  lock.unlock();
   changed_.notify_all();
   return true;
 }
