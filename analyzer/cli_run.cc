@@ -47,6 +47,10 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_flag(
       "--follow-fork", options->follow_fork,
       "Also trace the processes the program forks (one trace file each)");
+  command->add_flag("--free-stacks", options->free_stacks,
+                    "Also record the call stack of every release, so that "
+                    "mismatched frees show where the block was released "
+                    "(slower)");
   command
       ->add_option("command", options->command, "PROGRAM [ARGS...], after --")
       ->required();

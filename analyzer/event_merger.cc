@@ -1,5 +1,5 @@
-// EventMerger: per-thread queues, and a sort of each round's releasable
-// prefix by (tick, rank, sequence).
+// EventMerger: per-thread queues, and a merge of each round's releasable
+// prefixes by (tick, rank, sequence).
 
 #include "event_merger.h"
 
@@ -70,11 +70,12 @@ void EventMerger::ReleaseBefore(uint64_t watermark) {
 void EventMerger::ReleaseAll() { Release(0, true); }
 
 void EventMerger::Release(uint64_t watermark, bool everything) {
-  ready_.clear();
-  size_t kept = 0;
+  // The releasable part of each queue, a prefix since ticks never decrease.
+  runs_.clear();
+  run_ends_.clear();
+  size_t released = 0;
   for (uint32_t queue_index : active_) {
-    Queue& queue = QueueOf(queue_index);
-    // Ticks are non-decreasing in a queue: the releasable part is a prefix.
+    const Queue& queue = QueueOf(queue_index);
     size_t end = queue.head;
     if (everything) {
       end = queue.items.size();
@@ -84,39 +85,67 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
         ++end;
       }
     }
-    ready_.insert(ready_.end(), queue.items.begin() + queue.head,
-                  queue.items.begin() + end);
+    run_ends_.push_back(end);
+    if (end == queue.head) continue;
+    runs_.push_back(Run{queue.items.data() + queue.head,
+                        queue.items.data() + end});
+    released += end - queue.head;
+  }
+  MergeRuns();
+
+  size_t kept = 0;
+  for (size_t i = 0; i < active_.size(); ++i) {
+    const uint32_t queue_index = active_[i];
+    Queue& queue = QueueOf(queue_index);
+    const size_t end = run_ends_[i];
     if (end == queue.items.size()) {
       queue.items.clear();
       queue.head = 0;
       queue.active = false;
-    } else {
-      queue.head = end;
-      // Compact now and then so that a long-lived queue does not keep the
-      // released prefix of every round.
-      if (queue.head > queue.items.size() / 2) {
-        queue.items.erase(queue.items.begin(),
-                          queue.items.begin() + queue.head);
-        queue.head = 0;
-      }
-      active_[kept++] = queue_index;
+      continue;
     }
+    queue.head = end;
+    // Compact now and then so that a long-lived queue does not keep the
+    // released prefix of every round.
+    if (queue.head > queue.items.size() / 2) {
+      queue.items.erase(queue.items.begin(), queue.items.begin() + queue.head);
+      queue.head = 0;
+    }
+    active_[kept++] = queue_index;
   }
   active_.resize(kept);
-  buffered_ -= ready_.size();
+  buffered_ -= released;
+}
 
-  std::sort(ready_.begin(), ready_.end(),
-            [](const Buffered& a, const Buffered& b) {
-              if (a.event.tick != b.event.tick)
-                return a.event.tick < b.event.tick;
-              if (a.rank != b.rank) return a.rank < b.rank;
-              return a.sequence < b.sequence;
-            });
-  for (const Buffered& buffered : ready_) {
+void EventMerger::MergeRuns() {
+  const auto before = [](const Buffered& a, const Buffered& b) {
+    if (a.event.tick != b.event.tick) return a.event.tick < b.event.tick;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    return a.sequence < b.sequence;
+  };
+  const auto emit = [this](const Buffered& buffered) {
     released_tick_ = std::max(released_tick_, buffered.event.tick);
     sink_->OnOrderedEvent(buffered.event);
+  };
+  // A min-heap of runs by their next event; the last run left is copied out.
+  const auto later = [&before](const Run& a, const Run& b) {
+    return before(*b.next, *a.next);
+  };
+  std::make_heap(runs_.begin(), runs_.end(), later);
+  while (runs_.size() > 1) {
+    std::pop_heap(runs_.begin(), runs_.end(), later);
+    Run& run = runs_.back();
+    emit(*run.next);
+    if (++run.next == run.end) {
+      runs_.pop_back();
+    } else {
+      std::push_heap(runs_.begin(), runs_.end(), later);
+    }
   }
-  ready_.clear();
+  if (runs_.empty()) return;
+  for (const Buffered* item = runs_[0].next; item != runs_[0].end; ++item) {
+    emit(*item);
+  }
 }
 
 }  // namespace heaptrail::analyzer

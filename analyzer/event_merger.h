@@ -13,7 +13,8 @@
 // "release" rank of a release that follows it on its thread at the same tick
 // (so that alloc(p)@t, free(p)@t on one thread stay in that order even
 // though releases sort first). Each thread's queue is therefore already
-// sorted by the release key, and a sort of the released events by that key
+// sorted by the release key, so a release merges the queues' releasable
+// prefixes (a k-way merge, O(n log k), not a sort of the whole round) and
 // keeps every thread's order.
 //
 // Memory is bounded by one round. A trace that never ends its rounds
@@ -83,6 +84,8 @@ class EventMerger {
 
   void Push(Queue& queue, uint32_t queue_index, Event event, uint8_t rank);
   void Release(uint64_t watermark, bool everything);
+  // Sends the events of runs_ to the sink in (tick, rank, sequence) order.
+  void MergeRuns();
   Queue& QueueOf(uint32_t queue_index);
 
   EventSink* sink_;
@@ -91,7 +94,13 @@ class EventMerger {
   std::vector<Queue> threads_;
   Queue snapshots_;
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
-  std::vector<Buffered> ready_;   // scratch for one release
+  // Scratch for one release: the releasable part of a queue.
+  struct Run {
+    const Buffered* next;
+    const Buffered* end;
+  };
+  std::vector<Run> runs_;
+  std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
   uint64_t sequence_ = 0;
   uint64_t released_tick_ = 0;  // highest tick released so far
   size_t buffered_ = 0;

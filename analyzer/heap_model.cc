@@ -137,8 +137,10 @@ void HeapModel::OnFree(const Event& event) {
     ++totals_.mismatched_frees;
     ++stacks_[block.slot].mismatched_frees;
     MismatchedFree& mismatch = mismatches_[MismatchKey{
-        block.slot, static_cast<uint8_t>(block.kind), event.kind}];
+        block.slot, event.stack_id, static_cast<uint8_t>(block.kind),
+        event.kind}];
     mismatch.alloc_stack = stacks_[block.slot].stack_id;
+    mismatch.free_stack = event.stack_id;
     mismatch.alloc_kind = block.kind;
     mismatch.free_kind = kind;
     mismatch.count += 1;
@@ -219,6 +221,8 @@ std::vector<MismatchedFree> HeapModel::mismatched_frees() const {
               if (a.count != b.count) return a.count > b.count;
               if (a.alloc_stack != b.alloc_stack)
                 return a.alloc_stack < b.alloc_stack;
+              if (a.free_stack != b.free_stack)
+                return a.free_stack < b.free_stack;
               return a.free_kind < b.free_kind;
             });
   return result;

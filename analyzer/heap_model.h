@@ -84,6 +84,7 @@ struct SnapshotState {
 // A block released by the wrong family (e.g. new[] then free).
 struct MismatchedFree {
   uint32_t alloc_stack = 0;
+  uint32_t free_stack = 0;  // 0: the trace has no release stacks
   format::AllocKind alloc_kind = format::AllocKind::kMalloc;
   format::FreeKind free_kind = format::FreeKind::kFree;
   uint64_t count = 0;
@@ -164,11 +165,13 @@ class HeapModel {
   std::vector<SnapshotState> snapshots_;
   struct MismatchKey {
     uint32_t slot;
+    uint32_t free_stack;
     uint8_t alloc_kind;
     uint8_t free_kind;
     template <typename H>
     friend H AbslHashValue(H h, const MismatchKey& k) {
-      return H::combine(std::move(h), k.slot, k.alloc_kind, k.free_kind);
+      return H::combine(std::move(h), k.slot, k.free_stack, k.alloc_kind,
+                        k.free_kind);
     }
     bool operator==(const MismatchKey&) const = default;
   };

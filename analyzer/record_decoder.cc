@@ -236,6 +236,20 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
         event.stack_id = 0;
         break;
       }
+      case format::EventTag::kFreeWithStack: {
+        if (kind >= format::kFreeKindCount) {
+          return absl::DataLossError(
+              absl::StrFormat("unknown free kind %d", kind));
+        }
+        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
+        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_ASSIGN_OR_RETURN(
+            const uint64_t stack, events.ReadVarintAtMost(kMaxU32, "stack id"));
+        event.type = EventType::kFree;
+        event.size = 0;
+        event.stack_id = static_cast<uint32_t>(stack);
+        break;
+      }
       case format::EventTag::kReallocFailed: {
         if (kind != 0) {
           return absl::DataLossError(

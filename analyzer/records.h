@@ -33,7 +33,7 @@ struct Event {
   uint64_t tick = 0;      // relative to FileHeader::start_tick
   uint64_t address = 0;   // kAlloc, kFree, kReallocFailed
   uint64_t size = 0;      // kAlloc: bytes; kSnapshot: index of its record
-  uint32_t stack_id = 0;  // kAlloc: innermost stack node
+  uint32_t stack_id = 0;  // kAlloc, kFree: innermost stack node (0: none)
   uint32_t thread = 0;    // dense thread slot; unused for kSnapshot
   EventType type = EventType::kAlloc;
   uint8_t kind = 0;  // kAlloc: format::AllocKind; kFree: format::FreeKind

@@ -215,7 +215,19 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
                            mismatch.count};
     std::vector<Site> site = BuildSites({&value, 1}, SiteOptions{}, symbolizer);
     MismatchSite out;
-    if (!site.empty()) out.location = site.front().location;
+    if (!site.empty()) {
+      out.location = site.front().location;
+      out.stack = std::move(site.front().stack);
+    }
+    if (mismatch.free_stack != 0) {
+      const StackValue release{mismatch.free_stack, mismatch.bytes,
+                               mismatch.count};
+      site = BuildSites({&release, 1}, SiteOptions{}, symbolizer);
+      if (!site.empty()) {
+        out.release = site.front().location;
+        out.release_stack = std::move(site.front().stack);
+      }
+    }
     out.alloc_kind = mismatch.alloc_kind;
     out.free_kind = mismatch.free_kind;
     out.count = mismatch.count;

@@ -65,6 +65,10 @@ double MomentSeconds(const TraceAnalysis& analysis, const Moment& moment);
 
 struct MismatchSite {
   FrameInfo location;  // where the block was allocated
+  std::vector<FrameInfo> stack;  // the allocation's, from location outwards
+  // Where it was released, when the program ran with HEAPTRAIL_FREE_STACKS.
+  std::optional<FrameInfo> release;
+  std::vector<FrameInfo> release_stack;
   format::AllocKind alloc_kind;
   format::FreeKind free_kind;
   uint64_t count = 0;

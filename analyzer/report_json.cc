@@ -36,16 +36,19 @@ json FrameToJson(const FrameInfo& frame) {
               {"module", frame.module}};
 }
 
+json StackToJson(const std::vector<FrameInfo>& frames) {
+  json stack = json::array();
+  for (const FrameInfo& frame : frames) stack.push_back(FrameToJson(frame));
+  return stack;
+}
+
 json SitesToJson(const std::vector<Site>& sites) {
   json array = json::array();
   for (const Site& site : sites) {
     json entry = FrameToJson(site.location);
     entry["size"] = site.size;
     entry["count"] = site.count;
-    json stack = json::array();
-    for (const FrameInfo& frame : site.stack)
-      stack.push_back(FrameToJson(frame));
-    entry["stack"] = std::move(stack);
+    entry["stack"] = StackToJson(site.stack);
     array.push_back(std::move(entry));
   }
   return array;
@@ -79,6 +82,9 @@ json ReportToJson(const Report& report) {
     entry["released_with"] = std::string(FreeKindName(m.free_kind));
     entry["count"] = m.count;
     entry["size"] = m.bytes;
+    entry["stack"] = StackToJson(m.stack);
+    entry["release"] = m.release.has_value() ? FrameToJson(*m.release) : json();
+    entry["release_stack"] = StackToJson(m.release_stack);
     mismatches.push_back(std::move(entry));
   }
   out["mismatches"] = std::move(mismatches);

@@ -19,6 +19,7 @@ namespace heaptrail::analyzer {
 
 nlohmann::json SummaryToJson(const Summary& summary);
 nlohmann::json FrameToJson(const FrameInfo& frame);
+nlohmann::json StackToJson(const std::vector<FrameInfo>& frames);
 nlohmann::json SitesToJson(const std::vector<Site>& sites);
 nlohmann::json ReportToJson(const Report& report);
 

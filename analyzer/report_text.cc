@@ -130,6 +130,24 @@ void RenderHistogram(const std::vector<SizeBucket>& buckets,
   }
 }
 
+// A stack under a table row: its first frames, innermost first.
+void RenderStack(std::string_view title, const std::vector<FrameInfo>& stack,
+                 std::ostream& out) {
+  constexpr size_t kMaxFrames = 6;
+  if (stack.empty()) {
+    out << absl::StrFormat("  %10s    %-14s%s\n", "", title, "<unknown>");
+    return;
+  }
+  for (size_t i = 0; i < stack.size() && i < kMaxFrames; ++i) {
+    out << absl::StrFormat("  %10s    %-14s%s\n", "", i == 0 ? title : "",
+                           FormatLocation(stack[i]));
+  }
+  if (stack.size() > kMaxFrames) {
+    out << absl::StrFormat("  %10s    %-14s... %d more frames\n", "", "",
+                           stack.size() - kMaxFrames);
+  }
+}
+
 std::string MomentTitle(const Report& report) {
   switch (report.at.kind) {
     case Moment::kStart:
@@ -190,17 +208,22 @@ void RenderTextReport(const Report& report, std::ostream& out) {
     RenderHistogram(report.size_histogram, out);
   }
   if (!report.mismatches.empty()) {
-    out << "\nMismatched frees (allocated at)\n";
-    out << absl::StrFormat("  %10s  %-22s  %s\n", "COUNT",
-                           "ALLOCATED / RELEASED", "LOCATION");
+    out << "\nMismatched frees\n";
+    out << absl::StrFormat("  %10s  %s\n", "COUNT", "ALLOCATED / RELEASED");
     size_t shown = 0;
     for (const MismatchSite& m : report.mismatches) {
       if (++shown > 10) break;
-      out << absl::StrFormat(
-          "  %10d  %-22s  %s\n", m.count,
-          absl::StrFormat("%s / %s", AllocKindName(m.alloc_kind),
-                          FreeKindName(m.free_kind)),
-          FormatLocation(m.location));
+      out << absl::StrFormat("  %10d  %s / %s\n", m.count,
+                             AllocKindName(m.alloc_kind),
+                             FreeKindName(m.free_kind));
+      RenderStack("allocated at", m.stack, out);
+      if (m.release.has_value()) {
+        RenderStack("released at", m.release_stack, out);
+      } else {
+        out << absl::StrFormat(
+            "  %10s    %-14s%s\n", "", "released at",
+            "(not recorded: rerun with `heaptrail run --free-stacks`)");
+      }
     }
   }
 }

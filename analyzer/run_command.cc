@@ -271,6 +271,7 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(
     settings.emplace_back("HEAPTRAIL_DEPTH", absl::StrCat(*options.depth));
   }
   if (options.follow_fork) settings.emplace_back("HEAPTRAIL_FOLLOW_FORK", "1");
+  if (options.free_stacks) settings.emplace_back("HEAPTRAIL_FREE_STACKS", "1");
 
   std::vector<std::string> result;
   std::string ld_preload = preload;

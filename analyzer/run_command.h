@@ -38,6 +38,7 @@ struct RunOptions {
   std::optional<double> snapshot_interval_s;
   std::optional<int> depth;
   bool follow_fork = false;
+  bool free_stacks = false;  // record the stack of every release too
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
 

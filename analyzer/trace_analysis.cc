@@ -7,7 +7,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "chunk_prefetcher.h"
 #include "event_merger.h"
+#include "heap_replayer.h"
 #include "record_decoder.h"
 #include "status_macros.h"
 #include "trace_reader.h"
@@ -17,10 +19,14 @@ namespace {
 
 class Loader : public RecordSink, public EventSink {
  public:
-  Loader(TraceAnalysis& analysis, size_t max_buffered)
-      : analysis_(analysis), merger_(this, max_buffered) {}
+  Loader(TraceAnalysis& analysis, size_t max_buffered, bool parallel)
+      : analysis_(analysis),
+        merger_(this, max_buffered),
+        replayer_(analysis.heap, analysis.timeline, parallel) {}
 
   EventMerger& merger() { return merger_; }
+  // Waits for the heap model to have replayed every released event.
+  void FinishReplay() { replayer_.Finish(); }
 
   // RecordSink.
   void OnEvent(const Event& event) override { merger_.Add(event); }
@@ -84,16 +90,9 @@ class Loader : public RecordSink, public EventSink {
   }
 
   // EventSink.
-  void OnOrderedEvent(const Event& event) override {
-    if (event.type == EventType::kSnapshot) {
-      analysis_.heap.TakeSnapshot(event.tick, event.size);
-    } else {
-      analysis_.heap.Apply(event);
-      analysis_.timeline.Record(event.tick,
-                                analysis_.heap.totals().live_bytes);
-    }
-  }
+  void OnOrderedEvent(const Event& event) override { replayer_.Add(event); }
 
+  // After FinishReplay().
   uint64_t EndTick() const {
     return analysis_.ended
                ? end_tick_
@@ -109,6 +108,7 @@ class Loader : public RecordSink, public EventSink {
 
   TraceAnalysis& analysis_;
   EventMerger merger_;
+  HeapReplayer replayer_;
   uint64_t max_tick_ = 0;
   uint64_t end_tick_ = 0;
 };
@@ -117,34 +117,36 @@ class Loader : public RecordSink, public EventSink {
 
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
     const std::string& path, const AnalyzeOptions& options) {
-  HEAPTRAIL_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> reader,
+  HEAPTRAIL_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> opened,
                              TraceReader::Open(path));
-  auto analysis = std::make_unique<TraceAnalysis>(reader->header());
+  auto analysis = std::make_unique<TraceAnalysis>(opened->header());
   analysis->path = path;
-  Loader loader(*analysis, options.max_buffered_events);
+  Loader loader(*analysis, options.max_buffered_events, options.parallel);
   RecordDecoder decoder;
+  ChunkPrefetcher chunks(std::move(opened), options.parallel);
   while (true) {
-    HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, reader->Next());
+    HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, chunks.Next());
     if (!more) break;
-    absl::Status status = decoder.DecodeChunk(reader->chunk(), loader);
+    absl::Status status = decoder.DecodeChunk(chunks.chunk(), loader);
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat(path, ": chunk ",
-                                                      reader->chunk_sequence(),
+                                                      chunks.chunk_sequence(),
                                                       ": ", status.message()));
     }
     if (options.progress)
-      options.progress(reader->offset(), reader->file_size());
+      options.progress(chunks.offset(), chunks.file_size());
   }
   loader.merger().ReleaseAll();
-  analysis->chunks = reader->chunks_read();
-  analysis->truncated = reader->truncated();
+  loader.FinishReplay();
+  analysis->chunks = chunks.reader().chunks_read();
+  analysis->truncated = chunks.reader().truncated();
   analysis->end_tick = loader.EndTick();
   for (uint32_t slot = 0; slot < decoder.thread_count(); ++slot) {
     if (slot >= analysis->threads.size()) analysis->threads.resize(slot + 1);
     analysis->threads[slot].index = decoder.thread_index(slot);
   }
-  if (reader->truncated()) {
-    analysis->warnings.push_back(reader->warning());
+  if (chunks.reader().truncated()) {
+    analysis->warnings.push_back(chunks.reader().warning());
   } else if (!analysis->ended) {
     analysis->warnings.push_back(
         "trace has no end record (the program was probably killed, or is "

@@ -69,6 +69,9 @@ struct AnalyzeOptions {
   std::function<void(uint64_t done, uint64_t total)> progress;
   // Bound on buffered events in the merger (see EventMerger).
   size_t max_buffered_events = size_t{32} << 20;
+  // Pipelined on three threads: chunks decompressed ahead of decoding and
+  // merging, the heap model's replay behind them. The same result either way.
+  bool parallel = true;
 };
 
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(

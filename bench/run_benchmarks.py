@@ -518,6 +518,13 @@ def main():
         print(f"Note: {heaptrack_note}")
     print()
     scaling = print_scaling(summary, variants, info["nproc"])
+    if HEAPTRACK in variants:  # SPEC §7's analyzer row (analyzer_benchmark.py)
+        import analyzer_benchmark
+        print()
+        try:
+            analyzer_benchmark.run(build_dir)
+        except (RuntimeError, subprocess.CalledProcessError) as error:
+            print(f"analyzer benchmark failed: {error}")
     elapsed = time.perf_counter() - started
     print(f"\n(total run time {elapsed:.0f} s)")
 

@@ -17,6 +17,7 @@ struct Config {
   int snapshot_signal = 0;         // HEAPTRAIL_SNAPSHOT_SIGNAL (default SIGUSR2), 0 = none
   double snapshot_interval_s = 0;  // HEAPTRAIL_SNAPSHOT_INTERVAL, 0 = off
   bool follow_fork = false;        // HEAPTRAIL_FOLLOW_FORK
+  bool free_stacks = false;        // HEAPTRAIL_FREE_STACKS: a stack per release too
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
   size_t buffer_size = 256 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
 };

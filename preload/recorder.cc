@@ -282,7 +282,21 @@ void RecordAllocation(AllocKind kind, const void* ptr, size_t size, CallerFrame 
 }
 
 void RecordRelease(FreeKind kind, const void* ptr) {
-  RecordAddressEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr);
+  if (!tracker.config.free_stacks) [[likely]] {
+    RecordAddressEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr);
+    return;
+  }
+  uint64_t tick = ReadTick();
+  ThreadState* state = CurrentThreadState(tick);
+  if (state == nullptr) return;
+  uint32_t stack = CaptureStack(state);
+  uint8_t event[kMaxEventSize];
+  uint8_t* out = event;
+  *out++ = format::MakeEventTag(EventTag::kFreeWithStack, static_cast<uint8_t>(kind));
+  out = PutTick(out, state, tick);
+  out = PutAddress(out, state, ptr);
+  out = PutVarint(out, stack);
+  Publish(state, event, out - event);
 }
 
 void RecordReallocFailed(const void* ptr) {

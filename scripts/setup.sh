@@ -10,6 +10,7 @@ packages=(
   python3 heaptrack sqlite3   # benchmarks and the heaptrack comparisons
   zlib1g-dev                  # gzip for pprof exports
   golang-go valgrind chromium chromium-driver  # export and HTML tests: go tool pprof, ms_print, a browser
+  libc6-dbg                   # glibc's debug info: its frames in the golden report test
 )
 
 missing=()

@@ -72,3 +72,14 @@ heaptrail_e2e_test(security_test leaks)
 heaptrail_e2e_test(hostile_input_test cross_thread_free)
 target_link_libraries(hostile_input_test PRIVATE heaptrail_format)
 heaptrail_e2e_test(real_programs_test)
+add_executable(report_test e2e/report_test.cc e2e/golden_report_test.cc)
+target_link_libraries(report_test PRIVATE heaptrail_e2e_support GTest::gtest_main
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(report_test PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_SAMPLE_SOURCES_DIR="${PROJECT_SOURCE_DIR}/samples"
+  HEAPTRAIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(report_test heaptrail heaptrail_preload line_leaks inlined_alloc mismatched_free
+                 leaks)
+gtest_discover_tests(report_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)

@@ -49,7 +49,7 @@ namespace heaptrail::format {
 inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 
 // Bumped on every change to anything in this file.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // 2: kFreeWithStack
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // ticks of the invariant TSC; rate from ClockSync records
@@ -148,6 +148,9 @@ enum class SnapshotSource : uint8_t {
 //   kAlloc:  varint dtick, varint size, svarint address_delta, varint stack_id
 //   kFree:   varint dtick, svarint address_delta
 //   kReallocFailed: varint dtick, svarint address_delta  (low nibble 0)
+//   kFreeWithStack: varint dtick, svarint address_delta, varint stack_id
+//     (a kFree that carries the releasing stack: only when the program runs
+//     with HEAPTRAIL_FREE_STACKS=1, since a stack per release costs time)
 // dtick is the tick minus the previous event's tick on this thread (the first
 // event's is relative to 0). address_delta is the address minus the previous
 // address on this thread (initially 0).
@@ -160,6 +163,7 @@ enum class EventTag : uint8_t {
   kAlloc = 1,
   kFree = 2,
   kReallocFailed = 3,
+  kFreeWithStack = 4,
 };
 
 enum class AllocKind : uint8_t {

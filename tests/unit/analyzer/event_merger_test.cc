@@ -3,7 +3,10 @@
 
 #include "event_merger.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -188,6 +191,72 @@ TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
   EXPECT_LE(merger.buffered(), 4u);
   merger.ReleaseAll();
   EXPECT_EQ(sink.log.size(), 10u);
+}
+
+// The merge of per-thread runs gives exactly the order of the rule written
+// as a sort: each round's events by (tick, rank, arrival), where an event
+// takes the release rank of a release that follows it on its thread at the
+// same tick. Random threads, ticks with many ties, and rounds.
+TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
+  std::mt19937_64 random(42);
+  for (int trial = 0; trial < 50; ++trial) {
+    LogSink sink;
+    EventMerger merger(&sink);
+    std::vector<std::string> expected;
+    const uint32_t threads = 1 + random() % 6;
+    std::vector<uint64_t> last_tick(threads, 0);
+    uint64_t sequence = 0;
+    uint64_t watermark = 0;
+    // Buffered like the merger: (tick, rank, sequence, thread, text).
+    std::vector<std::tuple<uint64_t, int, uint64_t, uint32_t, std::string>>
+        pending;
+    const auto release = [&](bool everything) {
+      std::vector<std::tuple<uint64_t, int, uint64_t, uint32_t, std::string>>
+          kept;
+      std::sort(pending.begin(), pending.end());
+      for (auto& item : pending) {
+        if (everything || std::get<0>(item) < watermark) {
+          expected.push_back(std::get<4>(item));
+        } else {
+          kept.push_back(item);
+        }
+      }
+      pending = kept;
+    };
+    for (int step = 0; step < 400; ++step) {
+      if (random() % 40 == 0) {
+        watermark += random() % 8;
+        release(false);
+        merger.ReleaseBefore(watermark);
+        continue;
+      }
+      const uint32_t thread = random() % threads;
+      // Ticks at or after the watermark (what a real round guarantees),
+      // non-decreasing per thread, often equal.
+      uint64_t& tick = last_tick[thread];
+      tick = std::max(tick, watermark) + random() % 3;
+      const bool is_free = random() % 2 == 0;
+      const uint64_t address = step;
+      const Event event =
+          is_free ? Free(thread, tick, address) : Alloc(thread, tick, address);
+      merger.Add(event);
+      const int rank = is_free ? 0 : 1;
+      if (is_free) {
+        for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+          if (std::get<3>(*it) != thread) continue;
+          if (std::get<0>(*it) != tick || std::get<1>(*it) == 0) break;
+          std::get<1>(*it) = 0;
+        }
+      }
+      pending.emplace_back(
+          tick, rank, sequence++, thread,
+          absl::StrCat("t", thread, is_free ? " free " : " alloc ", address,
+                       " @", tick));
+    }
+    release(true);
+    merger.ReleaseAll();
+    ASSERT_EQ(sink.log, expected) << "trial " << trial;
+  }
 }
 
 }  // namespace

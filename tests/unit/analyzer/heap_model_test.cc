@@ -27,9 +27,10 @@ class Replay {
     return *this;
   }
   Replay& Free(uint64_t address, uint32_t thread = 0,
-               FreeKind kind = FreeKind::kFree) {
+               FreeKind kind = FreeKind::kFree, uint32_t stack = 0) {
     model.Apply(Event{.tick = ++tick,
                       .address = address,
+                      .stack_id = stack,
                       .thread = thread,
                       .type = EventType::kFree,
                       .kind = static_cast<uint8_t>(kind)});
@@ -198,6 +199,31 @@ TEST(HeapModelTest, MismatchedFreesAreCountedWithTheirAllocationStack) {
   EXPECT_EQ(mismatches[0].bytes, 32u);
   EXPECT_EQ(mismatches[1].alloc_stack, 2u);
   EXPECT_EQ(mismatches[1].free_kind, FreeKind::kDeleteArray);
+}
+
+TEST(HeapModelTest, MismatchedFreesAreSplitByTheirReleaseStack) {
+  Replay r;
+  r.Alloc(0x10, 16, 1, 0, AllocKind::kNewArray)
+      .Free(0x10, 0, FreeKind::kFree, 7)
+      .Alloc(0x20, 24, 1, 0, AllocKind::kNewArray)
+      .Free(0x20, 0, FreeKind::kFree, 8)
+      .Alloc(0x30, 40, 1, 0, AllocKind::kNewArray)
+      .Free(0x30, 0, FreeKind::kFree, 7)
+      .Alloc(0x40, 8, 2, 0, AllocKind::kMalloc)
+      .Free(0x40, 0, FreeKind::kDelete, 9);
+  EXPECT_EQ(r.model.totals().mismatched_frees, 4u);
+  const std::vector<MismatchedFree> mismatches = r.model.mismatched_frees();
+  ASSERT_EQ(mismatches.size(), 3u);
+  EXPECT_EQ(mismatches[0].alloc_stack, 1u);
+  EXPECT_EQ(mismatches[0].free_stack, 7u);
+  EXPECT_EQ(mismatches[0].count, 2u);
+  EXPECT_EQ(mismatches[0].bytes, 56u);
+  EXPECT_EQ(mismatches[1].alloc_stack, 1u);
+  EXPECT_EQ(mismatches[1].free_stack, 8u);
+  EXPECT_EQ(mismatches[1].bytes, 24u);
+  EXPECT_EQ(mismatches[2].alloc_stack, 2u);
+  EXPECT_EQ(mismatches[2].free_stack, 9u);
+  EXPECT_EQ(mismatches[2].free_kind, FreeKind::kDelete);
 }
 
 TEST(HeapModelTest,

@@ -29,8 +29,9 @@ class LogSink : public RecordSink {
                                    e.stack_id, " k", e.kind));
         break;
       case EventType::kFree:
-        log.push_back(absl::StrCat("free t", e.thread, " @", e.tick, " 0x",
-                                   absl::Hex(e.address), " k", e.kind));
+        log.push_back(absl::StrCat(
+            "free t", e.thread, " @", e.tick, " 0x", absl::Hex(e.address),
+            " k", e.kind, e.stack_id != 0 ? absl::StrCat(" s", e.stack_id) : ""));
         break;
       default:
         log.push_back(absl::StrCat("realloc-failed t", e.thread, " @", e.tick,
@@ -202,7 +203,7 @@ TEST(RecordDecoderTest, DeltaStateCarriesAcrossRecordsAndChunks) {
       .Free(3, 110, 0x5000)
       .Alloc(3, 111, 0x4ff0, 8, 1, format::AllocKind::kCalloc)
       .EndChunk()
-      .Free(9, 120, 0x9000, format::FreeKind::kDelete)
+      .FreeWithStack(9, 120, 0x9000, 2, format::FreeKind::kDelete)
       .Free(3, 121, 0x4ff0, format::FreeKind::kRealloc)
       .ReallocFailed(3, 122, 0x4ff0);
   const std::string file = builder.Build();
@@ -226,7 +227,7 @@ TEST(RecordDecoderTest, DeltaStateCarriesAcrossRecordsAndChunks) {
                           "alloc t1 @105 0x9000 32 s2 k9",
                           "free t0 @110 0x5000 k0",
                           "alloc t0 @111 0x4ff0 8 s1 k1",
-                          "free t1 @120 0x9000 k4",
+                          "free t1 @120 0x9000 k4 s2",
                           "free t0 @121 0x4ff0 k3",
                           "realloc-failed t0 @122 0x4ff0",
                       }));
@@ -282,7 +283,7 @@ TEST(RecordDecoderTest, EventCutInsideItsRecordIsAnError) {
 }
 
 TEST(RecordDecoderTest, UnknownEventTagAndKindsAreErrors) {
-  std::string bad_tag = "\x40\x01\x02";
+  std::string bad_tag = "\x50\x01\x02";
   EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_tag)).ok());
   std::string bad_alloc_kind(
       1, static_cast<char>(format::MakeEventTag(format::EventTag::kAlloc, 13)));
@@ -292,6 +293,11 @@ TEST(RecordDecoderTest, UnknownEventTagAndKindsAreErrors) {
       1, static_cast<char>(format::MakeEventTag(format::EventTag::kFree, 8)));
   bad_free_kind += "\x01\x01";
   EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_free_kind)).ok());
+  std::string bad_free_with_stack_kind(
+      1, static_cast<char>(
+             format::MakeEventTag(format::EventTag::kFreeWithStack, 8)));
+  bad_free_with_stack_kind += "\x01\x01\x01";
+  EXPECT_FALSE(Decode(ThreadEventsRecord(0, bad_free_with_stack_kind)).ok());
 }
 
 TEST(RecordDecoderTest, StackNodeIdsMustBeDense) {

@@ -82,6 +82,7 @@ TEST(RunCommandTest, EnvironmentAddsThePreloadAndSettings) {
   options.snapshot_interval_s = 0.5;
   options.depth = 64;
   options.follow_fork = true;
+  options.free_stacks = true;
   const std::vector<std::string> env = Env(
       options, {"PATH=/bin", "LD_PRELOAD=/lib/other.so", "HEAPTRAIL_DEPTH=3"});
   EXPECT_TRUE(Has(env, "PATH=/bin"));
@@ -92,6 +93,7 @@ TEST(RunCommandTest, EnvironmentAddsThePreloadAndSettings) {
   EXPECT_TRUE(Has(env, "HEAPTRAIL_DEPTH=64"));
   EXPECT_FALSE(Has(env, "HEAPTRAIL_DEPTH=3"));
   EXPECT_TRUE(Has(env, "HEAPTRAIL_FOLLOW_FORK=1"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_FREE_STACKS=1"));
   EXPECT_TRUE(Has(env, "HEAPTRAIL_LAUNCHER_PID=99"));
   EXPECT_EQ(std::count_if(env.begin(), env.end(),
                           [](const std::string& e) {
@@ -107,6 +109,7 @@ TEST(RunCommandTest, EnvironmentWithoutAnExistingPreload) {
   EXPECT_TRUE(Has(env, "LD_PRELOAD=/opt/lib/libheaptrail.so"));
   EXPECT_FALSE(std::any_of(env.begin(), env.end(), [](const std::string& e) {
     return e.starts_with("HEAPTRAIL_FOLLOW_FORK") ||
+           e.starts_with("HEAPTRAIL_FREE_STACKS") ||
            e.starts_with("HEAPTRAIL_DEPTH");
   }));
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "report.h"
 #include "trace_builder.h"
@@ -169,6 +170,78 @@ TEST(TraceAnalysisTest, CorruptRecordInAChunkIsAnErrorNamingTheChunk) {
       << analysis.status();
   EXPECT_NE(analysis.status().message().find("unknown record type"),
             std::string::npos);
+}
+
+// Everything a report reads from an analysis, as one comparable string.
+std::string Fingerprint(const absl::StatusOr<std::unique_ptr<TraceAnalysis>>&
+                            loaded) {
+  if (!loaded.ok()) return std::string(loaded.status().message());
+  const TraceAnalysis& a = **loaded;
+  const HeapTotals& t = a.heap.totals();
+  std::string out = absl::StrCat(
+      t.allocations, " ", t.frees, " ", t.allocated_bytes, " ", t.live_bytes,
+      " ", t.live_blocks, " ", t.peak_bytes, " ", t.peak_blocks, " ",
+      t.peak_tick, " ", t.temporary_allocations, " ", t.mismatched_frees, " ",
+      t.unknown_frees, " ", a.chunks, " ", a.truncated, " ", a.ended, " ",
+      a.end_tick, "\n");
+  const auto values = [&out](const std::vector<StackValue>& list) {
+    for (const StackValue& v : list) {
+      absl::StrAppend(&out, v.stack_id, ":", v.bytes, "/", v.blocks, " ");
+    }
+    out += "\n";
+  };
+  values(a.heap.LiveNow());
+  values(a.heap.LiveAtPeak());
+  for (const SnapshotState& snapshot : a.heap.snapshots()) {
+    absl::StrAppend(&out, "snapshot ", snapshot.tick, " ");
+    values(snapshot.stacks);
+  }
+  for (const std::string& warning : a.warnings) out += warning + "\n";
+  return out;
+}
+
+TEST(TraceAnalysisTest, PipelinedGivesTheSameAnalysis) {
+  // 60 chunks of three threads allocating and freeing across rounds: more
+  // events than several of HeapReplayer's batches.
+  TraceBuilder b;
+  uint64_t tick = 1;
+  for (int chunk = 0; chunk < 60; ++chunk) {
+    for (int i = 0; i < 1000; ++i) {
+      const uint32_t thread = i % 3;
+      const uint64_t address = 0x1000 + 16 * ((chunk * 1000 + i) % 700);
+      if ((chunk + i) % 4 == 3) {
+        b.Free(thread, tick++, address);
+      } else {
+        b.Alloc(thread, tick++, address, 8 + i % 50, 1 + i % 5);
+      }
+    }
+    if (chunk % 10 == 5) b.Snapshot(tick++, "s");
+    b.RoundEnd(tick++).EndChunk();
+  }
+  b.End(tick);
+  std::string bytes = b.Build();
+  const std::string path = TempPath("read-ahead");
+  std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
+  const auto analyze = [&path](bool parallel) {
+    AnalyzeOptions options;
+    options.parallel = parallel;
+    return Fingerprint(AnalyzeTrace(path, options));
+  };
+  const std::string whole = analyze(false);
+  // 61 chunks (the End record has its own), not truncated, ended.
+  EXPECT_NE(whole.find(" 61 0 1 "), std::string::npos) << whole;
+  EXPECT_EQ(analyze(true), whole);
+
+  // Cut short, and with a corrupt chunk in the middle (an error raised while
+  // the worker is ahead): the same warning, the same error.
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 7));
+  EXPECT_EQ(analyze(true), analyze(false));
+  EXPECT_NE(analyze(true).find("truncated"), std::string::npos);
+  bytes[b.chunk_offsets()[30] + sizeof(format::ChunkHeader) + 5] ^= 0x40;
+  std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
+  EXPECT_EQ(analyze(true), analyze(false));
+  EXPECT_NE(analyze(true).find("chunk"), std::string::npos) << analyze(true);
 }
 
 }  // namespace

@@ -93,6 +93,20 @@ TraceBuilder& TraceBuilder::Free(uint32_t thread, uint64_t tick,
   return *this;
 }
 
+TraceBuilder& TraceBuilder::FreeWithStack(uint32_t thread, uint64_t tick,
+                                          uint64_t address, uint32_t stack_id,
+                                          format::FreeKind kind) {
+  ThreadState& state = Thread(thread);
+  state.pending.push_back(static_cast<char>(format::MakeEventTag(
+      format::EventTag::kFreeWithStack, static_cast<uint8_t>(kind))));
+  PutVarint(state.pending, tick - state.last_tick);
+  PutSvarint(state.pending, static_cast<int64_t>(address - state.last_address));
+  PutVarint(state.pending, stack_id);
+  state.last_tick = tick;
+  state.last_address = address;
+  return *this;
+}
+
 TraceBuilder& TraceBuilder::ReallocFailed(uint32_t thread, uint64_t tick,
                                           uint64_t address) {
   ThreadState& state = Thread(thread);

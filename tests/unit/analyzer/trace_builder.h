@@ -37,6 +37,10 @@ class TraceBuilder {
                       format::AllocKind kind = format::AllocKind::kMalloc);
   TraceBuilder& Free(uint32_t thread, uint64_t tick, uint64_t address,
                      format::FreeKind kind = format::FreeKind::kFree);
+  // A release that carries its stack (kFreeWithStack).
+  TraceBuilder& FreeWithStack(uint32_t thread, uint64_t tick, uint64_t address,
+                              uint32_t stack_id,
+                              format::FreeKind kind = format::FreeKind::kFree);
   TraceBuilder& ReallocFailed(uint32_t thread, uint64_t tick, uint64_t address);
   TraceBuilder& FlushEvents();
 

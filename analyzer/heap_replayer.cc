@@ -1,0 +1,74 @@
+// HeapReplayer: a bounded queue of event batches, buffers recycled.
+// Notifications are sent with the lock held (helgrind stays quiet).
+
+#include "heap_replayer.h"
+
+#include <utility>
+
+namespace heaptrail::analyzer {
+
+HeapReplayer::HeapReplayer(HeapModel& model, HeapTimeline& timeline, bool worker)
+    : model_(model), timeline_(timeline) {
+  if (!worker) return;
+  batch_.reserve(kBatch);
+  worker_ = std::thread([this] { Work(); });
+}
+
+HeapReplayer::~HeapReplayer() { Finish(); }
+
+void HeapReplayer::Apply(const Event& event) {
+  if (event.type == EventType::kSnapshot) {
+    model_.TakeSnapshot(event.tick, event.size);
+  } else {
+    model_.Apply(event);
+    timeline_.Record(event.tick, model_.totals().live_bytes);
+  }
+}
+
+void HeapReplayer::Submit() {
+  std::vector<Event> next;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return ready_.size() < kDepth; });
+    ready_.push_back(std::move(batch_));
+    if (!spare_.empty()) {
+      next = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    changed_.notify_all();
+  }
+  batch_ = std::move(next);
+  batch_.clear();
+  batch_.reserve(kBatch);
+}
+
+void HeapReplayer::Work() {
+  while (true) {
+    std::vector<Event> batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return !ready_.empty() || closed_; });
+      if (ready_.empty()) return;  // closed and drained
+      batch = std::move(ready_.front());
+      ready_.pop_front();
+      changed_.notify_all();
+    }
+    for (const Event& event : batch) Apply(event);
+    batch.clear();
+    std::lock_guard<std::mutex> lock(mutex_);
+    spare_.push_back(std::move(batch));
+  }
+}
+
+void HeapReplayer::Finish() {
+  if (!worker_.joinable()) return;
+  if (!batch_.empty()) Submit();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  worker_.join();
+}
+
+}  // namespace heaptrail::analyzer

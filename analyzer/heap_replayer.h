@@ -1,0 +1,72 @@
+// Applies the globally ordered events to a HeapModel (and records the live
+// bytes after each in a HeapTimeline), either at once on the
+// calling thread or, with a worker, in batches on a thread of its own, so
+// that the heap model's replay overlaps with decoding and merging. The
+// order is the submission order either way, so the result is the same.
+// At most kDepth full batches wait (kBatch events each): memory stays
+// bounded whatever the trace's size.
+//
+// Thread-safety: one producer thread calls Add() and Finish(); the model
+// must not be read until Finish() returned.
+
+#ifndef HEAPTRAIL_ANALYZER_HEAP_REPLAYER_H_
+#define HEAPTRAIL_ANALYZER_HEAP_REPLAYER_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "heap_model.h"
+#include "heap_timeline.h"
+#include "records.h"
+
+namespace heaptrail::analyzer {
+
+class HeapReplayer {
+ public:
+  static constexpr size_t kBatch = 16384;
+  static constexpr size_t kDepth = 4;
+
+  // Replays into `model` and `timeline`; on a worker thread when `worker`.
+  HeapReplayer(HeapModel& model, HeapTimeline& timeline, bool worker);
+  // Finishes (see Finish()).
+  ~HeapReplayer();
+  HeapReplayer(const HeapReplayer&) = delete;
+  HeapReplayer& operator=(const HeapReplayer&) = delete;
+
+  // A heap event, or a snapshot pseudo-event (Event::size = record index).
+  void Add(const Event& event) {
+    if (!worker_.joinable()) {
+      Apply(event);
+      return;
+    }
+    batch_.push_back(event);
+    if (batch_.size() == kBatch) Submit();
+  }
+
+  // Replays everything added so far and stops the worker.
+  void Finish();
+
+ private:
+  void Apply(const Event& event);
+  void Submit();
+  void Work();
+
+  HeapModel& model_;
+  HeapTimeline& timeline_;
+  std::vector<Event> batch_;  // the producer's batch being filled
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<Event>> ready_;     // guarded by mutex_
+  std::vector<std::vector<Event>> spare_;    // emptied batches; mutex_
+  bool closed_ = false;                      // no more batches; mutex_
+  std::thread worker_;  // last: starts after the rest
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_HEAP_REPLAYER_H_

@@ -1,0 +1,177 @@
+// End to end, per line: samples with allocations at marked lines ("// @name")
+// run under `heaptrail run`, and `heaptrail report --format json` must put
+// the exact bytes and blocks on each file:line, show the inline chain of an
+// -O2 build, the transient peak's line, and both stacks of a mismatched free.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCli = HEAPTRAIL_CLI;
+const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
+const std::string kSampleSources = HEAPTRAIL_SAMPLE_SOURCES_DIR;
+
+// Line numbers of the "// @name" markers of a sample's source.
+std::map<std::string, int> Markers(const std::string& source) {
+  std::ifstream in(kSampleSources + "/" + source);
+  EXPECT_TRUE(in) << source;
+  std::map<std::string, int> lines;
+  std::string text;
+  for (int number = 1; std::getline(in, text); ++number) {
+    const size_t at = text.find("// @");
+    if (at == std::string::npos) continue;
+    const size_t end = text.find(' ', at + 4);
+    lines[text.substr(at + 4, end == std::string::npos ? end : end - at - 4)] = number;
+  }
+  return lines;
+}
+
+bool IsIn(const json& frame, const std::string& source) {
+  const std::string file = frame["file"].get<std::string>();
+  return file.size() >= source.size() + 1 &&
+         file.compare(file.size() - source.size() - 1, std::string::npos, "/" + source) == 0;
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs a sample under the tracker (with `run_options` before the program)
+  // and returns `heaptrail report TRACE --format json` with `report_options`.
+  json Report(const std::string& sample, const std::vector<std::string>& run_options,
+              const std::vector<std::string>& report_options) {
+    const std::string trace = dir_ + "/" + sample + ".trace";
+    std::vector<std::string> argv = {kCli, "run", "-o", trace};
+    argv.insert(argv.end(), run_options.begin(), run_options.end());
+    argv.push_back("--");
+    argv.push_back(kSamples + "/" + sample);
+    const ProcessResult run = RunProcess(argv);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, sample + ": done\n");
+    argv = {kCli, "report", trace, "--format", "json"};
+    argv.insert(argv.end(), report_options.begin(), report_options.end());
+    const ProcessResult report = RunProcess(argv);
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(document.is_discarded()) << report.out;
+    return document;
+  }
+
+  std::string dir_;
+};
+
+// (bytes, blocks) per line of `source` among the sites.
+std::map<int, std::pair<int64_t, int64_t>> SitesOf(const json& sites, const std::string& source) {
+  std::map<int, std::pair<int64_t, int64_t>> lines;
+  for (const json& site : sites) {
+    if (!IsIn(site, source)) continue;
+    lines[site["line"].get<int>()] = {site["size"].get<int64_t>(), site["count"].get<int64_t>()};
+  }
+  return lines;
+}
+
+TEST_F(ReportTest, LeaksOfEveryAllocationFunctionAtTheirLines) {
+  const std::map<std::string, int> line = Markers("line_leaks.cc");
+  const json report = Report("line_leaks", {}, {"--at", "end", "--by", "line"});
+  const std::map<int, std::pair<int64_t, int64_t>> expected = {
+      {line.at("malloc"), {300, 3}},
+      {line.at("calloc"), {200, 1}},
+      {line.at("realloc_last"), {256, 1}},  // the chain's block moved here
+      {line.at("new_array"), {48, 1}},
+      {line.at("aligned_new"), {192, 1}},
+      {line.at("posix_memalign"), {320, 1}},
+      {line.at("aligned_alloc"), {384, 1}},
+      {line.at("thread"), {2048, 4}},  // four threads, one line
+  };
+  EXPECT_EQ(SitesOf(report["sites"], "line_leaks.cc"), expected) << report["sites"].dump(1);
+}
+
+TEST_F(ReportTest, TransientPeakAttributedToItsLine) {
+  const std::map<std::string, int> line = Markers("line_leaks.cc");
+  const json report = Report("line_leaks", {}, {"--at", "peak", "--by", "line"});
+  EXPECT_EQ(report["at"], "peak");
+  const std::map<int, std::pair<int64_t, int64_t>> sites =
+      SitesOf(report["sites"], "line_leaks.cc");
+  ASSERT_TRUE(sites.contains(line.at("peak"))) << report["sites"].dump(1);
+  EXPECT_EQ(sites.at(line.at("peak")), (std::pair<int64_t, int64_t>{8 << 20, 1}));
+  // The peak is that block plus what was live then: the leaks came before.
+  EXPECT_EQ(sites.at(line.at("thread")), (std::pair<int64_t, int64_t>{2048, 4}));
+  EXPECT_EQ(report["sites"][0]["line"], line.at("peak"));
+}
+
+TEST_F(ReportTest, InlineChainOfAnO2Build) {
+  const std::map<std::string, int> line = Markers("inlined_alloc.cc");
+  const json report = Report("inlined_alloc", {}, {"--at", "end", "--by", "line"});
+  const json* site = nullptr;
+  for (const json& candidate : report["sites"]) {
+    if (IsIn(candidate, "inlined_alloc.cc")) site = &candidate;
+  }
+  ASSERT_NE(site, nullptr) << report.dump(1);
+  EXPECT_EQ((*site)["size"], 1000);
+  EXPECT_EQ((*site)["count"], 1);
+  const json& stack = (*site)["stack"];
+  ASSERT_GE(stack.size(), 3u) << stack.dump(1);
+  const std::vector<std::pair<std::string, int>> expected = {
+      {"(anonymous namespace)::MakeTable", line.at("inner")},
+      {"(anonymous namespace)::MakeTables", line.at("middle")},
+      {"main", line.at("outer")},
+  };
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(stack[i]["function"], expected[i].first) << i;
+    EXPECT_TRUE(IsIn(stack[i], "inlined_alloc.cc")) << stack[i].dump();
+    EXPECT_EQ(stack[i]["line"], expected[i].second) << i;
+  }
+}
+
+TEST_F(ReportTest, MismatchedFreeWithBothStacks) {
+  const std::map<std::string, int> line = Markers("mismatched_free.cc");
+  const json report = Report("mismatched_free", {"--free-stacks"}, {});
+  EXPECT_EQ(report["summary"]["mismatched_frees"], 1);
+  ASSERT_EQ(report["mismatches"].size(), 1u) << report.dump(1);
+  const json& mismatch = report["mismatches"][0];
+  EXPECT_EQ(mismatch["allocated_with"], "new[]");
+  EXPECT_EQ(mismatch["released_with"], "free");
+  EXPECT_EQ(mismatch["count"], 1);
+  EXPECT_EQ(mismatch["size"], 120);
+  EXPECT_EQ(mismatch["function"], "(anonymous namespace)::MakeBuffer");
+  EXPECT_TRUE(IsIn(mismatch, "mismatched_free.cc"));
+  EXPECT_EQ(mismatch["line"], line.at("allocate"));
+  const json& release = mismatch["release"];
+  ASSERT_TRUE(release.is_object()) << mismatch.dump(1);
+  EXPECT_EQ(release["function"], "(anonymous namespace)::Release");
+  EXPECT_TRUE(IsIn(release, "mismatched_free.cc"));
+  EXPECT_EQ(release["line"], line.at("release"));
+  ASSERT_GE(mismatch["release_stack"].size(), 2u);
+  EXPECT_EQ(mismatch["release_stack"][1]["function"], "main");
+  EXPECT_EQ(mismatch["release_stack"][1]["line"], line.at("call_release"));
+}
+
+TEST_F(ReportTest, MismatchedFreeWithoutReleaseStacksSaysHowToGetThem) {
+  const json report = Report("mismatched_free", {}, {});
+  ASSERT_EQ(report["mismatches"].size(), 1u) << report.dump(1);
+  EXPECT_TRUE(report["mismatches"][0]["release"].is_null());
+  EXPECT_TRUE(report["mismatches"][0]["release_stack"].empty());
+  const ProcessResult text = RunProcess({kCli, "report", dir_ + "/mismatched_free.trace"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("released at   (not recorded: rerun with `heaptrail run --free-stacks`)"),
+            std::string::npos)
+      << text.out;
+}
+
+}  // namespace
+}  // namespace heaptrail::testing
