@@ -35,7 +35,7 @@ using heaptrail::preload::RecordAllocation;
 using heaptrail::preload::RecordReallocFailed;
 using heaptrail::preload::RecordRelease;
 
-// Every hook that records an allocation passes HEAPTRAIL_CALLER_FRAME(),
+// Every hook that records an allocation or a release passes HEAPTRAIL_CALLER_FRAME(),
 // taken in the exported function itself: the program's innermost frame.
 
 // Resolves the next allocator on the very first call. While it resolves
@@ -60,10 +60,10 @@ void* AllocateRecorded(AllocKind kind, Real<void* (*)(size_t)> real, size_t size
   return ptr;
 }
 
-void ReleaseRecorded(FreeKind kind, void* ptr) {
+void ReleaseRecorded(FreeKind kind, void* ptr, CallerFrame caller) {
   if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
   if (!EnterHook()) return next.free(ptr);
-  RecordRelease(kind, ptr);
+  RecordRelease(kind, ptr, caller);
   next.free(ptr);
   LeaveHook();
 }
@@ -88,10 +88,11 @@ void* NewRecorded(CallerFrame caller, AllocKind kind, Real<void* (*)(size_t, Arg
 }
 
 template <typename... Args>
-void DeleteRecorded(FreeKind kind, Real<void (*)(void*, Args...)> real, void* ptr, Args... args) {
+void DeleteRecorded(CallerFrame caller, FreeKind kind, Real<void (*)(void*, Args...)> real,
+                    void* ptr, Args... args) {
   if (ptr == nullptr || !EnsureResolved()) return;
   if (!EnterHook()) return (next.*real)(ptr, args...);
-  RecordRelease(kind, ptr);
+  RecordRelease(kind, ptr, caller);
   (next.*real)(ptr, args...);
   LeaveHook();
 }
@@ -120,7 +121,7 @@ void* ReallocRecorded(AllocKind kind, void* ptr, size_t count, size_t size, Call
                                             : next.realloc(ptr, size);
   };
   if (!EnterHook()) return real();
-  if (ptr != nullptr) RecordRelease(FreeKind::kRealloc, ptr);
+  if (ptr != nullptr) RecordRelease(FreeKind::kRealloc, ptr, caller);
   void* result = real();
   if (result != nullptr) {
     RecordAllocation(kind, result, count * size, caller);
@@ -140,7 +141,7 @@ void* malloc(size_t size) {
                           HEAPTRAIL_CALLER_FRAME());
 }
 
-void free(void* ptr) { ReleaseRecorded(FreeKind::kFree, ptr); }
+void free(void* ptr) { ReleaseRecorded(FreeKind::kFree, ptr, HEAPTRAIL_CALLER_FRAME()); }
 
 void* calloc(size_t count, size_t size) {
   if (!EnsureResolved()) {  // dlsym's calloc, while resolving
@@ -210,18 +211,18 @@ size_t malloc_usable_size(void* ptr) {
 
 void free_sized(void* ptr, size_t size) {
   if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
-  if (next.free_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeSized, ptr);
+  if (next.free_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeSized, ptr, HEAPTRAIL_CALLER_FRAME());
   if (!EnterHook()) return next.free_sized(ptr, size);
-  RecordRelease(FreeKind::kFreeSized, ptr);
+  RecordRelease(FreeKind::kFreeSized, ptr, HEAPTRAIL_CALLER_FRAME());
   next.free_sized(ptr, size);
   LeaveHook();
 }
 
 void free_aligned_sized(void* ptr, size_t alignment, size_t size) {
   if (ptr == nullptr || IsBootstrapBlock(ptr) || !EnsureResolved()) return;
-  if (next.free_aligned_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeAlignedSized, ptr);
+  if (next.free_aligned_sized == nullptr) return ReleaseRecorded(FreeKind::kFreeAlignedSized, ptr, HEAPTRAIL_CALLER_FRAME());
   if (!EnterHook()) return next.free_aligned_sized(ptr, alignment, size);
-  RecordRelease(FreeKind::kFreeAlignedSized, ptr);
+  RecordRelease(FreeKind::kFreeAlignedSized, ptr, HEAPTRAIL_CALLER_FRAME());
   next.free_aligned_sized(ptr, alignment, size);
   LeaveHook();
 }
@@ -348,37 +349,37 @@ void* operator new[](size_t size, std::align_val_t align, const std::nothrow_t& 
       &NextAllocator::new_array_aligned_nothrow, size, align, tag);
 }
 
-void operator delete(void* ptr) noexcept { DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr); }
+void operator delete(void* ptr) noexcept { DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDelete, &NextAllocator::delete_, ptr); }
 void operator delete[](void* ptr) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
 }
 void operator delete(void* ptr, size_t) noexcept {
-  DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDelete, &NextAllocator::delete_, ptr);
 }
 void operator delete[](void* ptr, size_t) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
 }
 void operator delete(void* ptr, const std::nothrow_t&) noexcept {
-  DeleteRecorded(FreeKind::kDelete, &NextAllocator::delete_, ptr);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDelete, &NextAllocator::delete_, ptr);
 }
 void operator delete[](void* ptr, const std::nothrow_t&) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArray, &NextAllocator::delete_array, ptr);
 }
 void operator delete(void* ptr, std::align_val_t align) noexcept {
-  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
 }
 void operator delete[](void* ptr, std::align_val_t align) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
 }
 void operator delete(void* ptr, size_t, std::align_val_t align) noexcept {
-  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
 }
 void operator delete[](void* ptr, size_t, std::align_val_t align) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
 }
 void operator delete(void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
-  DeleteRecorded(FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteAligned, &NextAllocator::delete_aligned, ptr, align);
 }
 void operator delete[](void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
-  DeleteRecorded(FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
+  DeleteRecorded(HEAPTRAIL_CALLER_FRAME(), FreeKind::kDeleteArrayAligned, &NextAllocator::delete_array_aligned, ptr, align);
 }

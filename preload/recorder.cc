@@ -281,7 +281,7 @@ void RecordAllocation(AllocKind kind, const void* ptr, size_t size, CallerFrame 
   Publish(state, event, out - event);
 }
 
-void RecordRelease(FreeKind kind, const void* ptr) {
+void RecordRelease(FreeKind kind, const void* ptr, CallerFrame caller) {
   if (!tracker.config.free_stacks) [[likely]] {
     RecordAddressEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr);
     return;
@@ -289,7 +289,7 @@ void RecordRelease(FreeKind kind, const void* ptr) {
   uint64_t tick = ReadTick();
   ThreadState* state = CurrentThreadState(tick);
   if (state == nullptr) return;
-  uint32_t stack = CaptureStack(state);
+  uint32_t stack = CaptureStack(state, caller);
   uint8_t event[kMaxEventSize];
   uint8_t* out = event;
   *out++ = format::MakeEventTag(EventTag::kFreeWithStack, static_cast<uint8_t>(kind));

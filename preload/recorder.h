@@ -47,8 +47,9 @@ inline void LeaveHook() { tls.busy = false; }
 // stack from `caller` (HEAPTRAIL_CALLER_FRAME() in the exported hook) outwards.
 void RecordAllocation(format::AllocKind kind, const void* ptr, size_t size, CallerFrame caller);
 
-// Records a release; published before the memory is really released.
-void RecordRelease(format::FreeKind kind, const void* ptr);
+// Records a release; published before the memory is really released. The
+// stack from `caller` is captured only with HEAPTRAIL_FREE_STACKS.
+void RecordRelease(format::FreeKind kind, const void* ptr, CallerFrame caller);
 
 // The realloc of `ptr` failed after its release was recorded: it is live again.
 void RecordReallocFailed(const void* ptr);
