@@ -165,14 +165,16 @@ void WriteHeader(const char* path) {
 
 // --- fork ----------------------------------------------------------------------------
 
+// The writer's order: a round holds the writer lock and takes the module
+// lock to emit module records.
 void BeforeFork() {
-  LockModules();
   LockWriter();
+  LockModules();
 }
 
 void AfterForkInParent() {
-  UnlockWriter();
   UnlockModules();
+  UnlockWriter();
 }
 
 // A followed child continues in a trace of its own, from the fork on: only

@@ -126,6 +126,27 @@ TEST_F(FollowForkTest, ProgramExecdByAChildIsTracedIntoItsOwnFile) {
   EXPECT_EQ(BeyondBaseline(files[2]), (std::vector<int64_t>{2, 154, 154}));
 }
 
+// Forks while other threads hold the tracker's locks at random moments:
+// neither side may hang, and each child's trace is complete and its own.
+TEST_F(FollowForkTest, ForkAmongBusyThreads) {
+  const std::string plain = dir_ + "/plain.trace";
+  EXPECT_EQ(Run({"-o", plain, "--", kSamples + "/fork_threads"}), std::vector<std::string>{plain});
+  const std::string trace = dir_ + "/threads.trace";
+  std::vector<std::string> listed =
+      Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_threads"});
+  std::vector<std::string> files = Files("threads.trace");
+  ASSERT_EQ(files.size(), 21u);
+  EXPECT_EQ(listed.size(), 21u);
+  for (const std::string& file : files) {
+    if (file == trace) continue;
+    json summary = Summary(file);
+    EXPECT_EQ(summary["leaked_bytes"], 500) << file;
+    EXPECT_EQ(summary["leaked_blocks"], 5) << file;
+    EXPECT_EQ(summary["threads"], 2) << file;
+    EXPECT_FALSE(summary["truncated"].get<bool>()) << file;
+  }
+}
+
 TEST_F(FollowForkTest, EnvironmentVariableFollowsWithoutTheCli) {
   const std::string trace = dir_ + "/bare.trace";
   ProcessResult run = RunProcess({kSamples + "/fork_child"},
