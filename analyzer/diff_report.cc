@@ -60,11 +60,13 @@ nlohmann::json SideToJson(const DiffSide& side) {
 
 }  // namespace
 
-absl::StatusOr<DiffReport> BuildDiffReport(
-    const TraceAnalysis& older, const Moment& from,
-    StackSymbolizer& older_symbols, const TraceAnalysis& newer,
-    const Moment& to, StackSymbolizer& newer_symbols,
-    const DiffOptions& options) {
+absl::StatusOr<DiffReport> BuildDiffReport(const TraceAnalysis& older,
+                                           const Moment& from,
+                                           StackSymbolizer& older_symbols,
+                                           const TraceAnalysis& newer,
+                                           const Moment& to,
+                                           StackSymbolizer& newer_symbols,
+                                           const DiffOptions& options) {
   DiffReport report;
   report.from = {older.path, from, MomentSeconds(older, from)};
   report.to = {newer.path, to, MomentSeconds(newer, to)};
@@ -87,8 +89,8 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
       << SideTitle(report.to, report.two_traces) << ", by "
       << GroupByName(report.by) << (report.cumulative ? ", cumulative" : "")
       << "\n";
-  const int64_t size_diff =
-      static_cast<int64_t>(diff.newer_size) - static_cast<int64_t>(diff.older_size);
+  const int64_t size_diff = static_cast<int64_t>(diff.newer_size) -
+                            static_cast<int64_t>(diff.older_size);
   const int64_t count_diff = static_cast<int64_t>(diff.newer_count) -
                              static_cast<int64_t>(diff.older_count);
   if (!report.cumulative) {
@@ -133,7 +135,8 @@ nlohmann::json DiffToJson(const DiffReport& report) {
     entry["count"] = site.count;
     entry["count_diff"] = site.count_diff;
     nlohmann::json stack = nlohmann::json::array();
-    for (const FrameInfo& frame : site.stack) stack.push_back(FrameToJson(frame));
+    for (const FrameInfo& frame : site.stack)
+      stack.push_back(FrameToJson(frame));
     entry["stack"] = std::move(stack);
     sites.push_back(std::move(entry));
   }

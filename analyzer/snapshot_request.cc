@@ -47,8 +47,9 @@ bool IsTraceFile(const std::string& fd_path) {
   const int fd = ::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return false;
   char magic[sizeof(format::kFileMagic)];
-  const bool is_trace = ::pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
-                        std::memcmp(magic, format::kFileMagic, sizeof(magic)) == 0;
+  const bool is_trace =
+      ::pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+      std::memcmp(magic, format::kFileMagic, sizeof(magic)) == 0;
   ::close(fd);
   return is_trace;
 }
@@ -65,7 +66,9 @@ std::string FindTracePath(pid_t pid) {
   while (const dirent* entry = ::readdir(dir)) {
     int fd = -1;
     const std::string_view name = entry->d_name;
-    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc() || fd <= found_fd) {
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec !=
+            std::errc() ||
+        fd <= found_fd) {
       continue;
     }
     const std::string link = absl::StrCat(fd_dir, "/", std::string(name));
@@ -139,8 +142,8 @@ absl::StatusOr<TracedProcess> FindTracedProcess(pid_t pid) {
         pid));
   }
   if (absl::EndsWith(process.trace_path, " (deleted)")) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the trace file of process %d was deleted", pid));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the trace file of process %d was deleted", pid));
   }
   absl::StatusOr<std::string> environment = ReadWhole(ProcPath(pid, "environ"));
   if (!environment.ok()) return environment.status();
@@ -169,8 +172,9 @@ absl::Status RequestSnapshot(const TracedProcess& process,
     if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "cannot create the label file %s: %s", label_path, std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrFormat("cannot create the label file %s: %s", label_path,
+                        std::strerror(errno)));
   }
   const bool written =
       ::write(fd, request.label.data(), request.label.size()) ==
