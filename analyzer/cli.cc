@@ -12,6 +12,8 @@
 #include "cli_common.h"
 #include "cli_diff.h"
 #include "cli_growth.h"
+#include "cli_export.h"
+#include "cli_html.h"
 #include "cli_report.h"
 #include "cli_run.h"
 
@@ -30,6 +32,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddSnapshotsCommand(app, io, &exit_code);
   AddDiffCommand(app, io, &exit_code);
   AddGrowthCommand(app, io, &exit_code);
+  AddHtmlCommand(app, io, &exit_code);
+  AddExportCommand(app, io, &exit_code);
   std::vector<std::string> args(argv + 1, argv + argc);
   args = SeparateRunCommand(std::move(args));
   // CLI11 parses a reversed vector (it pops arguments from the back).

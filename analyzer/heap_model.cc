@@ -90,6 +90,7 @@ void HeapModel::OnAlloc(const Event& event) {
   stats.alloc_bytes += event.size;
   totals_.allocations += 1;
   totals_.allocated_bytes += event.size;
+  sizes_.Add(event.size);
 
   const Block block{event.size, slot, event.thread,
                     static_cast<AllocKind>(event.kind)};

@@ -1,8 +1,8 @@
 // Replays the globally ordered events and keeps what the reports need:
 // the live blocks, totals (allocations, frees, bytes, the exact peak and its
-// tick, leaks, temporary allocations, mismatched and unknown frees), and per
-// stack: live bytes/blocks now and at the peak, allocation counts, and the
-// live table at each snapshot.
+// tick, leaks, temporary allocations, mismatched and unknown frees), the
+// allocation size histogram, and per stack: live bytes/blocks now and at the
+// peak, allocation counts, and the live table at each snapshot.
 //
 // The per-stack values at the peak come without a second pass: every new
 // peak bumps peak_epoch_; before a stack's live values change, they are
@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "heaptrail/trace_format.h"
 #include "records.h"
+#include "size_histogram.h"
 
 namespace heaptrail::analyzer {
 
@@ -103,6 +104,8 @@ class HeapModel {
   const HeapTotals& totals() const { return totals_; }
   const std::vector<StackStats>& stacks() const { return stacks_; }
   const std::vector<SnapshotState>& snapshots() const { return snapshots_; }
+  // Sizes of every allocation (realloc's new blocks included).
+  const SizeHistogram& sizes() const { return sizes_; }
   std::vector<MismatchedFree> mismatched_frees() const;
 
   // Per-stack live values now (the leaks, at the end) and at the peak; only
@@ -152,6 +155,7 @@ class HeapModel {
   ThreadState& Thread(uint32_t thread);
 
   HeapTotals totals_;
+  SizeHistogram sizes_;
   uint32_t peak_epoch_ = 0;
   absl::flat_hash_map<uint64_t, Block> live_;
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_stack_;

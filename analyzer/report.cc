@@ -188,6 +188,7 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
   report.default_report = !options.at.has_value();
   report.at = options.at.value_or(Moment{Moment::kPeak});
   report.at_time_s = MomentSeconds(analysis, report.at);
+  report.size_histogram = analysis.heap.sizes().Buckets();
 
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, report.at));

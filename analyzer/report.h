@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "heaptrail/trace_format.h"
 #include "sites.h"
+#include "size_histogram.h"
 #include "stack_symbolizer.h"
 #include "trace_analysis.h"
 
@@ -94,6 +95,7 @@ struct Report {
   std::vector<Site> leaks;      // default report: live at end
   std::vector<Site> temporary;  // default report: count = temporary allocations
   std::vector<MismatchSite> mismatches;
+  std::vector<SizeBucket> size_histogram;  // every allocation of the run
 };
 
 absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,

@@ -82,6 +82,14 @@ json ReportToJson(const Report& report) {
     mismatches.push_back(std::move(entry));
   }
   out["mismatches"] = std::move(mismatches);
+  json histogram = json::array();
+  for (const SizeBucket& bucket : report.size_histogram) {
+    histogram.push_back({{"min", bucket.min},
+                         {"max", bucket.max},
+                         {"count", bucket.count},
+                         {"bytes", bucket.bytes}});
+  }
+  out["size_histogram"] = std::move(histogram);
   return out;
 }
 

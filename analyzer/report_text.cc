@@ -2,6 +2,8 @@
 
 #include "report_text.h"
 
+#include <algorithm>
+#include <bit>
 #include <string_view>
 #include <utility>
 
@@ -90,6 +92,44 @@ void RenderCounts(const std::vector<Site>& sites, std::ostream& out) {
   }
 }
 
+// A power of two 2^exponent in the largest unit that keeps it whole:
+// "512 B", "1 KiB", "16 EiB".
+std::string PowerOfTwo(int exponent) {
+  static constexpr const char* kUnits[] = {"B",   "KiB", "MiB", "GiB",
+                                           "TiB", "PiB", "EiB"};
+  const int unit = std::min(exponent / 10, 6);
+  return absl::StrCat(uint64_t{1} << (exponent - 10 * unit), " ",
+                      kUnits[unit]);
+}
+
+void RenderHistogram(const std::vector<SizeBucket>& buckets,
+                     std::ostream& out) {
+  if (buckets.empty()) {
+    out << "  (none)\n";
+    return;
+  }
+  uint64_t most = 0;
+  for (const SizeBucket& bucket : buckets) most = std::max(most, bucket.count);
+  constexpr uint64_t kBarWidth = 40;
+  out << absl::StrFormat("  %8s %8s %12s %16s\n", "FROM", "BELOW", "COUNT",
+                         "BYTES");
+  for (const SizeBucket& bucket : buckets) {
+    // Bucket [2^(k-1), 2^k - 1] has bit width k; [0, 0] has width 0.
+    const int width = std::bit_width(bucket.max);
+    const std::string from = bucket.min == 0 ? "0 B" : PowerOfTwo(width - 1);
+    const uint64_t bar =
+        bucket.count == 0
+            ? 0
+            : std::max<uint64_t>(
+                  1, static_cast<uint64_t>(static_cast<double>(bucket.count) /
+                                           static_cast<double>(most) *
+                                           kBarWidth));
+    out << absl::StrFormat("  %8s %8s %12d %16d", from, PowerOfTwo(width),
+                           bucket.count, bucket.bytes)
+        << (bar == 0 ? "" : "  ") << std::string(bar, '#') << "\n";
+  }
+}
+
 std::string MomentTitle(const Report& report) {
   switch (report.at.kind) {
     case Moment::kStart:
@@ -146,6 +186,8 @@ void RenderTextReport(const Report& report, std::ostream& out) {
     RenderSites(report.leaks, out);
     out << "\nMost temporary allocations, by " << by << "\n";
     RenderCounts(report.temporary, out);
+    out << "\nAllocation sizes (every allocation of the run)\n";
+    RenderHistogram(report.size_histogram, out);
   }
   if (!report.mismatches.empty()) {
     out << "\nMismatched frees (allocated at)\n";

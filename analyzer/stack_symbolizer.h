@@ -32,9 +32,11 @@ class StackSymbolizer {
   // Source frames of a stack, innermost first. Pointers stay valid for the
   // symbolizer's lifetime.
   std::vector<const SourceFrame*> Frames(uint32_t stack_id);
+  // Source frames of one node (one address), innermost (inlined) first; the
+  // node must be in the tree.
+  const std::vector<SourceFrame>& NodeFrames(uint32_t node);
 
  private:
-  const std::vector<SourceFrame>& NodeFrames(uint32_t node);
   const std::vector<SourceFrame>& Own(SourceFrame frame);
 
   const StackTree& tree_;

@@ -89,6 +89,8 @@ class Loader : public RecordSink, public EventSink {
       analysis_.heap.TakeSnapshot(event.tick, event.size);
     } else {
       analysis_.heap.Apply(event);
+      analysis_.timeline.Record(event.tick,
+                                analysis_.heap.totals().live_bytes);
     }
   }
 

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "heap_model.h"
+#include "heap_timeline.h"
 #include "heaptrail/trace_format.h"
 #include "module_map.h"
 #include "records.h"
@@ -49,6 +50,7 @@ struct TraceAnalysis {
   format::FileHeader header;
   TraceClock clock;
   HeapModel heap;
+  HeapTimeline timeline;  // live bytes over time, downsampled
   StackTree stacks;
   ModuleMap modules;
   std::vector<ThreadInfo> threads;               // by dense slot

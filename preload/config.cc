@@ -108,6 +108,14 @@ void ReadConfig(Config& config) {
   if (const char* value = getenv("HEAPTRAIL_FOLLOW_FORK")) {
     config.follow_fork = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
   }
+  if (const char* value = getenv("HEAPTRAIL_BUFFER_SIZE")) {
+    long size;
+    if (ParseLong(value, 64, 64L << 20, &size) && (size & (size - 1)) == 0) {
+      config.buffer_size = static_cast<size_t>(size);
+    } else {
+      Warn("HEAPTRAIL_BUFFER_SIZE", value);
+    }
+  }
   if (const char* value = getenv("HEAPTRAIL_LAUNCHER_PID")) {
     long pid;
     if (ParseLong(value, 1, 1L << 30, &pid)) config.launcher_pid = static_cast<pid_t>(pid);

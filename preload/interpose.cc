@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "heaptrail/heaptrail.h"
 #include "next_allocator.h"
 #include "recorder.h"
+#include "trace_file.h"
 
 namespace {
 
@@ -216,6 +218,23 @@ void _exit(int status) {
 }
 
 void _Exit(int status) { _exit(status); }
+
+// libunwind checks addresses by writing them into a pipe it opens on first
+// use (and again after the program closed it), at the lowest free numbers: a
+// program that later dup2's its own file over them would receive those
+// bytes. A pipe opened from inside the tracker (only libunwind opens one
+// there) is moved to numbers >= 1000, next to the trace file.
+int pipe2(int fds[2], int flags) {
+  using Fn = int (*)(int*, int);
+  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "pipe2"));
+  int result = real(fds, flags);
+  if (result == 0 && heaptrail::preload::tls.busy) {
+    for (int i = 0; i < 2; ++i) {
+      fds[i] = heaptrail::preload::MoveToHighDescriptor(fds[i], (flags & O_CLOEXEC) != 0);
+    }
+  }
+  return result;
+}
 
 #define HEAPTRAIL_EXEC_HOOK(name, params, args)                                   \
   int name params {                                                               \

@@ -46,7 +46,7 @@ void OnThreadExit(void* state) {
 
 ThreadState* CurrentThreadState(uint64_t tick) {
   if (tls.state != nullptr) [[likely]] return tls.state;
-  ThreadState* state = tracker.threads.Claim(tick);
+  ThreadState* state = tracker.threads.Claim(tick, tracker.config.buffer_size);
   if (state != nullptr) pthread_setspecific(thread_exit_key, state);
   tls.state = state;
   return state;

@@ -6,8 +6,10 @@
 
 namespace heaptrail::preload {
 
-bool ThreadBuffer::Init() {
-  data_ = static_cast<uint8_t*>(AllocatePages(kCapacity));
+bool ThreadBuffer::Init(size_t capacity) {
+  data_ = static_cast<uint8_t*>(AllocatePages(capacity));
+  capacity_ = capacity;
+  wake_mark_ = capacity / 4;
   return data_ != nullptr;
 }
 

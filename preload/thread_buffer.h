@@ -17,24 +17,28 @@ namespace heaptrail::preload {
 
 class ThreadBuffer {
  public:
-  static constexpr size_t kCapacity = 256 * 1024;  // a power of two
+  static constexpr size_t kDefaultCapacity = 256 * 1024;
+  // The smallest ring still holds the largest event (a test-only setting:
+  // it makes the writer fall behind all the time).
+  static constexpr size_t kMinCapacity = 64;
 
-  // Maps the ring's memory. False when out of memory.
-  bool Init();
+  // Maps the ring's memory; `capacity` is a power of two >= kMinCapacity.
+  // False when out of memory.
+  bool Init(size_t capacity = kDefaultCapacity);
 
   // Free bytes as last seen by the producer; refreshes from the consumer when
   // `needed` does not fit.
   bool HasRoom(size_t needed) {
-    if (head_ + needed - tail_seen_ <= kCapacity) return true;
+    if (head_ + needed - tail_seen_ <= capacity_) return true;
     // Matched by the release store of tail_ in Drain().
     tail_seen_ = tail_.load(std::memory_order_acquire);
-    return head_ + needed - tail_seen_ <= kCapacity;
+    return head_ + needed - tail_seen_ <= capacity_;
   }
 
   // Appends `size` bytes; the caller checked HasRoom(size).
   void Append(const uint8_t* bytes, size_t size) {
-    size_t offset = head_ & (kCapacity - 1);
-    size_t first = kCapacity - offset;
+    size_t offset = head_ & (capacity_ - 1);
+    size_t first = capacity_ - offset;
     if (first >= size) {
       std::memcpy(data_ + offset, bytes, size);
     } else {
@@ -49,7 +53,7 @@ class ThreadBuffer {
   // True once per quarter of the ring appended: time to wake the writer.
   bool CrossedWakeMark() {
     if (head_ < wake_mark_) return false;
-    wake_mark_ = head_ + kCapacity / 4;
+    wake_mark_ = head_ + capacity_ / 4;
     return true;
   }
 
@@ -61,8 +65,8 @@ class ThreadBuffer {
     uint64_t tail = tail_.load(std::memory_order_relaxed);
     size_t size = head - tail;
     if (size == 0) return;
-    size_t offset = tail & (kCapacity - 1);
-    size_t first = kCapacity - offset;
+    size_t offset = tail & (capacity_ - 1);
+    size_t first = capacity_ - offset;
     if (first >= size) {
       sink(data_ + offset, size, nullptr, 0);
     } else {
@@ -88,10 +92,11 @@ class ThreadBuffer {
 
  private:
   uint8_t* data_ = nullptr;
+  size_t capacity_ = 0;
   // Producer side.
   uint64_t head_ = 0;
   uint64_t tail_seen_ = 0;
-  uint64_t wake_mark_ = kCapacity / 4;
+  uint64_t wake_mark_ = 0;
   alignas(64) std::atomic<uint64_t> published_{0};
   // Consumer side.
   alignas(64) std::atomic<uint64_t> tail_{0};

@@ -11,7 +11,7 @@
 
 namespace heaptrail::preload {
 
-ThreadState* ThreadRegistry::Claim(uint64_t tick) {
+ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   ThreadState* state = nullptr;
   for (ThreadState* s = first(); s != nullptr; s = s->next) {
     ThreadStatus expected = ThreadStatus::kFree;
@@ -27,7 +27,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick) {
     void* memory = PrivateCalloc(1, sizeof(ThreadState));
     if (memory == nullptr) return nullptr;
     state = new (memory) ThreadState;
-    if (!state->buffer.Init()) return nullptr;
+    if (!state->buffer.Init(buffer_capacity)) return nullptr;
     state->status.store(ThreadStatus::kClaiming, std::memory_order_relaxed);
     ThreadState* head = head_.load(std::memory_order_relaxed);
     do {

@@ -51,8 +51,9 @@ class ThreadRegistry {
  public:
   constexpr ThreadRegistry() = default;
 
-  // A state for the calling thread, reused or new. Null when out of memory.
-  ThreadState* Claim(uint64_t tick);
+  // A state for the calling thread, reused or new; a new one gets a ring of
+  // `buffer_capacity` bytes. Null when out of memory.
+  ThreadState* Claim(uint64_t tick, size_t buffer_capacity);
 
   // Marks the calling thread's state as exited.
   static void Retire(ThreadState* state);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private_heap.h"
@@ -30,6 +31,13 @@ void ZstdFree(void*, void* ptr) { PrivateFree(ptr); }
 
 }  // namespace
 
+int MoveToHighDescriptor(int fd, bool close_on_exec) {
+  int high = fcntl(fd, close_on_exec ? F_DUPFD_CLOEXEC : F_DUPFD, kPreferredFd);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
 bool TraceFile::Open(const char* path, const format::FileHeader& header) {
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
@@ -45,12 +53,12 @@ bool TraceFile::Open(const char* path, const format::FileHeader& header) {
     Fail("cannot create", errno);
     return false;
   }
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, kPreferredFd);
-  if (high >= 0) {
-    close(fd);
-    fd = high;
+  fd_ = MoveToHighDescriptor(fd);
+  struct stat st;
+  if (fstat(fd_, &st) == 0) {
+    device_ = st.st_dev;
+    inode_ = st.st_ino;
   }
-  fd_ = fd;
   sequence_ = 0;
   if (zstd_ != nullptr) {
     // A followed child's new file: the parent's context, without its frame.
@@ -69,6 +77,7 @@ bool TraceFile::Open(const char* path, const format::FileHeader& header) {
 
 bool TraceFile::WriteChunk(const uint8_t* records, size_t size) {
   if (fd_ < 0 || size == 0) return fd_ >= 0;
+  if (!Reattach()) return false;
   size_t bound = ZSTD_compressBound(size);
   if (bound > compressed_capacity_) {
     PrivateFree(compressed_);
@@ -89,19 +98,53 @@ bool TraceFile::WriteChunk(const uint8_t* records, size_t size) {
   return WriteAll(&chunk, sizeof(chunk)) && WriteAll(compressed_, written);
 }
 
+bool TraceFile::StillOurs() const {
+  struct stat st;
+  return fstat(fd_, &st) == 0 && st.st_dev == device_ && st.st_ino == inode_;
+}
+
+bool TraceFile::Reattach() {
+  if (StillOurs()) return true;
+  // The program closed our descriptor (close-all loops, close_range) or
+  // dup2'ed its own file over it: never write to what is now the program's;
+  // open our file again by name, if it is still the same file.
+  int fd = open(path_, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != device_ || st.st_ino != inode_)) {
+    close(fd);
+    fd = -1;
+    errno = ESTALE;
+  }
+  if (fd < 0) {
+    fd_ = -1;  // the number is no longer ours: Fail() must not close it
+    Fail("lost the descriptor of", errno);
+    return false;
+  }
+  fd_ = MoveToHighDescriptor(fd);
+  return true;
+}
+
 bool TraceFile::WriteAll(const void* data, size_t size) {
-  // A full file-size limit must give EFBIG, not kill the program with SIGXFSZ.
-  sigset_t block, saved;
+  // A full file-size limit must give EFBIG, not kill the program with SIGXFSZ:
+  // block it, and discard the one our write raised before unblocking.
+  sigset_t block, saved, pending;
   sigemptyset(&block);
   sigaddset(&block, SIGXFSZ);
   pthread_sigmask(SIG_BLOCK, &block, &saved);
+  sigpending(&pending);
+  bool already_pending = sigismember(&pending, SIGXFSZ);
   auto* p = static_cast<const char*>(data);
   bool ok = true;
   while (size > 0) {
     ssize_t n = write(fd_, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      Fail("cannot write", n < 0 ? errno : ENOSPC);
+      int error = n < 0 ? errno : ENOSPC;
+      if (error == EFBIG && !already_pending) {
+        timespec now = {0, 0};
+        sigtimedwait(&block, nullptr, &now);
+      }
+      Fail("cannot write", error);
       ok = false;
       break;
     }
@@ -125,7 +168,7 @@ void TraceFile::Fail(const char* what, int error) {
 }
 
 void TraceFile::Abandon() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0 && StillOurs()) close(fd_);
   fd_ = -1;
 }
 

@@ -16,6 +16,11 @@ struct ZSTD_CCtx_s;
 
 namespace heaptrail::preload {
 
+// Moves `fd` to the lowest free number >= 1000, where programs that close or
+// dup2 over low numbers rarely look; returns the new number (`fd` itself
+// when it cannot). Async-signal-safe.
+int MoveToHighDescriptor(int fd, bool close_on_exec = true);
+
 class TraceFile {
  public:
   constexpr TraceFile() = default;
@@ -36,10 +41,17 @@ class TraceFile {
   const char* path() const { return path_; }
 
  private:
+  // Checks that fd_ is still our file; reopens it by name when the program
+  // closed or replaced the descriptor. False (tracking stops) when it cannot.
+  bool Reattach();
+  // True while fd_ still refers to the file we created.
+  bool StillOurs() const;
   bool WriteAll(const void* data, size_t size);
   void Fail(const char* what, int error);
 
   int fd_ = -1;
+  uint64_t device_ = 0;  // identity of the file we created
+  uint64_t inode_ = 0;
   uint32_t sequence_ = 0;
   ZSTD_CCtx_s* zstd_ = nullptr;
   uint8_t* compressed_ = nullptr;

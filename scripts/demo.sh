@@ -34,3 +34,7 @@ B/bin/heaptrail snapshots "$phases"
 echo
 echo "\$ heaptrail diff $phases --from 1 --to 2"
 B/bin/heaptrail diff "$phases" --from 1 --to 2
+echo
+echo "\$ heaptrail html $trace -o ${trace%.trace}.html"
+B/bin/heaptrail html "$trace" -o "${trace%.trace}.html"
+echo "open ${trace%.trace}.html in a browser: timeline, flame graphs, tables"

@@ -8,6 +8,8 @@ packages=(
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
   nlohmann-json3-dev libcli11-dev
   python3 heaptrack           # benchmarks and the heaptrack comparisons
+  zlib1g-dev                  # gzip for pprof exports
+  golang-go valgrind chromium chromium-driver  # export and HTML tests: go tool pprof, ms_print, a browser
 )
 
 missing=()

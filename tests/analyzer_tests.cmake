@@ -19,6 +19,7 @@ add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/site_diff_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/sites_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/size_format_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/size_histogram_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/stack_symbolization_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace_analysis_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace_reader_test.cc

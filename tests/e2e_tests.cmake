@@ -47,3 +47,29 @@ target_compile_definitions(follow_fork_test PRIVATE
 add_dependencies(follow_fork_test heaptrail heaptrail_preload empty fork_child fork_exec
                  fork_threads)
 gtest_discover_tests(follow_fork_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+# Reliability (issue 6): life cycle, faults, hostile input, security and
+# real programs, on a shared helper that runs programs under the tracker.
+add_library(heaptrail_e2e_tracing STATIC e2e/tracing.cc)
+target_link_libraries(heaptrail_e2e_tracing PUBLIC heaptrail_e2e_support GTest::gtest
+                      nlohmann_json::nlohmann_json)
+target_compile_definitions(heaptrail_e2e_tracing PRIVATE
+  HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
+  HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
+  HEAPTRAIL_SAMPLES_SOURCE_DIR="${PROJECT_SOURCE_DIR}/samples"
+  HEAPTRAIL_PRELOAD="$<TARGET_FILE:heaptrail_preload>")
+
+function(heaptrail_e2e_test name)
+  add_executable(${name} e2e/${name}.cc)
+  target_link_libraries(${name} PRIVATE heaptrail_e2e_tracing GTest::gtest_main)
+  add_dependencies(${name} heaptrail heaptrail_preload ${ARGN})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+endfunction()
+
+heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_unload
+                   plugin_first plugin_second unwinding static_lifetime fd_hostile
+                   block_signals)
+heaptrail_e2e_test(fault_test leaks cross_thread_free allocate_then_wait)
+heaptrail_e2e_test(security_test leaks)
+heaptrail_e2e_test(hostile_input_test cross_thread_free)
+target_link_libraries(hostile_input_test PRIVATE heaptrail_format)
+heaptrail_e2e_test(real_programs_test)

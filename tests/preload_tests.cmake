@@ -4,6 +4,14 @@
 function(heaptrail_preload_test name)
   add_executable(${name} unit/preload/${name}.cc)
   target_link_libraries(${name} PRIVATE heaptrail_recorder GTest::gtest_main ${ARGN})
+  if(HEAPTRAIL_TSAN)
+    # With the recorder built for TSan (preload/CMakeLists.txt).
+    target_compile_options(${name} PRIVATE -fsanitize=thread)
+    target_link_options(${name} PRIVATE -fsanitize=thread)
+  elseif(HEAPTRAIL_SANITIZER_FLAGS)
+    target_compile_options(${name} PRIVATE ${HEAPTRAIL_SANITIZER_FLAGS})
+    target_link_options(${name} PRIVATE ${HEAPTRAIL_SANITIZER_FLAGS})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()
 

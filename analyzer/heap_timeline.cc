@@ -1,0 +1,44 @@
+// HeapTimeline: fixed-capacity buckets whose width doubles as time goes on.
+
+#include "heap_timeline.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace heaptrail::analyzer {
+
+void HeapTimeline::Record(uint64_t tick, uint64_t live_bytes) {
+  while (tick / width_ >= kMaxBuckets) Coarsen();
+  const size_t index = tick / width_;
+  if (index >= buckets_.size()) buckets_.resize(index + 1);
+  Bucket& bucket = buckets_[index];
+  bucket.last = live_bytes;
+  bucket.max = bucket.used ? std::max(bucket.max, live_bytes) : live_bytes;
+  bucket.used = true;
+}
+
+void HeapTimeline::Coarsen() {
+  std::vector<Bucket> merged((buckets_.size() + 1) / 2);
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    const Bucket& from = buckets_[i];
+    if (!from.used) continue;
+    Bucket& to = merged[i / 2];
+    // Buckets are visited in time order: the later one's end value wins.
+    to.max = to.used ? std::max(to.max, from.max) : from.max;
+    to.last = from.last;
+    to.used = true;
+  }
+  buckets_ = std::move(merged);
+  width_ *= 2;
+}
+
+std::vector<TimelinePoint> HeapTimeline::Points() const {
+  std::vector<TimelinePoint> points;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    if (!buckets_[i].used) continue;
+    points.push_back({i * width_, buckets_[i].last, buckets_[i].max});
+  }
+  return points;
+}
+
+}  // namespace heaptrail::analyzer

@@ -1,0 +1,170 @@
+// Process life cycle under the tracker: threads coming and going with
+// thread-local destructors that allocate, child processes made every way,
+// dlopen/dlclose, non-local exits, static constructors and destructors,
+// programs that close or replace descriptors and that block every signal.
+// Each sample says in its header what it allocates; the tests check those
+// exact bytes and blocks at the sample's own lines.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tracing.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs a sample under `heaptrail run`; checks it succeeded and printed
+  // `expected_out`. Returns the trace path.
+  std::string TraceSample(const std::vector<std::string>& sample_and_args,
+                          const std::string& expected_out) {
+    std::vector<std::string> program = sample_and_args;
+    program[0] = SamplesDir() + "/" + program[0];
+    std::string trace = dir_ + "/" + sample_and_args[0] + ".trace";
+    ProcessResult run = RunUnderCli(program, trace);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, expected_out);
+    EXPECT_TRUE(fs::exists(trace)) << run.err;
+    return trace;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(LifecycleTest, ThreadsExitingMidRunWithAllocatingTlsDestructors) {
+  std::string trace =
+      TraceSample({"thread_lifecycle"}, "thread_lifecycle: 12 destructors allocated\n");
+  EXPECT_EQ(MarkedSite(trace, "thread_lifecycle.cc", "tls-destructor-allocation"),
+            (SiteTotals{12 * 1000 + 66, 12}));
+  json summary = Report(trace)["summary"];
+  EXPECT_EQ(summary["mismatched_frees"], 0);
+  EXPECT_FALSE(summary["truncated"].get<bool>());
+}
+
+// Every way to make a child. Without --follow-fork only the parent is
+// traced: one trace file, the parent's exact blocks, none of the child's.
+// (With --follow-fork, add the expected child traces to ChildCase.)
+struct ChildCase {
+  std::string mode;
+  std::string expected_out;
+};
+
+class ChildProcessTest : public LifecycleTest, public ::testing::WithParamInterface<ChildCase> {};
+
+TEST_P(ChildProcessTest, ParentTracedAloneWithExactBlocks) {
+  const ChildCase& child = GetParam();
+  std::string trace =
+      TraceSample({"process_spawn", child.mode, SamplesDir() + "/empty"}, child.expected_out);
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "process_spawn.c", LineOf("process_spawn.c", "parent-before")),
+            (SiteTotals{111, 1}));
+  EXPECT_EQ(SiteAt(report, "process_spawn.c", LineOf("process_spawn.c", "parent-after")),
+            (SiteTotals{222, 1}));
+  EXPECT_EQ(SiteAt(report, "process_spawn.c", LineOf("process_spawn.c", "child-allocation")),
+            (SiteTotals{0, 0}));
+  EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+  EXPECT_EQ(FilesIn(dir_), std::vector<std::string>{"process_spawn.trace"});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllWays, ChildProcessTest,
+    ::testing::Values(ChildCase{"fork", "process_spawn fork: child exited 3\n"},
+                      ChildCase{"fork_exec", "process_spawn fork_exec: child exited 0\n"},
+                      ChildCase{"vfork", "process_spawn vfork: child exited 0\n"},
+                      ChildCase{"posix_spawn", "process_spawn posix_spawn: child exited 0\n"}),
+    [](const ::testing::TestParamInfo<ChildCase>& child) { return child.param.mode; });
+
+// The blocks outlive their library: they are still symbolized to the exact
+// line of the unloaded library, and the second library, loaded where the
+// first was, gets its own.
+TEST_F(LifecycleTest, BlocksOfUnloadedLibrariesKeepExactLines) {
+  std::string trace =
+      TraceSample({"dlopen_unload", SamplesDir() + "/plugin_first.so",
+                   SamplesDir() + "/plugin_second.so"},
+                  "dlopen_unload: done\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "plugin_first.c", LineOf("plugin_first.c", "first-plugin-allocation")),
+            (SiteTotals{600, 2}));
+  EXPECT_EQ(
+      SiteAt(report, "plugin_second.c", LineOf("plugin_second.c", "second-plugin-allocation")),
+      (SiteTotals{77, 1}));
+}
+
+TEST_F(LifecycleTest, LongjmpAndExceptionsThroughAllocatingFrames) {
+  std::string trace = TraceSample({"unwinding"}, "unwinding: caught unwinding\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  auto at = [&](const char* marker) {
+    return SiteAt(report, "unwinding.cc", LineOf("unwinding.cc", marker));
+  };
+  EXPECT_EQ(at("before-longjmp"), (SiteTotals{200, 5}));
+  EXPECT_EQ(at("after-longjmp"), (SiteTotals{41, 1}));
+  EXPECT_EQ(at("guarded"), (SiteTotals{0, 0}));
+  EXPECT_EQ(at("after-exception"), (SiteTotals{43, 1}));
+  EXPECT_EQ(report["summary"]["mismatched_frees"], 0);
+}
+
+TEST_F(LifecycleTest, StaticConstructorsAndDestructorsAllocate) {
+  std::string trace = TraceSample({"static_lifetime"}, "static_lifetime: constructed\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  auto at = [&](const char* marker) {
+    return SiteAt(report, "static_lifetime.cc", LineOf("static_lifetime.cc", marker));
+  };
+  EXPECT_EQ(at("static-constructor"), (SiteTotals{123, 1}));
+  EXPECT_EQ(at("static-destructor"), (SiteTotals{456, 1}));
+  EXPECT_EQ(at("static-member"), (SiteTotals{0, 0}));
+}
+
+// The descriptor is moved to >= 1000; a program that closes it anyway or
+// dup2's its own file over it must neither lose its data nor the trace.
+TEST_F(LifecycleTest, ProgramClosesEveryDescriptor) {
+  std::string trace = TraceSample({"fd_hostile", "close_all"}, "fd_hostile: closed all\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "before-descriptors")),
+            (SiteTotals{1000, 10}));
+  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "after-descriptors")),
+            (SiteTotals{2000, 10}));
+  EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+}
+
+TEST_F(LifecycleTest, ProgramDup2sOverTheTraceDescriptor) {
+  std::string own = dir_ + "/own.txt";
+  std::string trace = TraceSample({"fd_hostile", "dup2", own},
+                                  "fd_hostile: file holds 23 bytes: the program's own data\n");
+  std::ifstream in(own);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "the program's own data\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "before-descriptors")),
+            (SiteTotals{1000, 10}));
+  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "after-descriptors")),
+            (SiteTotals{2000, 10}));
+  EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+}
+
+TEST_F(LifecycleTest, ProgramBlockingEverySignal) {
+  std::string trace = TraceSample({"block_signals"}, "block_signals: done\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "block_signals.c", LineOf("block_signals.c", "thread-block")),
+            (SiteTotals{256, 4}));
+  EXPECT_EQ(SiteAt(report, "block_signals.c", LineOf("block_signals.c", "main-block")),
+            (SiteTotals{32, 1}));
+  // The API snapshot works; the blocked signal never arrives.
+  EXPECT_EQ(MarkedSite(trace, "block_signals.c", "main-block", "1"), (SiteTotals{32, 1}));
+  ProcessResult listing = RunProcess({CliPath(), "snapshots", trace, "--format", "json"});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  EXPECT_EQ(json::parse(listing.out)["snapshots"].size(), 1u) << listing.out;
+}
+
+}  // namespace
+}  // namespace heaptrail::testing

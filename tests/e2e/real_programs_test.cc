@@ -1,0 +1,244 @@
+// Programs nobody here wrote, from Debian packages: python3, g++ (cc1plus),
+// git, sqlite3, perl and node (with worker threads). Under the tracker each
+// must print byte-identical output and exit with the same status as without
+// it, leave a trace that reports cleanly, and record the same number of
+// allocation calls as heaptrack for the same deterministic run (within 1%:
+// the environments differ by the preload's own variables, which programs
+// that copy their environment allocate for).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tracing.h"
+
+namespace heaptrail::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Pinned so that two runs allocate the same: hash seeds, locale, time zone,
+// identities and dates.
+const std::vector<std::string> kDeterministicEnv = {
+    "LC_ALL=C",
+    "TZ=UTC",
+    "PYTHONHASHSEED=0",
+    "PYTHONDONTWRITEBYTECODE=1",
+    "PERL_HASH_SEED=0",
+    "PERL_PERTURB_KEYS=0",
+    "GIT_CONFIG_NOSYSTEM=1",
+    "GIT_AUTHOR_NAME=Heaptrail Test",
+    "GIT_AUTHOR_EMAIL=test@heaptrail.invalid",
+    "GIT_AUTHOR_DATE=2024-01-02T03:04:05Z",
+    "GIT_COMMITTER_NAME=Heaptrail Test",
+    "GIT_COMMITTER_EMAIL=test@heaptrail.invalid",
+    "GIT_COMMITTER_DATE=2024-01-02T03:04:05Z",
+};
+
+class RealProgramTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    env_ = kDeterministicEnv;
+    env_.push_back("HOME=" + dir_);  // no user configuration (git, node)
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void WriteFile(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ + "/" + name) << content;
+  }
+
+  std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  // Runs `program` untracked and under `heaptrail run`: same stdout, same
+  // status, and a trace that reports without error or warning. Returns the
+  // trace's allocation count.
+  int64_t CheckTransparent(const std::vector<std::string>& program, const std::string& name) {
+    ProcessResult plain = RunProcess(program, env_);
+    std::string trace = dir_ + "/" + name + ".trace";
+    ProcessResult traced = RunUnderCli(program, trace, env_);
+    EXPECT_EQ(traced.exit_code, plain.exit_code) << traced.err;
+    EXPECT_EQ(traced.out, plain.out);
+    EXPECT_FALSE(plain.out.empty());
+    ProcessResult report = RunProcess({CliPath(), "report", trace});
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_EQ(report.err, "");
+    json summary = Report(trace)["summary"];
+    EXPECT_FALSE(summary["truncated"].get<bool>());
+    int64_t allocations = summary["allocations"].get<int64_t>();
+    EXPECT_GT(allocations, 0);
+    fs::remove(trace);
+    return allocations;
+  }
+
+  // heaptrack's count of allocation calls for the same run.
+  int64_t HeaptrackCount(const std::vector<std::string>& program) {
+    std::string output = dir_ + "/heaptrack";
+    std::vector<std::string> argv = {"heaptrack", "-o", output};
+    argv.insert(argv.end(), program.begin(), program.end());
+    ProcessResult run = RunProcess(argv, env_);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    ProcessResult print = RunProcess({"heaptrack_print", output + ".zst"});
+    fs::remove(output + ".zst");
+    std::smatch match;
+    if (!std::regex_search(print.out, match,
+                           std::regex(R"(calls to allocation functions: (\d+))"))) {
+      ADD_FAILURE() << "no count in heaptrack_print's output: " << print.out.substr(0, 2000);
+      return -1;
+    }
+    return std::stoll(match[1]);
+  }
+
+  void CheckAgainstHeaptrack(const std::vector<std::string>& program, int64_t ours) {
+    int64_t theirs = HeaptrackCount(program);
+    RecordProperty("heaptrail_allocations", std::to_string(ours));
+    RecordProperty("heaptrack_allocations", std::to_string(theirs));
+    std::printf("%s: heaptrail %lld, heaptrack %lld allocation calls\n", program[0].c_str(),
+                static_cast<long long>(ours), static_cast<long long>(theirs));
+    EXPECT_LE(std::llabs(ours - theirs), theirs / 100) << "heaptrail " << ours << " vs heaptrack "
+                                                       << theirs;
+  }
+
+  // Transparency, then the count comparison.
+  void Check(const std::vector<std::string>& program, const std::string& name) {
+    ASSERT_TRUE(fs::exists(program[0])) << program[0] << " is missing: run scripts/setup.sh";
+    int64_t ours = CheckTransparent(program, name);
+    CheckAgainstHeaptrack(program, ours);
+  }
+
+  std::string dir_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(RealProgramTest, Python) {
+  // ~1M allocations: dicts, lists, strings, tuples, a sort and JSON.
+  const std::string script = R"(
+import json, hashlib
+records = [{"id": i, "name": "item%d" % i, "tags": [str(j) for j in range(i % 7)]}
+           for i in range(60000)]
+index = {r["name"]: r for r in records}
+words = sorted(("%x" % (i * 2654435761 % 1000003)) * (i % 5 + 1) for i in range(50000))
+text = json.dumps(records[:5000], sort_keys=True)
+digest = hashlib.sha256((text + "".join(words[:1000])).encode()).hexdigest()
+print(len(index), len(words), len(text), digest)
+)";
+  Check({"/usr/bin/python3", "-c", script}, "python3");
+}
+
+TEST_F(RealProgramTest, GccCompilesATranslationUnit) {
+  WriteFile("unit.cc", R"(
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+template <typename T> T Sum(const std::vector<T>& v) { T s{}; for (auto& x : v) s += x; return s; }
+std::map<std::string, int> Count(const std::vector<std::string>& words) {
+  std::map<std::string, int> counts;
+  for (const auto& w : words) ++counts[w];
+  return counts;
+}
+int Use() { std::vector<int> v = {3, 1, 2}; std::sort(v.begin(), v.end()); return Sum(v); }
+)");
+  // The driver, as a user runs it: identical object files.
+  std::string source = dir_ + "/unit.cc";
+  std::vector<std::string> driver = {"/usr/bin/g++", "-O1", "-c", source, "-o"};
+  std::vector<std::string> plain = driver, traced = driver;
+  plain.push_back(dir_ + "/plain.o");
+  traced.push_back(dir_ + "/traced.o");
+  EXPECT_EQ(RunProcess(plain, env_).exit_code, 0);
+  ProcessResult run = RunUnderCli(traced, dir_ + "/gpp.trace", env_);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReadFile(dir_ + "/traced.o"), ReadFile(dir_ + "/plain.o"));
+  // The compiler proper, where the allocations are (the driver forks it):
+  // its assembly on stdout, compared byte for byte, and counted.
+  Check({"/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus", "-quiet", "-O1", source, "-o", "-"},
+        "cc1plus");
+}
+
+TEST_F(RealProgramTest, GitInitCommitLog) {
+  // The same steps in two repositories, untracked and traced: same output,
+  // same commit ids (fixed author, dates and content).
+  for (const std::string side : {"plain", "traced"}) {
+    std::string repo = dir_ + "/" + side;
+    fs::create_directories(repo);
+    std::ofstream(repo + "/README") << "heaptrail\n";
+    std::ofstream(repo + "/data.txt") << "one\ntwo\nthree\n";
+    std::vector<std::vector<std::string>> steps = {
+        {"/usr/bin/git", "-C", repo, "init", "-q", "-b", "main"},
+        {"/usr/bin/git", "-C", repo, "add", "."},
+        {"/usr/bin/git", "-C", repo, "commit", "-q", "-m", "first"},
+    };
+    for (const auto& step : steps) {
+      ProcessResult result = side == "plain" ? RunProcess(step, env_)
+                                             : RunUnderCli(step, dir_ + "/git.trace", env_);
+      EXPECT_EQ(result.exit_code, 0) << step[3] << ": " << result.err;
+      fs::remove(dir_ + "/git.trace");
+    }
+  }
+  ProcessResult plain_log =
+      RunProcess({"/usr/bin/git", "-C", dir_ + "/plain", "log", "--stat", "-p"}, env_);
+  ASSERT_EQ(plain_log.exit_code, 0) << plain_log.err;
+  std::vector<std::string> log = {"/usr/bin/git", "-C", dir_ + "/traced", "log", "--stat", "-p"};
+  ProcessResult traced_log = RunProcess(log, env_);
+  EXPECT_EQ(traced_log.out, plain_log.out);  // the traced commit is the same commit
+  Check(log, "git");
+}
+
+TEST_F(RealProgramTest, Sqlite3InMemoryWithAnIndex) {
+  const std::string sql = R"(
+CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v INTEGER);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+INSERT INTO t(k, v) SELECT printf('key%05d', (i * 7919) % 30000), i % 97 FROM n;
+CREATE INDEX t_k ON t(k);
+SELECT count(*), sum(v) FROM t WHERE k BETWEEN 'key01000' AND 'key02000';
+SELECT v, count(*) FROM t GROUP BY v ORDER BY count(*) DESC, v LIMIT 5;
+SELECT k FROM t ORDER BY k LIMIT 3;
+)";
+  Check({"/usr/bin/sqlite3", ":memory:", sql}, "sqlite3");
+}
+
+TEST_F(RealProgramTest, Perl) {
+  const std::string script = R"(
+my %h; $h{"k" . ($_ * 31 % 50000)} .= "v$_" for 1 .. 80000;
+my @sorted = sort { $h{$a} cmp $h{$b} } keys %h;
+my $joined = join(",", map { uc } @sorted[0 .. 999]);
+my $count = () = $joined =~ /K\d+/g;
+print scalar(keys %h), " $count ", length($joined), "\n";
+)";
+  Check({"/usr/bin/perl", "-e", script}, "perl");
+}
+
+TEST_F(RealProgramTest, NodeWithWorkerThreads) {
+  WriteFile("workers.js", R"(
+const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+if (isMainThread) {
+  const results = [];
+  let pending = 4;
+  for (let id = 0; id < 4; ++id) {
+    const worker = new Worker(__filename, { workerData: id });
+    worker.on('message', (value) => {
+      results[id] = value;
+      if (--pending === 0) console.log(results.join(' '));
+    });
+  }
+} else {
+  const items = [];
+  for (let i = 0; i < 20000; ++i) items.push({ i, s: 'w' + workerData + ':' + i });
+  const total = items.reduce((sum, item) => sum + item.s.length, 0);
+  parentPort.postMessage(total);
+}
+)");
+  Check({"/usr/bin/node", dir_ + "/workers.js"}, "node");
+}
+
+}  // namespace
+}  // namespace heaptrail::testing
