@@ -81,7 +81,7 @@ class ThreadBuffer {
   void Reset() {
     head_ = 0;
     tail_seen_ = 0;
-    wake_mark_ = kCapacity / 4;
+    wake_mark_ = capacity_ / 4;
     published_.store(0, std::memory_order_relaxed);
     tail_.store(0, std::memory_order_relaxed);
   }

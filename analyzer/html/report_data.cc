@@ -96,7 +96,7 @@ class MomentSites {
                         {"live_blocks", blocks}});
     json entries = json::array();
     for (const Site& site :
-         BuildSites(values, GroupBy::kLine, SortBy::kSize, 0, symbolizer_)) {
+         BuildSites(values, SiteOptions{.by = GroupBy::kLine}, symbolizer_)) {
       auto [it, inserted] =
           index_.try_emplace(SiteKey(site.location), sites_.size());
       if (inserted) sites_.push_back(FrameToJson(site.location));
@@ -132,7 +132,7 @@ json SiteTable(const std::vector<std::vector<StackValue>>& columns, GroupBy by,
   json rows = json::array();
   for (size_t column = 0; column < columns.size(); ++column) {
     for (const Site& site :
-         BuildSites(columns[column], by, SortBy::kSize, 0, symbolizer)) {
+         BuildSites(columns[column], SiteOptions{.by = by}, symbolizer)) {
       auto [it, inserted] = index.try_emplace(SiteKey(site.location), rows.size());
       if (inserted) {
         const FrameInfo& l = site.location;
