@@ -208,7 +208,8 @@ void FollowInChild() {
 void AfterForkInChild() {
   // The child never writes to its parent's trace.
   tracker.file.Abandon();
-  if (tracker.config.follow_fork) {
+  // A parent whose trace failed stays untraced, and so do its children.
+  if (tracker.config.follow_fork && tracker.mode.load(std::memory_order_relaxed) == Mode::kActive) {
     FollowInChild();
     return;
   }
