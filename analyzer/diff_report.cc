@@ -112,6 +112,11 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
                            SignedBytes(site.size_diff), site.size_diff,
                            FormatBytes(site.size), site.count_diff, site.count,
                            FormatLocation(site.location));
+    // The caller of the location, for context, as in `report`.
+    if (site.stack.size() > 1) {
+      out << absl::StrFormat("  %11s %14s %10s %10s %9s    called from %s\n",
+                             "", "", "", "", "", FormatLocation(site.stack[1]));
+    }
   }
 }
 
