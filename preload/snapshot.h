@@ -4,7 +4,9 @@
 // consistent cut across all threads.
 //
 // Thread-safety: RequestSnapshot() from any thread, and from a signal handler
-// when `label` is null. TakeSnapshotRecords() by the writer only.
+// when `label` is null. EmitSnapshotRecords() and CheckSnapshotSignal() by
+// the writer only; the *AfterFork and Install functions while no other
+// thread records.
 
 #ifndef HEAPTRAIL_PRELOAD_SNAPSHOT_H_
 #define HEAPTRAIL_PRELOAD_SNAPSHOT_H_
