@@ -54,9 +54,21 @@ bool IsTraceFile(const std::string& fd_path) {
   return is_trace;
 }
 
-// The path of the process's trace file, or empty. The preload's descriptor
-// is the highest-numbered trace among them (a forked child may still hold
-// its parent's for a moment).
+// The preload moves its trace file to a descriptor >= this (trace_file.cc).
+constexpr int kPreloadFirstFd = 1000;
+
+// Orders candidate descriptors: the preload's is the lowest at or above
+// kPreloadFirstFd; below it (the move failed), the highest. A program that
+// reads traces itself (heaptrail traced) has its own at low numbers.
+bool Preferred(int fd, int than) {
+  if (than < 0) return true;
+  if ((fd >= kPreloadFirstFd) != (than >= kPreloadFirstFd)) {
+    return fd >= kPreloadFirstFd;
+  }
+  return fd >= kPreloadFirstFd ? fd < than : fd > than;
+}
+
+// The path of the process's trace file, or empty.
 std::string FindTracePath(pid_t pid) {
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = ::opendir(fd_dir.c_str());
@@ -68,7 +80,7 @@ std::string FindTracePath(pid_t pid) {
     const std::string_view name = entry->d_name;
     if (std::from_chars(name.data(), name.data() + name.size(), fd).ec !=
             std::errc() ||
-        fd <= found_fd) {
+        !Preferred(fd, found_fd)) {
       continue;
     }
     const std::string link = absl::StrCat(fd_dir, "/", std::string(name));
