@@ -26,6 +26,9 @@ void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* l
 // from a file next to `trace_path` (see snapshot.cc).
 void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path);
 
+// True when requests wait for the writer.
+bool SnapshotsPending();
+
 // In a forked child: drops the requests not yet written (the parent's).
 void ForgetSnapshotsAfterFork();
 
