@@ -215,6 +215,21 @@ TEST_F(SnapshotDiffTest, SnapshotRefusesProcessesItCannotAsk) {
     EXPECT_NE(result.err.find("belongs to another user"), std::string::npos) << result.err;
   }
 
+  // A process with the preload that writes no trace: a grandchild of
+  // `heaptrail run`, not followed.
+  {
+    Interactive shell({kCli, "run", "-o", dir_ + "/sh.trace", "--", "/bin/sh", "-c",
+                       "sleep 30 & echo $!; read line; kill $!"});
+    const std::string grandchild = shell.ReadLine();
+    ASSERT_FALSE(grandchild.empty());
+    result = RunProcess({kCli, "snapshot", grandchild});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("has the heaptrail preload but writes no trace"), std::string::npos)
+        << result.err;
+    shell.WriteLine("");
+    EXPECT_EQ(shell.Finish().exit_code, 0);
+  }
+
   // A label too long for the trace.
   result = RunProcess({kCli, "snapshot", self, "--label", std::string(256, 'x')});
   EXPECT_EQ(result.exit_code, 1);
