@@ -63,7 +63,8 @@ nlohmann::json ToJson(const GrowthRanking& ranking, GroupBy by) {
     entry["sizes"] = site.sizes;
     entry["counts"] = site.counts;
     nlohmann::json stack = nlohmann::json::array();
-    for (const FrameInfo& frame : site.stack) stack.push_back(FrameToJson(frame));
+    for (const FrameInfo& frame : site.stack)
+      stack.push_back(FrameToJson(frame));
     entry["stack"] = std::move(stack);
     suspects.push_back(std::move(entry));
   }

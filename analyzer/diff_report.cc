@@ -60,11 +60,13 @@ nlohmann::json SideToJson(const DiffSide& side) {
 
 }  // namespace
 
-absl::StatusOr<DiffReport> BuildDiffReport(
-    const TraceAnalysis& older, const Moment& from,
-    StackSymbolizer& older_symbols, const TraceAnalysis& newer,
-    const Moment& to, StackSymbolizer& newer_symbols,
-    const DiffOptions& options) {
+absl::StatusOr<DiffReport> BuildDiffReport(const TraceAnalysis& older,
+                                           const Moment& from,
+                                           StackSymbolizer& older_symbols,
+                                           const TraceAnalysis& newer,
+                                           const Moment& to,
+                                           StackSymbolizer& newer_symbols,
+                                           const DiffOptions& options) {
   DiffReport report;
   report.from = {older.path, from, MomentSeconds(older, from)};
   report.to = {newer.path, to, MomentSeconds(newer, to)};
@@ -87,8 +89,8 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
       << SideTitle(report.to, report.two_traces) << ", by "
       << GroupByName(report.by) << (report.cumulative ? ", cumulative" : "")
       << "\n";
-  const int64_t size_diff =
-      static_cast<int64_t>(diff.newer_size) - static_cast<int64_t>(diff.older_size);
+  const int64_t size_diff = static_cast<int64_t>(diff.newer_size) -
+                            static_cast<int64_t>(diff.older_size);
   const int64_t count_diff = static_cast<int64_t>(diff.newer_count) -
                              static_cast<int64_t>(diff.older_count);
   if (!report.cumulative) {
@@ -110,6 +112,11 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
                            SignedBytes(site.size_diff), site.size_diff,
                            FormatBytes(site.size), site.count_diff, site.count,
                            FormatLocation(site.location));
+    // The caller of the location, for context, as in `report`.
+    if (site.stack.size() > 1) {
+      out << absl::StrFormat("  %11s %14s %10s %10s %9s    called from %s\n",
+                             "", "", "", "", "", FormatLocation(site.stack[1]));
+    }
   }
 }
 
@@ -133,7 +140,8 @@ nlohmann::json DiffToJson(const DiffReport& report) {
     entry["count"] = site.count;
     entry["count_diff"] = site.count_diff;
     nlohmann::json stack = nlohmann::json::array();
-    for (const FrameInfo& frame : site.stack) stack.push_back(FrameToJson(frame));
+    for (const FrameInfo& frame : site.stack)
+      stack.push_back(FrameToJson(frame));
     entry["stack"] = std::move(stack);
     sites.push_back(std::move(entry));
   }

@@ -44,11 +44,13 @@ struct DiffReport {
 
 // The difference between two moments; the analyses may be one trace (with
 // one symbolizer) or two. An unknown snapshot id is an error.
-absl::StatusOr<DiffReport> BuildDiffReport(
-    const TraceAnalysis& older, const Moment& from,
-    StackSymbolizer& older_symbols, const TraceAnalysis& newer,
-    const Moment& to, StackSymbolizer& newer_symbols,
-    const DiffOptions& options);
+absl::StatusOr<DiffReport> BuildDiffReport(const TraceAnalysis& older,
+                                           const Moment& from,
+                                           StackSymbolizer& older_symbols,
+                                           const TraceAnalysis& newer,
+                                           const Moment& to,
+                                           StackSymbolizer& newer_symbols,
+                                           const DiffOptions& options);
 
 // "+1.50 MiB" columns, a sign on every difference, one site per line.
 void RenderTextDiff(const DiffReport& report, std::ostream& out);

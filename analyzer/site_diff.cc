@@ -76,7 +76,8 @@ SiteDiff DiffSites(std::span<const Site> older, std::span<const Site> newer,
               const auto magnitude = [](const DiffSite& s) {
                 return std::pair(std::llabs(s.size_diff), s.size);
               };
-              if (magnitude(a) != magnitude(b)) return magnitude(a) > magnitude(b);
+              if (magnitude(a) != magnitude(b))
+                return magnitude(a) > magnitude(b);
               if (std::llabs(a.count_diff) != std::llabs(b.count_diff)) {
                 return std::llabs(a.count_diff) > std::llabs(b.count_diff);
               }

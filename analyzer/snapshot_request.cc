@@ -47,15 +47,28 @@ bool IsTraceFile(const std::string& fd_path) {
   const int fd = ::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return false;
   char magic[sizeof(format::kFileMagic)];
-  const bool is_trace = ::pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
-                        std::memcmp(magic, format::kFileMagic, sizeof(magic)) == 0;
+  const bool is_trace =
+      ::pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+      std::memcmp(magic, format::kFileMagic, sizeof(magic)) == 0;
   ::close(fd);
   return is_trace;
 }
 
-// The path of the process's trace file, or empty. The preload's descriptor
-// is the highest-numbered trace among them (a forked child may still hold
-// its parent's for a moment).
+// The preload moves its trace file to a descriptor >= this (trace_file.cc).
+constexpr int kPreloadFirstFd = 1000;
+
+// Orders candidate descriptors: the preload's is the lowest at or above
+// kPreloadFirstFd; below it (the move failed), the highest. A program that
+// reads traces itself (heaptrail traced) has its own at low numbers.
+bool Preferred(int fd, int than) {
+  if (than < 0) return true;
+  if ((fd >= kPreloadFirstFd) != (than >= kPreloadFirstFd)) {
+    return fd >= kPreloadFirstFd;
+  }
+  return fd >= kPreloadFirstFd ? fd < than : fd > than;
+}
+
+// The path of the process's trace file, or empty.
 std::string FindTracePath(pid_t pid) {
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = ::opendir(fd_dir.c_str());
@@ -65,7 +78,9 @@ std::string FindTracePath(pid_t pid) {
   while (const dirent* entry = ::readdir(dir)) {
     int fd = -1;
     const std::string_view name = entry->d_name;
-    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc() || fd <= found_fd) {
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec !=
+            std::errc() ||
+        !Preferred(fd, found_fd)) {
       continue;
     }
     const std::string link = absl::StrCat(fd_dir, "/", std::string(name));
@@ -139,8 +154,8 @@ absl::StatusOr<TracedProcess> FindTracedProcess(pid_t pid) {
         pid));
   }
   if (absl::EndsWith(process.trace_path, " (deleted)")) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the trace file of process %d was deleted", pid));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the trace file of process %d was deleted", pid));
   }
   absl::StatusOr<std::string> environment = ReadWhole(ProcPath(pid, "environ"));
   if (!environment.ok()) return environment.status();
@@ -169,8 +184,9 @@ absl::Status RequestSnapshot(const TracedProcess& process,
     if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "cannot create the label file %s: %s", label_path, std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrFormat("cannot create the label file %s: %s", label_path,
+                        std::strerror(errno)));
   }
   const bool written =
       ::write(fd, request.label.data(), request.label.size()) ==

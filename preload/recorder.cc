@@ -126,13 +126,13 @@ void RecordAddressEvent(uint8_t tag, const void* ptr) {
 
 // --- start-up -----------------------------------------------------------------------
 
-void WriteHeader(const char* path) {
+void WriteHeader(const char* path, uint64_t start_unix_ns) {
   format::FileHeader header = {};
   std::memcpy(header.magic, format::kFileMagic, sizeof(header.magic));
   header.version = format::kFormatVersion;
   header.header_size = sizeof(header);
   header.start_tick = tracker.start_tick;
-  header.start_unix_ns = ReadClockNs(CLOCK_REALTIME);
+  header.start_unix_ns = start_unix_ns;
   header.start_mono_ns = tracker.start_mono_ns;
   header.pid = static_cast<uint32_t>(getpid());
   header.ppid = static_cast<uint32_t>(getppid());
@@ -143,21 +143,36 @@ void WriteHeader(const char* path) {
 
 // --- fork ----------------------------------------------------------------------------
 
+// The writer's order: a round holds the writer lock and takes the module
+// lock to emit module records.
 void BeforeFork() {
-  LockModules();
   LockWriter();
+  LockModules();
 }
 
 void AfterForkInParent() {
-  UnlockWriter();
   UnlockModules();
+  UnlockWriter();
+}
+
+// A followed child's trace: its path and start, for OpenChildTrace().
+constinit char child_path[sizeof(Config::output)] = {};
+constinit uint64_t child_start_unix_ns = 0;
+
+// Called by the writer's first round with something to write.
+bool OpenChildTrace() {
+  WriteHeader(child_path, child_start_unix_ns);
+  if (tracker.file.ok()) return true;
+  DisableTracking();
+  return false;
 }
 
 // A followed child continues in a trace of its own, from the fork on: only
 // the forking thread survived, the parent writes every event recorded
 // before, and the new file gets what its reader needs to resolve stacks (the
 // modules, and every stack node interned so far, since the child's stack
-// ids are the parent's).
+// ids are the parent's). The file is created once there is an event to
+// write (see DeferTraceFile()).
 void FollowInChild() {
   bool was_busy = tls.busy;
   tls.busy = true;  // the writer thread's creation allocates: not the program's
@@ -169,22 +184,19 @@ void FollowInChild() {
   ResetWriterInChild();
   ForgetModulesAfterFork();
   UnlockModules();
-  char path[sizeof(tracker.config.output)];
-  DescendantOutputPath(tracker.config, getpid(), path, sizeof(path));
-  WriteHeader(path);
-  if (tracker.file.ok()) {
-    RescanModules();
-    StartWriterThread();
-  } else {
-    tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
-  }
+  child_start_unix_ns = ReadClockNs(CLOCK_REALTIME);
+  DescendantOutputPath(tracker.config, getpid(), child_path, sizeof(child_path));
+  RescanModules();  // never in the writer: see module_tracker.h
+  DeferTraceFile(OpenChildTrace);
+  StartWriterThread();
   tls.busy = was_busy;
 }
 
 void AfterForkInChild() {
   // The child never writes to its parent's trace.
   tracker.file.Abandon();
-  if (tracker.config.follow_fork) {
+  // A parent whose trace failed stays untraced, and so do its children.
+  if (tracker.config.follow_fork && tracker.mode.load(std::memory_order_relaxed) == Mode::kActive) {
     FollowInChild();
     return;
   }
@@ -251,7 +263,7 @@ bool Initialize() {
       DescendantOutputPath(tracker.config, getpid(), tracker.config.output,
                            sizeof(tracker.config.output));
     }
-    WriteHeader(tracker.config.output);
+    WriteHeader(tracker.config.output, ReadClockNs(CLOCK_REALTIME));
     if (tracker.file.ok() && tracker.depot.Init() &&
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();

@@ -115,6 +115,8 @@ void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* tra
   }
 }
 
+bool SnapshotsPending() { return next_request.load(std::memory_order_acquire) != next_emitted; }
+
 void ForgetSnapshotsAfterFork() {
   for (Slot& slot : slots) slot.state.store(kEmpty, std::memory_order_relaxed);
   next_emitted = next_request.load(std::memory_order_relaxed);

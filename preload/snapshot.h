@@ -4,7 +4,9 @@
 // consistent cut across all threads.
 //
 // Thread-safety: RequestSnapshot() from any thread, and from a signal handler
-// when `label` is null. TakeSnapshotRecords() by the writer only.
+// when `label` is null. EmitSnapshotRecords() and CheckSnapshotSignal() by
+// the writer only; the *AfterFork and Install functions while no other
+// thread records.
 
 #ifndef HEAPTRAIL_PRELOAD_SNAPSHOT_H_
 #define HEAPTRAIL_PRELOAD_SNAPSHOT_H_
@@ -23,6 +25,9 @@ void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* l
 // `start_tick`). A request from `heaptrail snapshot --label` takes its label
 // from a file next to `trace_path` (see snapshot.cc).
 void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path);
+
+// True when requests wait for the writer.
+bool SnapshotsPending();
 
 // In a forked child: drops the requests not yet written (the parent's).
 void ForgetSnapshotsAfterFork();

@@ -43,6 +43,8 @@ constinit std::atomic<uint32_t> wake_word{0};
 constinit std::atomic<bool> stop_requested{false};
 constinit std::atomic<bool> thread_running{false};
 constinit pthread_t writer_thread = {};
+using OpenFn = bool (*)();
+constinit OpenFn deferred_open = nullptr;  // see DeferTraceFile()
 
 uint64_t RelativeTick(uint64_t tick) {
   return tick > tracker.start_tick ? tick - tracker.start_tick : 0;
@@ -155,7 +157,25 @@ void DrainThreads(uint64_t now_ns) {
   }
 }
 
+bool HasSomethingToWrite() {
+  if (SnapshotsPending()) return true;
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    // Matched by the release stores in ThreadRegistry::Claim() and Retire().
+    ThreadStatus status = s->status.load(std::memory_order_acquire);
+    if (status != ThreadStatus::kFree && status != ThreadStatus::kClaiming && !s->buffer.Empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void RoundLocked(RoundKind kind) {
+  if (deferred_open != nullptr) {
+    if (!HasSomethingToWrite()) return;
+    OpenFn open = deferred_open;
+    deferred_open = nullptr;
+    if (!open()) return;
+  }
   if (!tracker.file.ok()) return;
   // Read before any buffer is drained: see "Ordering" in trace_format.h.
   uint64_t round_tick = ReadTick();
@@ -255,6 +275,8 @@ void WakeWriter() {
 void LockWriter() { pthread_mutex_lock(&writer_mutex); }
 void UnlockWriter() { pthread_mutex_unlock(&writer_mutex); }
 
+void DeferTraceFile(bool (*open)()) { deferred_open = open; }
+
 void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);
   chunk.Clear();
@@ -263,6 +285,7 @@ void ResetWriterInChild() {
   last_chunk_ns = 0;
   last_rss_ns = 0;
   last_clock_ns = 0;
+  deferred_open = nullptr;
   pthread_mutex_init(&writer_mutex, nullptr);
 }
 

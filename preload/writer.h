@@ -37,6 +37,12 @@ void RunWriterRound(RoundKind kind);
 void LockWriter();
 void UnlockWriter();
 
+// A followed child's trace file is created by the first round that has
+// events or snapshots to write, by calling `open` (false: it failed). So a
+// child that execs or exits before recording anything leaves no file, and a
+// program it exec'd takes the name. Called before the writer starts.
+void DeferTraceFile(bool (*open)());
+
 // In a forked child: drops the writer's state (the parent's); a followed
 // child then writes a trace of its own from scratch.
 void ResetWriterInChild();

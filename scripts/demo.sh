@@ -20,14 +20,18 @@ phases=$dir/phases.trace
 echo
 echo "\$ heaptrail run -o $phases -- B/samples/phases    # in the background"
 coproc PHASES { B/bin/heaptrail run -o "$phases" -- B/samples/phases; }
-read -r _ pid <&"${PHASES[0]}"
+# bash unsets these when the coprocess ends: keep copies.
+phases_pid=$PHASES_PID
+exec {from_phases}<&"${PHASES[0]}" {to_phases}>&"${PHASES[1]}"
+read -r _ pid <&"$from_phases"
 for phase in 1 2; do
-  read -r _ <&"${PHASES[0]}"  # "phase N done"
+  read -r _ <&"$from_phases"  # "phase N done"
   echo "\$ heaptrail snapshot $pid --label 'after phase $phase'"
   B/bin/heaptrail snapshot "$pid" --label "after phase $phase"
-  echo go >&"${PHASES[1]}"
+  echo go >&"$to_phases"
 done
-wait "$PHASES_PID"
+wait "$phases_pid"
+exec {from_phases}<&- {to_phases}>&-
 echo
 echo "\$ heaptrail snapshots $phases"
 B/bin/heaptrail snapshots "$phases"

@@ -44,7 +44,8 @@ target_compile_definitions(follow_fork_test PRIVATE
   HEAPTRAIL_CLI="$<TARGET_FILE:heaptrail>"
   HEAPTRAIL_SAMPLES_DIR="${PROJECT_BINARY_DIR}/samples"
   HEAPTRAIL_PRELOAD="$<TARGET_FILE:heaptrail_preload>")
-add_dependencies(follow_fork_test heaptrail heaptrail_preload empty fork_child fork_exec)
+add_dependencies(follow_fork_test heaptrail heaptrail_preload empty fork_child fork_exec
+                 fork_threads)
 gtest_discover_tests(follow_fork_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
 # Reliability (issue 6): life cycle, faults, hostile input, security and
 # real programs, on a shared helper that runs programs under the tracker.

@@ -194,15 +194,41 @@ TEST_F(SnapshotDiffTest, SnapshotRefusesProcessesItCannotAsk) {
   EXPECT_NE(result.err.find("process " + self + " is not traced by heaptrail"), std::string::npos)
       << result.err;
 
-  // A process of another user: this one, seen by `nobody`.
+  // A process of another user: this one, seen by `nobody` (when the build
+  // tree is reachable by other users), or init seen by us.
+  const std::vector<std::string> as_nobody = {"setpriv", "--reuid=65534", "--regid=65534",
+                                              "--clear-groups"};
+  std::vector<std::string> argv = {kCli, "snapshot", "1"};
   if (getuid() == 0) {
-    result = RunProcess({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", kCli,
-                         "snapshot", self});
-  } else {
-    result = RunProcess({kCli, "snapshot", "1"});
+    std::vector<std::string> probe = as_nobody;
+    probe.insert(probe.end(), {"test", "-x", kCli});
+    if (RunProcess(probe).exit_code == 0) {
+      argv = as_nobody;
+      argv.insert(argv.end(), {kCli, "snapshot", self});
+    } else {
+      argv.clear();
+    }
   }
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.err.find("belongs to another user"), std::string::npos) << result.err;
+  if (!argv.empty()) {
+    result = RunProcess(argv);
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("belongs to another user"), std::string::npos) << result.err;
+  }
+
+  // A process with the preload that writes no trace: a grandchild of
+  // `heaptrail run`, not followed.
+  {
+    Interactive shell({kCli, "run", "-o", dir_ + "/sh.trace", "--", "/bin/sh", "-c",
+                       "sleep 30 & echo $!; read line; kill $!"});
+    const std::string grandchild = shell.ReadLine();
+    ASSERT_FALSE(grandchild.empty());
+    result = RunProcess({kCli, "snapshot", grandchild});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("has the heaptrail preload but writes no trace"), std::string::npos)
+        << result.err;
+    shell.WriteLine("");
+    EXPECT_EQ(shell.Finish().exit_code, 0);
+  }
 
   // A label too long for the trace.
   result = RunProcess({kCli, "snapshot", self, "--label", std::string(256, 'x')});

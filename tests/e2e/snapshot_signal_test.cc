@@ -62,6 +62,50 @@ TEST_F(SnapshotSignalTest, ProgramWithItsOwnHandlerKeepsItAndIsWarnedOnce) {
   EXPECT_EQ(run.err.find("replaced the handler"), std::string::npos) << run.err;
 }
 
+// `heaptrail snapshot` on such a program: the signal goes to the program's
+// handler, no snapshot is recorded, and the CLI says so instead of
+// pretending.
+TEST_F(SnapshotSignalTest, SnapshotCommandReportsAReplacedHandler) {
+  const std::string trace = dir_ + "/own.trace";
+  Interactive program({kCli, "run", "-o", trace, "--", kSamples + "/own_handler", "wait"});
+  EXPECT_EQ(program.ReadLine(), "handled 1");
+  const std::string pid_line = program.ReadLine();
+  ASSERT_EQ(pid_line.rfind("pid ", 0), 0u) << pid_line;
+  ProcessResult snapshot = RunProcess({kCli, "snapshot", pid_line.substr(4), "--label", "lost"});
+  EXPECT_EQ(snapshot.exit_code, 1);
+  EXPECT_NE(snapshot.err.find("did not record the snapshot"), std::string::npos) << snapshot.err;
+  EXPECT_NE(snapshot.err.find("--snapshot-signal"), std::string::npos) << snapshot.err;
+  program.WriteLine("");
+  ProcessResult run = program.Finish();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "handled 2\n");
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".label."), std::string::npos) << entry.path();
+  }
+}
+
+// A program started with another snapshot signal: `heaptrail snapshot` reads
+// it from the process's environment.
+TEST_F(SnapshotSignalTest, SnapshotCommandUsesTheProcessSignal) {
+  const std::string trace = dir_ + "/usr1.trace";
+  Interactive program({kCli, "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
+                       kSamples + "/own_handler", "wait"});
+  EXPECT_EQ(program.ReadLine(), "handled 1");
+  const std::string pid_line = program.ReadLine();
+  ASSERT_EQ(pid_line.rfind("pid ", 0), 0u) << pid_line;
+  ProcessResult snapshot = RunProcess({kCli, "snapshot", pid_line.substr(4), "--label", "usr1"});
+  EXPECT_EQ(snapshot.exit_code, 0) << snapshot.err;
+  program.WriteLine("");
+  ProcessResult run = program.Finish();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "handled 1\n");  // SIGUSR2 was not sent again
+  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  json snapshots = json::parse(listing.out)["snapshots"];
+  ASSERT_EQ(snapshots.size(), 1u);
+  EXPECT_EQ(snapshots[0]["label"], "usr1");
+}
+
 // Each worker's line holds 15 or 16 blocks at every instant, and 1 or 2
 // batons (allocated on one thread, freed on the next) are live: a snapshot
 // that mixed moments of different threads, or replayed a free before the
