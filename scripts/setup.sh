@@ -8,6 +8,8 @@ packages=(
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
   nlohmann-json3-dev libcli11-dev
   python3 heaptrack           # benchmarks and the heaptrack comparisons
+  git sqlite3 perl nodejs     # the real-program tests
+  clang libclang-rt-14-dev    # the ASan/UBSan build and libFuzzer (clang 14's runtime)
 )
 
 missing=()

@@ -72,6 +72,7 @@ class HostileInputTest : public ::testing::Test {
     EXPECT_NE(result.exit_code, kTimedOut) << what << ": hangs";
     EXPECT_LT(result.exit_code, 128) << what << ": crashed\n" << result.err;
     EXPECT_EQ(result.err.find("Sanitizer"), std::string::npos) << what << "\n" << result.err;
+    EXPECT_EQ(result.err.find("runtime error"), std::string::npos) << what << "\n" << result.err;
     if (result.exit_code != 0) ExpectOneErrorLine(result, what);
   }
 
