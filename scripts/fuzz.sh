@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build="${1:-B-asan}"
+build="${1:-B-fuzz}"
 seconds="${2:-12}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -39,6 +39,6 @@ heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_un
                    block_signals)
 heaptrail_e2e_test(fault_test leaks cross_thread_free allocate_then_wait)
 heaptrail_e2e_test(security_test leaks)
-heaptrail_e2e_test(hostile_input_test cross_thread_free)
+heaptrail_e2e_test(hostile_input_test fd_hostile)
 target_link_libraries(hostile_input_test PRIVATE heaptrail_format)
 heaptrail_e2e_test(real_programs_test)
