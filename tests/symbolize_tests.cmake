@@ -60,8 +60,7 @@ find_program(HEAPTRAIL_DWZ dwz)
 if(HEAPTRAIL_DWZ)
   foreach(_part a b)
     add_library(heaptrail_symfix_dwz_${_part} SHARED ${_symfix_src}/dwz_${_part}.cc)
-    # DWARF 4: dwz 0.15 rejects the .debug_addr section clang's DWARF 5 has.
-    target_compile_options(heaptrail_symfix_dwz_${_part} PRIVATE -g -gdwarf-4 -O2 -fno-builtin)
+    target_compile_options(heaptrail_symfix_dwz_${_part} PRIVATE -g -O2 -fno-builtin)
     set_target_properties(heaptrail_symfix_dwz_${_part} PROPERTIES
       LIBRARY_OUTPUT_DIRECTORY ${_symfix_dir})
   endforeach()
