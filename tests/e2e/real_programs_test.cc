@@ -9,7 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
