@@ -12,7 +12,7 @@ seconds="${2:-12}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for target in trace_file_fuzzer trace_records_fuzzer module_records_fuzzer cli_options_fuzzer; do
-  corpus="tests/fuzz/corpus/${target%_fuzzer}"
+  corpus="$PWD/tests/fuzz/corpus/${target%_fuzzer}"  # absolute: a target may chdir
   mkdir -p "$scratch/$target"
   echo "fuzzing $target for ${seconds}s from $corpus"
   "$build/tests/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
