@@ -165,8 +165,13 @@ int Use() { std::vector<int> v = {3, 1, 2}; std::sort(v.begin(), v.end()); retur
   EXPECT_EQ(ReadFile(dir_ + "/traced.o"), ReadFile(dir_ + "/plain.o"));
   // The compiler proper, where the allocations are (the driver forks it):
   // its assembly on stdout, compared byte for byte, and counted.
-  Check({"/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus", "-quiet", "-imultiarch",
-         "x86_64-linux-gnu", "-D_GNU_SOURCE", source, "-O1", "-o", "-"},
+  // The arguments are those `g++ -###` shows for it.
+  auto ask = [&](const char* option) {
+    std::string answer = RunProcess({"/usr/bin/g++", option}).out;
+    return answer.substr(0, answer.find('\n'));
+  };
+  Check({ask("-print-prog-name=cc1plus"), "-quiet", "-imultiarch", ask("-print-multiarch"),
+         "-D_GNU_SOURCE", source, "-O1", "-o", "-"},
         "cc1plus");
 }
 
