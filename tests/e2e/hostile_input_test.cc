@@ -3,7 +3,8 @@
 // boundary and inside every chunk, flipped bytes, absurd declared lengths, a
 // directory and a FIFO. Each ends in either a report (a cut trace: with a
 // warning) or one clear error line and a non-zero exit; never a crash, a
-// hang (every run is under `timeout`) or a sanitizer report.
+// hang (every run is under `timeout`), an unbounded allocation (1 GiB of
+// address space) or a sanitizer report.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -66,7 +67,12 @@ class HostileInputTest : public ::testing::Test {
   }
 
   static ProcessResult ReportPath(const std::string& path) {
-    return RunProcess({"timeout", "20", CliPath(), "report", path, "--format", "json"});
+    if (!memory_limited_) {
+      return RunProcess({"timeout", "20", CliPath(), "report", path, "--format", "json"});
+    }
+    return RunProcess({"/bin/sh", "-c",
+                       "ulimit -v 1048576 && exec timeout 20 \"$0\" report \"$1\" --format json",
+                       CliPath(), path});
   }
 
   // Either a clean report, or one error line and a non-zero exit.
@@ -89,6 +95,14 @@ class HostileInputTest : public ::testing::Test {
 
   static std::string* dir_;
   static std::string* valid_;
+  // Bounded memory: every report runs with 1 GiB of address space, except
+  // under ASan, whose shadow memory needs more (its allocator reports absurd
+  // sizes by itself).
+#ifdef HEAPTRAIL_CLI_SANITIZED
+  static constexpr bool memory_limited_ = false;
+#else
+  static constexpr bool memory_limited_ = true;
+#endif
 };
 
 std::string* HostileInputTest::dir_ = nullptr;
