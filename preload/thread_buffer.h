@@ -18,12 +18,11 @@ namespace heaptrail::preload {
 class ThreadBuffer {
  public:
   static constexpr size_t kDefaultCapacity = 256 * 1024;
-  // The smallest ring still holds the largest event (a test-only setting:
-  // it makes the writer fall behind all the time).
-  static constexpr size_t kMinCapacity = 64;
 
-  // Maps the ring's memory; `capacity` is a power of two >= kMinCapacity.
-  // False when out of memory.
+  // Maps the ring's memory. `capacity` is a power of two of at least 64
+  // bytes, which hold the largest event (HEAPTRAIL_BUFFER_SIZE makes rings
+  // that small in tests: the writer then falls behind all the time). False
+  // when out of memory.
   bool Init(size_t capacity = kDefaultCapacity);
 
   // Free bytes as last seen by the producer; refreshes from the consumer when

@@ -70,8 +70,11 @@ heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_un
                    block_signals)
 heaptrail_e2e_test(fault_test leaks cross_thread_free allocate_then_wait)
 heaptrail_e2e_test(security_test leaks)
-heaptrail_e2e_test(hostile_input_test cross_thread_free)
+heaptrail_e2e_test(hostile_input_test fd_hostile)
 target_link_libraries(hostile_input_test PRIVATE heaptrail_format)
+if(HEAPTRAIL_SANITIZER_FLAGS)
+  target_compile_definitions(hostile_input_test PRIVATE HEAPTRAIL_CLI_SANITIZED=1)
+endif()
 heaptrail_e2e_test(real_programs_test)
 add_executable(report_test e2e/report_test.cc e2e/golden_report_test.cc)
 target_link_libraries(report_test PRIVATE heaptrail_e2e_support GTest::gtest_main

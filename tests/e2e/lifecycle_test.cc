@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,8 @@ struct ChildCase {
   std::string mode;
   std::string expected_out;
 };
+
+void PrintTo(const ChildCase& child, std::ostream* out) { *out << child.mode; }
 
 class ChildProcessTest : public LifecycleTest, public ::testing::WithParamInterface<ChildCase> {};
 

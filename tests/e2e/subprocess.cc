@@ -22,7 +22,18 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   args.push_back(nullptr);
   std::vector<std::string> env_storage = extra_env;
   std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  // A variable in extra_env replaces the inherited one: with both, getenv()
+  // would see the inherited one and a shell the other.
+  auto overridden = [&](const char* entry) {
+    for (const std::string& extra : extra_env) {
+      size_t name = extra.find('=');
+      if (std::strncmp(entry, extra.c_str(), name + 1) == 0) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env.push_back(*e);
+  }
   for (auto& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);
 

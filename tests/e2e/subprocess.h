@@ -16,7 +16,7 @@ struct ProcessResult {
 };
 
 // Runs argv[0] (looked up in PATH) with `extra_env` ("NAME=value") added to
-// this process's environment. Aborts the test on failure to start.
+// (or replacing variables of) this process's environment. Aborts the test on failure to start.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                   const std::vector<std::string>& extra_env = {});
 

@@ -41,13 +41,14 @@ TEST(ThreadBufferTest, DrainsExactlyWhatWasAppended) {
   EXPECT_TRUE(buffer.Empty());
 }
 
-TEST(ThreadBufferTest, ConcurrentProducerAndConsumer) {
-  constexpr uint64_t kRecords = 400000;  // ~8 MiB: the ring wraps ~30 times
+// A producer thread appends `records` records while this thread drains;
+// every byte must come out once, in order.
+void ProduceAndConsume(size_t capacity, uint64_t records) {
   ThreadBuffer buffer;
-  ASSERT_TRUE(buffer.Init());
+  ASSERT_TRUE(buffer.Init(capacity));
   std::atomic<bool> done{false};
   std::thread producer([&] {
-    for (uint64_t i = 0; i < kRecords; ++i) {
+    for (uint64_t i = 0; i < records; ++i) {
       auto record = MakeRecord(i);
       while (!buffer.HasRoom(record.size())) std::this_thread::yield();
       if (i % 2 == 0) {
@@ -74,7 +75,7 @@ TEST(ThreadBufferTest, ConcurrentProducerAndConsumer) {
   producer.join();
 
   size_t offset = 0;
-  for (uint64_t i = 0; i < kRecords; ++i) {
+  for (uint64_t i = 0; i < records; ++i) {
     auto record = MakeRecord(i);
     ASSERT_LE(offset + record.size(), drained.size());
     ASSERT_TRUE(std::equal(record.begin(), record.end(), drained.begin() + offset)) << i;
@@ -82,6 +83,14 @@ TEST(ThreadBufferTest, ConcurrentProducerAndConsumer) {
   }
   EXPECT_EQ(offset, drained.size());
 }
+
+TEST(ThreadBufferTest, ConcurrentProducerAndConsumer) {
+  ProduceAndConsume(ThreadBuffer::kDefaultCapacity, 400000);  // ~8 MiB: wraps ~30 times
+}
+
+// The smallest ring (HEAPTRAIL_BUFFER_SIZE=64): full after every record or
+// two, wrapping inside most of them.
+TEST(ThreadBufferTest, SmallestRingUnderConcurrency) { ProduceAndConsume(64, 2000); }
 
 }  // namespace
 }  // namespace heaptrail::preload
