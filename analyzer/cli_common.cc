@@ -2,6 +2,9 @@
 
 #include "cli_common.h"
 
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
 #include "progress.h"
 
 namespace heaptrail::analyzer {
@@ -28,6 +31,58 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
 int ReportError(CliIo& io, const absl::Status& status) {
   io.err << "heaptrail: error: " << status.message() << "\n";
   return kExitError;
+}
+
+void AddByOption(CLI::App& command, std::string* by) {
+  command
+      .add_option("--by", *by,
+                  "Group sites by line (default), function, file or stack")
+      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
+}
+
+void AddCumulativeFlag(CLI::App& command, bool* cumulative,
+                       const char* shows) {
+  command.add_flag("--cumulative", *cumulative,
+                   absl::StrCat("Credit every frame of a stack, not only the "
+                                "allocating one: a site shows ",
+                                shows,
+                                " that was allocated under it (recursion "
+                                "counted once)"));
+}
+
+CLI::Option* AddTopOption(CLI::App& command, size_t* top,
+                          const char* what) {
+  return command.add_option(
+      "--top", *top,
+      absl::StrCat("Show the N first ", what,
+                   " (default: 10 in text, all in JSON)"));
+}
+
+void AddFormatOption(CLI::App& command, std::string* format) {
+  command.add_option("--format", *format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json) {
+  if (top_option.count() > 0) return top;
+  return json ? 0 : 10;
+}
+
+absl::StatusOr<GroupBy> ParseGrouping(const std::string& by, bool cumulative) {
+  absl::StatusOr<GroupBy> parsed = ParseGroupBy(by);
+  if (parsed.ok() && cumulative && *parsed == GroupBy::kStack) {
+    return absl::InvalidArgumentError(
+        "--cumulative groups by line, function or file, not by stack");
+  }
+  return parsed;
+}
+
+absl::Status WriteOutputFile(const std::string& path, std::string_view data) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << data;
+  file.close();
+  if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
 }
 
 }  // namespace heaptrail::analyzer

@@ -1,18 +1,25 @@
 // What every trace-reading subcommand shares: the output streams, loading a
-// trace with a progress indicator and its warnings, and error reporting
-// ("heaptrail: error: ..." on stderr, exit status 1).
+// trace with a progress indicator and its warnings, error reporting
+// ("heaptrail: error: ..." on stderr, exit status 1), the options several
+// subcommands take (--by, --cumulative, --top, --format) and writing the
+// output file.
 //
 // Thread-safety: not thread-safe.
 
 #ifndef HEAPTRAIL_ANALYZER_CLI_COMMON_H_
 #define HEAPTRAIL_ANALYZER_CLI_COMMON_H_
 
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "sites.h"
 #include "trace_analysis.h"
 
 namespace heaptrail::analyzer {
@@ -31,6 +38,29 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
 
 // Prints "heaptrail: error: <message>" and returns kExitError.
 int ReportError(CliIo& io, const absl::Status& status);
+
+// --by line|function|file|stack.
+void AddByOption(CLI::App& command, std::string* by);
+// --cumulative; `shows` says what a site then shows ("all", "the change of
+// all").
+void AddCumulativeFlag(CLI::App& command, bool* cumulative,
+                       const char* shows);
+// --top N; `what` names the rows ("sites", "suspects"). The option tells
+// whether it was given (see TopOrDefault).
+CLI::Option* AddTopOption(CLI::App& command, size_t* top,
+                          const char* what);
+// --format text|json.
+void AddFormatOption(CLI::App& command, std::string* format);
+
+// The rows to show: `top` when --top was given, else 10 in text and all (0)
+// in JSON, which is for programs.
+size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json);
+
+// --by parsed, refused with --cumulative when it is "stack".
+absl::StatusOr<GroupBy> ParseGrouping(const std::string& by, bool cumulative);
+
+// Writes `data` to `path` (replacing it); "cannot write PATH" on failure.
+absl::Status WriteOutputFile(const std::string& path, std::string_view data);
 
 }  // namespace heaptrail::analyzer
 

@@ -37,7 +37,8 @@ absl::StatusOr<Moment> ParseSide(const std::string& text, const char* option) {
   return ParseMoment(text);
 }
 
-int RunDiff(const DiffArgs& args, bool top_given, bool at_given, CliIo& io) {
+int RunDiff(const DiffArgs& args, const CLI::Option& top, bool at_given,
+            CliIo& io) {
   const bool two_traces = args.traces.size() == 2;
   Moment from, to;
   if (two_traces) {
@@ -62,19 +63,13 @@ int RunDiff(const DiffArgs& args, bool top_given, bool at_given, CliIo& io) {
     if (!parsed.ok()) return ReportError(io, parsed.status());
     to = *parsed;
   }
-  absl::StatusOr<GroupBy> by = ParseGroupBy(args.by);
+  absl::StatusOr<GroupBy> by = ParseGrouping(args.by, args.cumulative);
   if (!by.ok()) return ReportError(io, by.status());
-  if (args.cumulative && *by == GroupBy::kStack) {
-    return ReportError(io, absl::InvalidArgumentError(
-                               "--cumulative groups by line, function or "
-                               "file, not by stack"));
-  }
   const bool json = args.format == "json";
   DiffOptions options;
   options.by = *by;
   options.cumulative = args.cumulative;
-  // JSON is for programs: every site unless asked otherwise.
-  options.top = top_given ? args.top : (json ? 0 : 10);
+  options.top = TopOrDefault(top, args.top, json);
 
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> older =
       LoadTrace(args.traces[0], io);
@@ -127,21 +122,12 @@ void AddDiffCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "--at", args->at,
       "With two traces, the moment of each: end (default), peak or a "
       "snapshot id 1..N");
-  command
-      ->add_option("--by", args->by,
-                   "Group sites by line (default), function, file or stack")
-      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
-  command->add_flag("--cumulative", args->cumulative,
-                    "Credit every frame of a stack, not only the allocating "
-                    "one: a site shows the change of all that was allocated "
-                    "under it (recursion counted once)");
-  CLI::Option* top = command->add_option(
-      "--top", args->top,
-      "Show the N first sites (default: 10 in text, all in JSON)");
-  command->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddByOption(*command, &args->by);
+  AddCumulativeFlag(*command, &args->cumulative, "the change of all");
+  CLI::Option* top = AddTopOption(*command, &args->top, "sites");
+  AddFormatOption(*command, &args->format);
   command->callback([args, top, at, &io, exit_code] {
-    *exit_code = RunDiff(*args, top->count() > 0, at->count() > 0, io);
+    *exit_code = RunDiff(*args, *top, at->count() > 0, io);
   });
 }
 

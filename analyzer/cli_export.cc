@@ -2,7 +2,6 @@
 
 #include "cli_export.h"
 
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -64,14 +63,8 @@ int RunExport(const ExportArgs& args, CliIo& io) {
                              *symbols);
   absl::StatusOr<std::string> data = Render(args, *at, **analysis, symbolizer);
   if (!data.ok()) return ReportError(io, data.status());
-  std::ofstream file(args.output, std::ios::binary | std::ios::trunc);
-  file << *data;
-  file.close();
-  if (!file) {
-    return ReportError(
-        io, absl::UnavailableError(absl::StrCat("cannot write ", args.output)));
-  }
-  return 0;
+  absl::Status written = WriteOutputFile(args.output, *data);
+  return written.ok() ? 0 : ReportError(io, written);
 }
 
 }  // namespace

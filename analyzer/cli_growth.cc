@@ -75,11 +75,12 @@ nlohmann::json ToJson(const GrowthRanking& ranking, GroupBy by) {
                         {"suspects", std::move(suspects)}};
 }
 
-int RunGrowth(const GrowthArgs& args, bool top_given, CliIo& io) {
+int RunGrowth(const GrowthArgs& args, const CLI::Option& top_option,
+              CliIo& io) {
   absl::StatusOr<GroupBy> by = ParseGroupBy(args.by);
   if (!by.ok()) return ReportError(io, by.status());
   const bool json = args.format == "json";
-  const size_t top = top_given ? args.top : (json ? 0 : 10);
+  const size_t top = TopOrDefault(top_option, args.top, json);
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
       LoadTrace(args.trace, io);
   if (!analysis.ok()) return ReportError(io, analysis.status());
@@ -111,17 +112,11 @@ void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "quarter of what it gained: a cache that fills and empties is not. "
       "Ranked by net growth (last snapshot minus first)");
   command->add_option("trace", args->trace, "The trace file")->required();
-  command
-      ->add_option("--by", args->by,
-                   "Group sites by line (default), function, file or stack")
-      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
-  CLI::Option* top = command->add_option(
-      "--top", args->top,
-      "Show the N first suspects (default: 10 in text, all in JSON)");
-  command->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddByOption(*command, &args->by);
+  CLI::Option* top = AddTopOption(*command, &args->top, "suspects");
+  AddFormatOption(*command, &args->format);
   command->callback([args, top, &io, exit_code] {
-    *exit_code = RunGrowth(*args, top->count() > 0, io);
+    *exit_code = RunGrowth(*args, *top, io);
   });
 }
 

@@ -2,7 +2,6 @@
 
 #include "cli_html.h"
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -32,14 +31,8 @@ int RunHtml(const HtmlArgs& args, CliIo& io) {
       BuildReportData(**analysis, symbolizer),
       absl::StrCat("heaptrail: ",
                    executable.substr(executable.rfind('/') + 1)));
-  std::ofstream file(args.output, std::ios::binary | std::ios::trunc);
-  file << page;
-  file.close();
-  if (!file) {
-    return ReportError(
-        io, absl::UnavailableError(absl::StrCat("cannot write ", args.output)));
-  }
-  return 0;
+  absl::Status written = WriteOutputFile(args.output, page);
+  return written.ok() ? 0 : ReportError(io, written);
 }
 
 }  // namespace

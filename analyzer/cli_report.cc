@@ -28,28 +28,22 @@ struct ReportArgs {
   std::string format = "text";
 };
 
-int RunReport(const ReportArgs& args, bool top_given, CliIo& io) {
+int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
   ReportOptions options;
   if (!args.at.empty()) {
     absl::StatusOr<Moment> moment = ParseMoment(args.at);
     if (!moment.ok()) return ReportError(io, moment.status());
     options.at = *moment;
   }
-  absl::StatusOr<GroupBy> by = ParseGroupBy(args.by);
+  absl::StatusOr<GroupBy> by = ParseGrouping(args.by, args.cumulative);
   if (!by.ok()) return ReportError(io, by.status());
   absl::StatusOr<SortBy> sort = ParseSortBy(args.sort);
   if (!sort.ok()) return ReportError(io, sort.status());
-  if (args.cumulative && *by == GroupBy::kStack) {
-    return ReportError(io, absl::InvalidArgumentError(
-                               "--cumulative groups by line, function or "
-                               "file, not by stack"));
-  }
   options.by = *by;
   options.cumulative = args.cumulative;
   options.sort = *sort;
   const bool json = args.format == "json";
-  // JSON is for programs: every site unless asked otherwise.
-  options.top = top_given ? args.top : (json ? 0 : 10);
+  options.top = TopOrDefault(top, args.top, json);
 
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
       LoadTrace(args.trace, io);
@@ -128,25 +122,16 @@ void AddReportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "Show the sites live at this moment: start, peak, end (the leaks) or a "
       "snapshot id 1..N (default: a report of the peak, the leaks and the "
       "temporary allocations)");
-  command
-      ->add_option("--by", args->by,
-                   "Group sites by line (default), function, file or stack")
-      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
-  command->add_flag("--cumulative", args->cumulative,
-                    "Credit every frame of a stack, not only the allocating "
-                    "one: a site shows all that was allocated under it "
-                    "(recursion counted once)");
+  AddByOption(*command, &args->by);
+  AddCumulativeFlag(*command, &args->cumulative, "all");
   command
       ->add_option("--sort", args->sort,
                    "Sort sites by size (default) or count")
       ->check(CLI::IsMember({"size", "count"}));
-  CLI::Option* top = command->add_option(
-      "--top", args->top,
-      "Show the N first sites (default: 10 in text, all in JSON)");
-  command->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  CLI::Option* top = AddTopOption(*command, &args->top, "sites");
+  AddFormatOption(*command, &args->format);
   command->callback([args, top, &io, exit_code] {
-    *exit_code = RunReport(*args, top->count() > 0, io);
+    *exit_code = RunReport(*args, *top, io);
   });
 }
 
@@ -155,8 +140,7 @@ void AddSnapshotsCommand(CLI::App& app, CliIo& io, int* exit_code) {
   CLI::App* command = app.add_subcommand(
       "snapshots", "List the snapshots of a trace: id, time, live heap, label");
   command->add_option("trace", args->trace, "The trace file")->required();
-  command->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*command, &args->format);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunSnapshots(*args, io); });
 }
