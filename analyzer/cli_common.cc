@@ -40,8 +40,7 @@ void AddByOption(CLI::App& command, std::string* by) {
       ->check(CLI::IsMember({"line", "function", "file", "stack"}));
 }
 
-void AddCumulativeFlag(CLI::App& command, bool* cumulative,
-                       const char* shows) {
+void AddCumulativeFlag(CLI::App& command, bool* cumulative, const char* shows) {
   command.add_flag("--cumulative", *cumulative,
                    absl::StrCat("Credit every frame of a stack, not only the "
                                 "allocating one: a site shows ",
@@ -50,8 +49,7 @@ void AddCumulativeFlag(CLI::App& command, bool* cumulative,
                                 "counted once)"));
 }
 
-CLI::Option* AddTopOption(CLI::App& command, size_t* top,
-                          const char* what) {
+CLI::Option* AddTopOption(CLI::App& command, size_t* top, const char* what) {
   return command.add_option(
       "--top", *top,
       absl::StrCat("Show the N first ", what,

@@ -10,7 +10,6 @@
 #define HEAPTRAIL_ANALYZER_CLI_COMMON_H_
 
 #include <CLI/CLI.hpp>
-
 #include <cstddef>
 #include <memory>
 #include <ostream>
@@ -43,12 +42,10 @@ int ReportError(CliIo& io, const absl::Status& status);
 void AddByOption(CLI::App& command, std::string* by);
 // --cumulative; `shows` says what a site then shows ("all", "the change of
 // all").
-void AddCumulativeFlag(CLI::App& command, bool* cumulative,
-                       const char* shows);
+void AddCumulativeFlag(CLI::App& command, bool* cumulative, const char* shows);
 // --top N; `what` names the rows ("sites", "suspects"). The option tells
 // whether it was given (see TopOrDefault).
-CLI::Option* AddTopOption(CLI::App& command, size_t* top,
-                          const char* what);
+CLI::Option* AddTopOption(CLI::App& command, size_t* top, const char* what);
 // --format text|json.
 void AddFormatOption(CLI::App& command, std::string* format);
 

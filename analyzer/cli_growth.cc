@@ -115,9 +115,8 @@ void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code) {
   AddByOption(*command, &args->by);
   CLI::Option* top = AddTopOption(*command, &args->top, "suspects");
   AddFormatOption(*command, &args->format);
-  command->callback([args, top, &io, exit_code] {
-    *exit_code = RunGrowth(*args, *top, io);
-  });
+  command->callback(
+      [args, top, &io, exit_code] { *exit_code = RunGrowth(*args, *top, io); });
 }
 
 }  // namespace heaptrail::analyzer

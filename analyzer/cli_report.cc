@@ -130,9 +130,8 @@ void AddReportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       ->check(CLI::IsMember({"size", "count"}));
   CLI::Option* top = AddTopOption(*command, &args->top, "sites");
   AddFormatOption(*command, &args->format);
-  command->callback([args, top, &io, exit_code] {
-    *exit_code = RunReport(*args, *top, io);
-  });
+  command->callback(
+      [args, top, &io, exit_code] { *exit_code = RunReport(*args, *top, io); });
 }
 
 void AddSnapshotsCommand(CLI::App& app, CliIo& io, int* exit_code) {
