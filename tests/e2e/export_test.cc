@@ -7,25 +7,19 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
-
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
 
 bool InPath(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -36,11 +30,6 @@ bool InPath(const std::string& program) {
   return false;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::stringstream in(text);
@@ -48,22 +37,13 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-class ExportTest : public ::testing::Test {
+class ExportTest : public TempDirTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string Trace(const std::string& sample) {
     const std::string trace = dir_ + "/" + sample + ".trace";
-    ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/" + sample});
+    ProcessResult run = RunUnderCli({SamplesDir() + "/" + sample}, trace);
     EXPECT_EQ(run.exit_code, 0) << run.err;
     return trace;
-  }
-
-  json Summary(const std::string& trace) {
-    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
-    EXPECT_EQ(report.exit_code, 0) << report.err;
-    return json::parse(report.out)["summary"];
   }
 
   // Exports `trace`; returns the file's path.
@@ -71,7 +51,7 @@ class ExportTest : public ::testing::Test {
                      const std::string& at, const std::string& name) {
     const std::string out = dir_ + "/" + name;
     ProcessResult result =
-        RunProcess({kCli, "export", trace, "--format", format, "--at", at, "-o", out});
+        RunProcess({CliPath(), "export", trace, "--format", format, "--at", at, "-o", out});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.out, "");
     return out;
@@ -82,8 +62,6 @@ class ExportTest : public ::testing::Test {
     args.insert(args.begin(), {"go", "tool", "pprof"});
     return RunProcess(args, {"HOME=" + dir_, "GOCACHE=" + dir_ + "/gocache"});
   }
-
-  std::string dir_;
 };
 
 // "a;b;c 123" lines: their values by stack, and their sum.
@@ -260,22 +238,23 @@ TEST_F(ExportTest, BadInputIsOneErrorLine) {
   std::ofstream(junk) << "not a trace";
   for (const char* format : {"pprof", "collapsed", "speedscope", "massif"}) {
     ProcessResult result =
-        RunProcess({kCli, "export", junk, "--format", format, "-o", dir_ + "/out"});
+        RunProcess({CliPath(), "export", junk, "--format", format, "-o", dir_ + "/out"});
     EXPECT_NE(result.exit_code, 0);
     EXPECT_EQ(Lines(result.err).size(), 1u) << result.err;
     EXPECT_TRUE(result.err.starts_with("heaptrail: error: ")) << result.err;
   }
-  ProcessResult html = RunProcess({kCli, "html", junk, "-o", dir_ + "/out.html"});
+  ProcessResult html = RunProcess({CliPath(), "html", junk, "-o", dir_ + "/out.html"});
   EXPECT_NE(html.exit_code, 0);
   EXPECT_EQ(Lines(html.err).size(), 1u) << html.err;
 
   const std::string trace = Trace("leaks");
   ProcessResult no_snapshot =
-      RunProcess({kCli, "export", trace, "--format", "collapsed", "--at", "3", "-o", dir_ + "/x"});
+      RunProcess({CliPath(), "export", trace, "--format", "collapsed", "--at", "3", "-o",
+                  dir_ + "/x"});
   EXPECT_NE(no_snapshot.exit_code, 0);
   EXPECT_NE(no_snapshot.err.find("no snapshot 3"), std::string::npos) << no_snapshot.err;
   ProcessResult unwritable = RunProcess(
-      {kCli, "export", trace, "--format", "collapsed", "-o", dir_ + "/no/such/dir/x"});
+      {CliPath(), "export", trace, "--format", "collapsed", "-o", dir_ + "/no/such/dir/x"});
   EXPECT_NE(unwritable.exit_code, 0);
   EXPECT_NE(unwritable.err.find("cannot write"), std::string::npos) << unwritable.err;
 }

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,11 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public TempDirTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs `sample` preloaded under `ulimit -f` (512-byte blocks in dash),
   // with SIGXFSZ at its default action (which kills) unless `ignore_xfsz`.
   ProcessResult RunWithFileSizeLimit(const std::string& sample, const std::string& trace,
@@ -34,13 +30,7 @@ class FaultTest : public ::testing::Test {
                          sample + "'";
     return RunProcess({"/bin/sh", "-c", script});
   }
-
-  std::string dir_;
 };
-
-int CountLines(const std::string& text) {
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
 
 TEST_F(FaultTest, UncreatableOutputPathLeavesTheProgramUnharmed) {
   ProcessResult plain = RunProcess({SamplesDir() + "/leaks"});
@@ -56,7 +46,7 @@ TEST_F(FaultTest, CliRefusesAnOutputDirectoryThatDoesNotExist) {
   ProcessResult run =
       RunUnderCli({SamplesDir() + "/leaks"}, dir_ + "/no/such/directory/leaks.trace");
   EXPECT_NE(run.exit_code, 0);
-  EXPECT_EQ(CountLines(run.err), 1) << run.err;
+  EXPECT_EQ(Occurrences(run.err, "\n"), 1u) << run.err;
   EXPECT_NE(run.err.find("does not exist"), std::string::npos) << run.err;
 }
 
@@ -100,8 +90,8 @@ TEST_F(FaultTest, WriterFallingBehindLosesNoEvent) {
     EXPECT_EQ(tiny.exit_code, 0) << tiny.err;
     EXPECT_EQ(tiny.out, normal.out);
     EXPECT_EQ(tiny.err, "");
-    json expected = Report(normal_trace)["summary"];
-    json summary = Report(tiny_trace)["summary"];
+    json expected = Summary(normal_trace);
+    json summary = Summary(tiny_trace);
     for (const char* key : {"allocations", "frees", "allocated_bytes", "leaked_bytes",
                             "leaked_blocks", "mismatched_frees"}) {
       EXPECT_EQ(summary[key], expected[key]) << key;
@@ -110,12 +100,10 @@ TEST_F(FaultTest, WriterFallingBehindLosesNoEvent) {
   // The exact figures of `leaks` (see recording_test) with the tiny rings.
   std::string empty_trace = dir_ + "/empty.tiny.trace";
   RunPreloaded({SamplesDir() + "/empty"}, empty_trace, {"HEAPTRAIL_BUFFER_SIZE=64"});
-  json empty = Report(empty_trace)["summary"];
-  json leaks = Report(dir_ + "/leaks.tiny.trace")["summary"];
-  EXPECT_EQ(leaks["allocations"].get<int64_t>() - empty["allocations"].get<int64_t>(), 21);
-  EXPECT_EQ(leaks["allocated_bytes"].get<int64_t>() - empty["allocated_bytes"].get<int64_t>(),
-            1059800);
-  EXPECT_EQ(leaks["leaked_bytes"].get<int64_t>() - empty["leaked_bytes"].get<int64_t>(), 6144);
+  json beyond = BeyondBaseline(Summary(dir_ + "/leaks.tiny.trace"), Summary(empty_trace),
+                               {"allocations", "allocated_bytes", "leaked_bytes"});
+  EXPECT_EQ(beyond,
+            (json{{"allocations", 21}, {"allocated_bytes", 1059800}, {"leaked_bytes", 6144}}));
 }
 
 TEST_F(FaultTest, InvalidBufferSizeIsIgnoredWithOneLine) {
@@ -137,7 +125,7 @@ TEST_F(FaultTest, KilledDuringHeavyAllocationStillReports) {
   ProcessResult run = RunProcess({"/bin/sh", "-c", script});
   ProcessResult report = RunProcess({CliPath(), "report", trace, "--format", "json"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
-  json summary = json::parse(report.out)["summary"];
+  json summary = ParseJson(report)["summary"];
   if (run.exit_code == 128 + 9) {
     EXPECT_TRUE(summary["truncated"].get<bool>());
     EXPECT_NE(report.err.find("warning"), std::string::npos) << report.err;

@@ -7,11 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
@@ -19,22 +18,16 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
-const std::string kPreload = HEAPTRAIL_PRELOAD;
-
-class FollowForkTest : public ::testing::Test {
+class FollowForkTest : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
-    baseline_ = Summary(Run({"-o", dir_ + "/empty.trace", "--", kSamples + "/empty"}).at(0));
-    fs::remove(dir_ + "/empty.trace");
+    TempDirTest::SetUp();
+    baseline_ = BaselineSummary(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `heaptrail run ARGS`; returns the traces it says it wrote.
   std::vector<std::string> Run(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {kCli, "run"};
+    std::vector<std::string> argv = {CliPath(), "run"};
     argv.insert(argv.end(), args.begin(), args.end());
     ProcessResult run = RunProcess(argv);
     EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -58,44 +51,45 @@ class FollowForkTest : public ::testing::Test {
     return files;
   }
 
-  json Summary(const std::string& trace) {
-    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
-    EXPECT_EQ(report.exit_code, 0) << report.err;
-    EXPECT_EQ(report.err, "") << trace;  // complete: no warning
-    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
-    return document.is_discarded() ? json() : document["summary"];
+  // The summary of a complete trace: one that reports without a warning.
+  json CompleteSummary(const std::string& trace) {
+    ProcessResult report = RunProcess({CliPath(), "report", trace, "--format", "json"});
+    EXPECT_EQ(report.err, "") << trace;
+    return ParseJson(report)["summary"];
   }
 
   // allocations, allocated bytes, leaked bytes beyond the `empty` program's.
-  std::vector<int64_t> BeyondBaseline(const std::string& trace) {
-    json summary = Summary(trace);
-    std::vector<int64_t> out;
-    for (const char* key : {"allocations", "allocated_bytes", "leaked_bytes"}) {
-      out.push_back(summary[key].get<int64_t>() - baseline_[key].get<int64_t>());
-    }
-    return out;
-  }
+  std::vector<int64_t> Beyond(const std::string& trace) { return Figures(trace, baseline_); }
 
-  std::vector<int64_t> Exact(const std::string& trace) {
-    json summary = Summary(trace);
-    return {summary["allocations"].get<int64_t>(), summary["allocated_bytes"].get<int64_t>(),
-            summary["leaked_bytes"].get<int64_t>()};
-  }
+  // allocations, allocated bytes, leaked bytes.
+  std::vector<int64_t> Exact(const std::string& trace) { return Figures(trace, kZero); }
 
-  std::string dir_;
   json baseline_;
+
+ private:
+  static inline const json kZero = {{"allocations", 0}, {"allocated_bytes", 0},
+                                    {"leaked_bytes", 0}};
+
+  std::vector<int64_t> Figures(const std::string& trace, const json& baseline) {
+    json beyond = BeyondBaseline(CompleteSummary(trace), baseline,
+                                 {"allocations", "allocated_bytes", "leaked_bytes"});
+    return {beyond["allocations"].get<int64_t>(), beyond["allocated_bytes"].get<int64_t>(),
+            beyond["leaked_bytes"].get<int64_t>()};
+  }
 };
 
 TEST_F(FollowForkTest, ChildrenAreNotTracedWithoutFollowing) {
   const std::string trace = dir_ + "/exec.trace";
-  EXPECT_EQ(Run({"-o", trace, "--", kSamples + "/fork_exec"}), std::vector<std::string>{trace});
+  EXPECT_EQ(Run({"-o", trace, "--", SamplesDir() + "/fork_exec"}),
+            std::vector<std::string>{trace});
   EXPECT_EQ(Files("exec.trace"), std::vector<std::string>{trace});
-  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{1, 111, 111}));
+  EXPECT_EQ(Beyond(trace), (std::vector<int64_t>{1, 111, 111}));
 }
 
 TEST_F(FollowForkTest, ForkedChildGetsItsOwnTraceFromTheForkOn) {
   const std::string trace = dir_ + "/fork.trace";
-  std::vector<std::string> listed = Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_child"});
+  std::vector<std::string> listed =
+      Run({"--follow-fork", "-o", trace, "--", SamplesDir() + "/fork_child"});
   std::vector<std::string> files = Files("fork.trace");
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(files[0], trace);
@@ -103,41 +97,43 @@ TEST_F(FollowForkTest, ForkedChildGetsItsOwnTraceFromTheForkOn) {
   const std::string child = files[1];
   EXPECT_TRUE(std::all_of(child.begin() + trace.size() + 1, child.end(), ::isdigit)) << child;
   // The parent: 111 before the fork, 333 after; none of the child's blocks.
-  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{2, 444, 444}));
+  EXPECT_EQ(Beyond(trace), (std::vector<int64_t>{2, 444, 444}));
   // The child: its own 3 x 222 only (the blocks it inherited are not its
   // allocations).
   EXPECT_EQ(Exact(child), (std::vector<int64_t>{3, 666, 666}));
-  json child_header = Summary(child);
+  json child_header = CompleteSummary(child);
   EXPECT_FALSE(child_header["truncated"].get<bool>());
 }
 
 TEST_F(FollowForkTest, ProgramExecdByAChildIsTracedIntoItsOwnFile) {
   const std::string trace = dir_ + "/exec.trace";
-  std::vector<std::string> listed = Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_exec"});
+  std::vector<std::string> listed =
+      Run({"--follow-fork", "-o", trace, "--", SamplesDir() + "/fork_exec"});
   std::vector<std::string> files = Files("exec.trace");
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(listed, files);
   EXPECT_EQ(files[0], trace);
   // The child allocated nothing between fork and exec, so it left no file:
   // exec.trace.<pid> is the program it exec'd, a whole run of its own.
-  EXPECT_EQ(BeyondBaseline(trace), (std::vector<int64_t>{1, 111, 111}));
-  EXPECT_EQ(BeyondBaseline(files[1]), (std::vector<int64_t>{2, 154, 154}));
+  EXPECT_EQ(Beyond(trace), (std::vector<int64_t>{1, 111, 111}));
+  EXPECT_EQ(Beyond(files[1]), (std::vector<int64_t>{2, 154, 154}));
 }
 
 // Forks while other threads hold the tracker's locks at random moments:
 // neither side may hang, and each child's trace is complete and its own.
 TEST_F(FollowForkTest, ForkAmongBusyThreads) {
   const std::string plain = dir_ + "/plain.trace";
-  EXPECT_EQ(Run({"-o", plain, "--", kSamples + "/fork_threads"}), std::vector<std::string>{plain});
+  EXPECT_EQ(Run({"-o", plain, "--", SamplesDir() + "/fork_threads"}),
+            std::vector<std::string>{plain});
   const std::string trace = dir_ + "/threads.trace";
   std::vector<std::string> listed =
-      Run({"--follow-fork", "-o", trace, "--", kSamples + "/fork_threads"});
+      Run({"--follow-fork", "-o", trace, "--", SamplesDir() + "/fork_threads"});
   std::vector<std::string> files = Files("threads.trace");
   ASSERT_EQ(files.size(), 21u);
   EXPECT_EQ(listed.size(), 21u);
   for (const std::string& file : files) {
     if (file == trace) continue;
-    json summary = Summary(file);
+    json summary = CompleteSummary(file);
     EXPECT_EQ(summary["leaked_bytes"], 500) << file;
     EXPECT_EQ(summary["leaked_blocks"], 5) << file;
     EXPECT_EQ(summary["threads"], 2) << file;
@@ -147,13 +143,12 @@ TEST_F(FollowForkTest, ForkAmongBusyThreads) {
 
 TEST_F(FollowForkTest, EnvironmentVariableFollowsWithoutTheCli) {
   const std::string trace = dir_ + "/bare.trace";
-  ProcessResult run = RunProcess({kSamples + "/fork_child"},
-                                 {"LD_PRELOAD=" + kPreload, "HEAPTRAIL_OUTPUT=" + trace,
-                                  "HEAPTRAIL_FOLLOW_FORK=1"});
+  ProcessResult run =
+      RunPreloaded({SamplesDir() + "/fork_child"}, trace, {"HEAPTRAIL_FOLLOW_FORK=1"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> files = Files("bare.trace");
   ASSERT_EQ(files.size(), 2u);
-  EXPECT_EQ(BeyondBaseline(files[0]), (std::vector<int64_t>{2, 444, 444}));
+  EXPECT_EQ(Beyond(files[0]), (std::vector<int64_t>{2, 444, 444}));
   EXPECT_EQ(Exact(files[1]), (std::vector<int64_t>{3, 666, 666}));
 }
 

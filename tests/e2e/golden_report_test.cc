@@ -13,19 +13,14 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
-const std::string kSourceDir = HEAPTRAIL_SOURCE_DIR;
 
 void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -35,32 +30,29 @@ void ReplaceAll(std::string& text, const std::string& from, const std::string& t
 
 std::string Normalize(std::string text, const std::string& trace) {
   ReplaceAll(text, trace, "<trace>");
-  ReplaceAll(text, kSamples, "<samples>");
-  ReplaceAll(text, kSourceDir, "<src>");
+  ReplaceAll(text, SamplesDir(), "<samples>");
+  ReplaceAll(text, SourceDir(), "<src>");
   text = std::regex_replace(text, std::regex("pid [0-9]+"), "pid <pid>");
   return std::regex_replace(text, std::regex("[0-9]+\\.[0-9]+ s\\b"), "<t>");
 }
 
-TEST(GoldenReportTest, LeaksSampleDefaultTextReport) {
-  const std::string dir = MakeTempDir();
-  const std::string trace = dir + "/leaks.trace";
-  const ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/leaks"});
+class GoldenReportTest : public TempDirTest {};
+
+TEST_F(GoldenReportTest, LeaksSampleDefaultTextReport) {
+  const std::string trace = dir_ + "/leaks.trace";
+  const ProcessResult run = RunUnderCli({SamplesDir() + "/leaks"}, trace);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const ProcessResult report = RunProcess({kCli, "report", trace});
+  const ProcessResult report = RunProcess({CliPath(), "report", trace});
   ASSERT_EQ(report.exit_code, 0) << report.err;
-  fs::remove_all(dir);
   const std::string actual = Normalize(report.out, trace);
 
-  const std::string golden_path = kSourceDir + "/tests/golden/leaks_report.txt";
+  const std::string golden_path = SourceDir() + "/tests/golden/leaks_report.txt";
   if (const char* update = std::getenv("HEAPTRAIL_UPDATE_GOLDEN"); update && *update == '1') {
     std::ofstream(golden_path) << actual;
     GTEST_SKIP() << "rewrote " << golden_path;
   }
-  std::ifstream in(golden_path);
-  ASSERT_TRUE(in) << golden_path;
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str());
+  ASSERT_TRUE(fs::exists(golden_path)) << golden_path;
+  EXPECT_EQ(actual, ReadFile(golden_path));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -36,8 +35,7 @@ class HostileInputTest : public ::testing::Test {
     std::string trace = *dir_ + "/valid.trace";
     ProcessResult run = RunPreloaded({SamplesDir() + "/fd_hostile", "close_all"}, trace);
     ASSERT_EQ(run.exit_code, 0) << run.err;
-    std::ifstream in(trace, std::ios::binary);
-    valid_ = new std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    valid_ = new std::string(ReadFile(trace));
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -88,8 +86,7 @@ class HostileInputTest : public ::testing::Test {
     EXPECT_NE(result.exit_code, 0) << what;
     EXPECT_NE(result.exit_code, kTimedOut) << what << ": hangs";
     EXPECT_LT(result.exit_code, 128) << what << ": crashed";
-    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << what << "\n"
-                                                                       << result.err;
+    EXPECT_EQ(Occurrences(result.err, "\n"), 1u) << what << "\n" << result.err;
     EXPECT_EQ(result.err.rfind("heaptrail: error: ", 0), 0u) << what << "\n" << result.err;
   }
 

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -21,11 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public TempDirTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs a sample under `heaptrail run`; checks it succeeded and printed
   // `expected_out`. Returns the trace path.
   std::string TraceSample(const std::vector<std::string>& sample_and_args,
@@ -39,8 +35,6 @@ class LifecycleTest : public ::testing::Test {
     EXPECT_TRUE(fs::exists(trace)) << run.err;
     return trace;
   }
-
-  std::string dir_;
 };
 
 TEST_F(LifecycleTest, ThreadsExitingMidRunWithAllocatingTlsDestructors) {
@@ -128,10 +122,9 @@ TEST_F(LifecycleTest, StaticConstructorsAndDestructorsAllocate) {
   EXPECT_EQ(at("static-member"), (SiteTotals{0, 0}));
 }
 
-// The descriptor is moved to >= 1000; a program that closes it anyway or
-// dup2's its own file over it must neither lose its data nor the trace.
-TEST_F(LifecycleTest, ProgramClosesEveryDescriptor) {
-  std::string trace = TraceSample({"fd_hostile", "close_all"}, "fd_hostile: closed all\n");
+// fd_hostile's blocks from before and after it touched the descriptors, all
+// in a complete trace.
+void ExpectFdHostileBlocks(const std::string& trace) {
   json report = Report(trace, {"--at", "end", "--by", "line"});
   EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "before-descriptors")),
             (SiteTotals{1000, 10}));
@@ -140,19 +133,19 @@ TEST_F(LifecycleTest, ProgramClosesEveryDescriptor) {
   EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
 }
 
+// The descriptor is moved to >= 1000; a program that closes it anyway or
+// dup2's its own file over it must neither lose its data nor the trace.
+TEST_F(LifecycleTest, ProgramClosesEveryDescriptor) {
+  std::string trace = TraceSample({"fd_hostile", "close_all"}, "fd_hostile: closed all\n");
+  ExpectFdHostileBlocks(trace);
+}
+
 TEST_F(LifecycleTest, ProgramDup2sOverTheTraceDescriptor) {
   std::string own = dir_ + "/own.txt";
   std::string trace = TraceSample({"fd_hostile", "dup2", own},
                                   "fd_hostile: file holds 23 bytes: the program's own data\n");
-  std::ifstream in(own);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(content, "the program's own data\n");
-  json report = Report(trace, {"--at", "end", "--by", "line"});
-  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "before-descriptors")),
-            (SiteTotals{1000, 10}));
-  EXPECT_EQ(SiteAt(report, "fd_hostile.c", LineOf("fd_hostile.c", "after-descriptors")),
-            (SiteTotals{2000, 10}));
-  EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+  EXPECT_EQ(ReadFile(own), "the program's own data\n");
+  ExpectFdHostileBlocks(trace);
 }
 
 TEST_F(LifecycleTest, ProgramBlockingEverySignal) {
@@ -164,9 +157,8 @@ TEST_F(LifecycleTest, ProgramBlockingEverySignal) {
             (SiteTotals{32, 1}));
   // The API snapshot works; the blocked signal never arrives.
   EXPECT_EQ(MarkedSite(trace, "block_signals.c", "main-block", "1"), (SiteTotals{32, 1}));
-  ProcessResult listing = RunProcess({CliPath(), "snapshots", trace, "--format", "json"});
-  ASSERT_EQ(listing.exit_code, 0) << listing.err;
-  EXPECT_EQ(json::parse(listing.out)["snapshots"].size(), 1u) << listing.out;
+  json snapshots = Snapshots(trace);
+  EXPECT_EQ(snapshots.size(), 1u) << snapshots.dump();
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -43,22 +42,16 @@ const std::vector<std::string> kDeterministicEnv = {
     "GIT_COMMITTER_DATE=2024-01-02T03:04:05Z",
 };
 
-class RealProgramTest : public ::testing::Test {
+class RealProgramTest : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    TempDirTest::SetUp();
     env_ = kDeterministicEnv;
     env_.push_back("HOME=" + dir_);  // no user configuration (git, node)
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void WriteFile(const std::string& name, const std::string& content) {
     std::ofstream(dir_ + "/" + name) << content;
-  }
-
-  std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
 
   // Runs `program` untracked and under `heaptrail run`: same stdout, same
@@ -74,7 +67,7 @@ class RealProgramTest : public ::testing::Test {
     ProcessResult report = RunProcess({CliPath(), "report", trace});
     EXPECT_EQ(report.exit_code, 0) << report.err;
     EXPECT_EQ(report.err, "");
-    json summary = Report(trace)["summary"];
+    json summary = Summary(trace);
     EXPECT_FALSE(summary["truncated"].get<bool>());
     int64_t allocations = summary["allocations"].get<int64_t>();
     EXPECT_GT(allocations, 0);
@@ -82,26 +75,8 @@ class RealProgramTest : public ::testing::Test {
     return allocations;
   }
 
-  // heaptrack's count of allocation calls for the same run.
-  int64_t HeaptrackCount(const std::vector<std::string>& program) {
-    std::string output = dir_ + "/heaptrack";
-    std::vector<std::string> argv = {"heaptrack", "-o", output};
-    argv.insert(argv.end(), program.begin(), program.end());
-    ProcessResult run = RunProcess(argv, env_);
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    ProcessResult print = RunProcess({"heaptrack_print", output + ".zst"});
-    fs::remove(output + ".zst");
-    std::smatch match;
-    if (!std::regex_search(print.out, match,
-                           std::regex(R"(calls to allocation functions: (\d+))"))) {
-      ADD_FAILURE() << "no count in heaptrack_print's output: " << print.out.substr(0, 2000);
-      return -1;
-    }
-    return std::stoll(match[1]);
-  }
-
   void CheckAgainstHeaptrack(const std::vector<std::string>& program, int64_t ours) {
-    int64_t theirs = HeaptrackCount(program);
+    int64_t theirs = HeaptrackCount(program, dir_ + "/heaptrack", env_);
     RecordProperty("heaptrail_allocations", std::to_string(ours));
     RecordProperty("heaptrack_allocations", std::to_string(theirs));
     std::printf("%s: heaptrail %lld, heaptrack %lld allocation calls\n", program[0].c_str(),
@@ -117,7 +92,6 @@ class RealProgramTest : public ::testing::Test {
     CheckAgainstHeaptrack(program, ours);
   }
 
-  std::string dir_;
   std::vector<std::string> env_;
 };
 

@@ -9,14 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
@@ -24,48 +21,25 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
-const std::string kPreload = HEAPTRAIL_PRELOAD;
-
-class RecordingTest : public ::testing::Test {
+class RecordingTest : public TempDirTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs `program` under the tracker; returns the trace path.
   std::string Trace(const std::vector<std::string>& program, const std::string& name,
                     ProcessResult* result = nullptr) {
     std::string trace = dir_ + "/" + name + ".trace";
-    std::vector<std::string> argv = {kCli, "run", "-o", trace, "--"};
-    argv.insert(argv.end(), program.begin(), program.end());
-    ProcessResult run = RunProcess(argv);
+    ProcessResult run = RunUnderCli(program, trace);
     EXPECT_TRUE(fs::exists(trace)) << run.err;
     if (result != nullptr) *result = run;
     return trace;
   }
 
-  json Summary(const std::string& trace) {
-    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
-    EXPECT_EQ(report.exit_code, 0) << report.err;
-    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
-    EXPECT_FALSE(document.is_discarded()) << report.out;
-    return document.is_discarded() ? json() : document["summary"];
-  }
-
   // The summary of `sample` minus that of `empty`, key by key.
   json SampleSummary(const std::string& sample) {
-    json baseline = Summary(Trace({kSamples + "/empty"}, "empty"));
-    json summary = Summary(Trace({kSamples + "/" + sample}, sample));
-    json difference;
-    for (const char* key : {"allocations", "frees", "allocated_bytes", "peak_bytes",
-                            "leaked_bytes", "leaked_blocks", "mismatched_frees"}) {
-      difference[key] = summary[key].get<int64_t>() - baseline[key].get<int64_t>();
-    }
-    return difference;
+    return BeyondBaseline(Summary(Trace({SamplesDir() + "/" + sample}, sample)),
+                          BaselineSummary(dir_),
+                          {"allocations", "frees", "allocated_bytes", "peak_bytes",
+                           "leaked_bytes", "leaked_blocks", "mismatched_frees"});
   }
-
-  std::string dir_;
 };
 
 TEST_F(RecordingTest, LeaksSampleExactTotals) {
@@ -104,11 +78,8 @@ TEST_F(RecordingTest, ForkedChildIsNotInParentTrace) {
 // addresses reused across threads all the time: any free replayed before the
 // malloc it follows would show up as a leak of the 48-byte site.
 TEST_F(RecordingTest, CrossThreadFreesReplayInOrder) {
-  std::string trace = Trace({kSamples + "/cross_thread_free"}, "cross");
-  ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json", "--at", "end", "--by",
-                              "line", "--top", "1000"});
-  ASSERT_EQ(report.exit_code, 0) << report.err;
-  json document = json::parse(report.out);
+  std::string trace = Trace({SamplesDir() + "/cross_thread_free"}, "cross");
+  json document = Report(trace, {"--at", "end", "--by", "line"});
   EXPECT_GE(document["summary"]["allocations"].get<int64_t>(), 240000);
   EXPECT_GE(document["summary"]["frees"].get<int64_t>(), 240000);
   for (const auto& site : document["sites"]) {
@@ -123,13 +94,10 @@ TEST_F(RecordingTest, CrossThreadFreesReplayInOrder) {
 TEST_F(RecordingTest, StacksStayExactThroughTheStackCache) {
   for (const std::string sample : {"deep_stacks", "deep_stacks_nofp"}) {
     SCOPED_TRACE(sample);
-    std::string trace = Trace({kSamples + "/" + sample}, sample);
-    ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json", "--at", "end",
-                                       "--by", "stack", "--top", "1000"});
-    ASSERT_EQ(report.exit_code, 0) << report.err;
+    std::string trace = Trace({SamplesDir() + "/" + sample}, sample);
+    json document = Report(trace, {"--at", "end", "--by", "stack"});
     // Block size -> the functions of its stack, innermost first, up to main.
     std::map<int64_t, std::vector<std::string>> stacks;
-    json document = json::parse(report.out);
     for (const auto& site : document["sites"]) {
       std::vector<std::string> functions;
       for (const auto& frame : site["stack"]) {
@@ -157,15 +125,13 @@ TEST_F(RecordingTest, StacksStayExactThroughTheStackCache) {
 TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
   // The runtime's own live blocks (libstdc++'s pool) are live at every
   // snapshot: `empty`'s peak.
-  int64_t runtime = Summary(Trace({kSamples + "/empty"}, "empty"))["peak_bytes"].get<int64_t>();
+  int64_t runtime = BaselineSummary(dir_)["peak_bytes"].get<int64_t>();
   ProcessResult run;
-  std::string trace = Trace({kSamples + "/snapshots"}, "snapshots", &run);
+  std::string trace = Trace({SamplesDir() + "/snapshots"}, "snapshots", &run);
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_EQ(run.out, "snapshots: done\n");
-  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
-  ASSERT_EQ(listing.exit_code, 0) << listing.err;
-  json snapshots = json::parse(listing.out)["snapshots"];
-  ASSERT_EQ(snapshots.size(), 2u) << listing.out;
+  json snapshots = Snapshots(trace);
+  ASSERT_EQ(snapshots.size(), 2u) << snapshots.dump();
   EXPECT_EQ(snapshots[0]["id"], 1);
   EXPECT_EQ(snapshots[0]["label"], "first");
   EXPECT_EQ(snapshots[0]["live_bytes"].get<int64_t>() - runtime, 10);
@@ -181,15 +147,16 @@ TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
 // a chunk at least every 100 ms) must still report, with a warning.
 TEST_F(RecordingTest, KilledProgramLeavesReadableTrace) {
   std::string trace = dir_ + "/killed.trace";
-  std::string script = "HEAPTRAIL_OUTPUT='" + trace + "' LD_PRELOAD='" + kPreload + "' '" +
-                       kSamples + "/allocate_then_wait' & pid=$!; sleep 1; kill -9 $pid; wait $pid";
+  std::string script = "HEAPTRAIL_OUTPUT='" + trace + "' LD_PRELOAD='" + PreloadPath() + "' '" +
+                       SamplesDir() + "/allocate_then_wait' & pid=$!; sleep 1; kill -9 $pid; " +
+                       "wait $pid";
   ProcessResult run = RunProcess({"/bin/sh", "-c", script});
   EXPECT_EQ(run.exit_code, 128 + 9);
   EXPECT_EQ(run.out, "ready\n");
-  ProcessResult report = RunProcess({kCli, "report", trace, "--format", "json"});
+  ProcessResult report = RunProcess({CliPath(), "report", trace, "--format", "json"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.err.find("warning"), std::string::npos) << report.err;
-  json summary = json::parse(report.out)["summary"];
+  json summary = ParseJson(report)["summary"];
   EXPECT_TRUE(summary["truncated"].get<bool>());
   // The 1000 blocks and the runtime's pool (allocated before main, never
   // released: no destructor ran).
@@ -207,9 +174,9 @@ TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
   EXPECT_EQ(plain.out, "out\n");
   EXPECT_NE(traced.err.find("err\n"), std::string::npos);
 
-  ProcessResult leaks_plain = RunProcess({kSamples + "/leaks"});
+  ProcessResult leaks_plain = RunProcess({SamplesDir() + "/leaks"});
   ProcessResult leaks_traced;
-  Trace({kSamples + "/leaks"}, "leaks", &leaks_traced);
+  Trace({SamplesDir() + "/leaks"}, "leaks", &leaks_traced);
   EXPECT_EQ(leaks_traced.exit_code, leaks_plain.exit_code);
   EXPECT_EQ(leaks_traced.out, leaks_plain.out);
 }
@@ -220,9 +187,9 @@ TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
 TEST_F(RecordingTest, AllocationCountMatchesHeaptrack) {
   if (RunProcess({"sh", "-c", "command -v heaptrack"}).exit_code != 0) GTEST_SKIP() << "no heaptrack";
   const std::vector<std::vector<std::string>> programs = {
-      {kSamples + "/leaks"},
-      {kSamples + "/cross_thread_free"},
-      {kSamples + "/fork_child"},
+      {SamplesDir() + "/leaks"},
+      {SamplesDir() + "/cross_thread_free"},
+      {SamplesDir() + "/fork_child"},
       {"/bin/ls", "-la", "/usr/include/c++"},
       {"/usr/bin/sort", "/usr/include/stdio.h"},
   };
@@ -231,17 +198,7 @@ TEST_F(RecordingTest, AllocationCountMatchesHeaptrack) {
     int64_t ours = Summary(trace)["allocations"].get<int64_t>();
     fs::remove(trace);
 
-    std::string heaptrack_out = dir_ + "/heaptrack";
-    std::vector<std::string> argv = {"heaptrack", "-o", heaptrack_out};
-    argv.insert(argv.end(), program.begin(), program.end());
-    ASSERT_EQ(RunProcess(argv).exit_code, 0);
-    ProcessResult print = RunProcess({"heaptrack_print", heaptrack_out + ".zst"});
-    std::smatch match;
-    ASSERT_TRUE(std::regex_search(print.out, match,
-                                  std::regex(R"(calls to allocation functions: (\d+))")))
-        << print.out.substr(0, 2000);
-    EXPECT_EQ(ours, std::stoll(match[1])) << program[0];
-    fs::remove(heaptrack_out + ".zst");
+    EXPECT_EQ(ours, HeaptrackCount(program, dir_ + "/heaptrack")) << program[0];
   }
 }
 

@@ -5,29 +5,22 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
-
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
-const std::string kSampleSources = HEAPTRAIL_SAMPLE_SOURCES_DIR;
 
 // Line numbers of the "// @name" markers of a sample's source.
 std::map<std::string, int> Markers(const std::string& source) {
-  std::ifstream in(kSampleSources + "/" + source);
+  std::ifstream in(SamplesSourceDir() + "/" + source);
   EXPECT_TRUE(in) << source;
   std::map<std::string, int> lines;
   std::string text;
@@ -46,33 +39,21 @@ bool IsIn(const json& frame, const std::string& source) {
          file.compare(file.size() - source.size() - 1, std::string::npos, "/" + source) == 0;
 }
 
-class ReportTest : public ::testing::Test {
+class ReportTest : public TempDirTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs a sample under the tracker (with `run_options` before the program)
-  // and returns `heaptrail report TRACE --format json` with `report_options`.
-  json Report(const std::string& sample, const std::vector<std::string>& run_options,
-              const std::vector<std::string>& report_options) {
+  // and returns its Report() with `report_options`.
+  json TraceAndReport(const std::string& sample, const std::vector<std::string>& run_options,
+                      const std::vector<std::string>& report_options) {
     const std::string trace = dir_ + "/" + sample + ".trace";
-    std::vector<std::string> argv = {kCli, "run", "-o", trace};
+    std::vector<std::string> argv = {CliPath(), "run", "-o", trace};
     argv.insert(argv.end(), run_options.begin(), run_options.end());
-    argv.push_back("--");
-    argv.push_back(kSamples + "/" + sample);
+    argv.insert(argv.end(), {"--", SamplesDir() + "/" + sample});
     const ProcessResult run = RunProcess(argv);
     EXPECT_EQ(run.exit_code, 0) << run.err;
     EXPECT_EQ(run.out, sample + ": done\n");
-    argv = {kCli, "report", trace, "--format", "json"};
-    argv.insert(argv.end(), report_options.begin(), report_options.end());
-    const ProcessResult report = RunProcess(argv);
-    EXPECT_EQ(report.exit_code, 0) << report.err;
-    json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
-    EXPECT_FALSE(document.is_discarded()) << report.out;
-    return document;
+    return Report(trace, report_options);
   }
-
-  std::string dir_;
 };
 
 // (bytes, blocks) per line of `source` among the sites.
@@ -87,7 +68,7 @@ std::map<int, std::pair<int64_t, int64_t>> SitesOf(const json& sites, const std:
 
 TEST_F(ReportTest, LeaksOfEveryAllocationFunctionAtTheirLines) {
   const std::map<std::string, int> line = Markers("line_leaks.cc");
-  const json report = Report("line_leaks", {}, {"--at", "end", "--by", "line"});
+  const json report = TraceAndReport("line_leaks", {}, {"--at", "end", "--by", "line"});
   const std::map<int, std::pair<int64_t, int64_t>> expected = {
       {line.at("malloc"), {300, 3}},
       {line.at("calloc"), {200, 1}},
@@ -103,7 +84,7 @@ TEST_F(ReportTest, LeaksOfEveryAllocationFunctionAtTheirLines) {
 
 TEST_F(ReportTest, TransientPeakAttributedToItsLine) {
   const std::map<std::string, int> line = Markers("line_leaks.cc");
-  const json report = Report("line_leaks", {}, {"--at", "peak", "--by", "line"});
+  const json report = TraceAndReport("line_leaks", {}, {"--at", "peak", "--by", "line"});
   EXPECT_EQ(report["at"], "peak");
   const std::map<int, std::pair<int64_t, int64_t>> sites =
       SitesOf(report["sites"], "line_leaks.cc");
@@ -116,7 +97,7 @@ TEST_F(ReportTest, TransientPeakAttributedToItsLine) {
 
 TEST_F(ReportTest, InlineChainOfAnO2Build) {
   const std::map<std::string, int> line = Markers("inlined_alloc.cc");
-  const json report = Report("inlined_alloc", {}, {"--at", "end", "--by", "line"});
+  const json report = TraceAndReport("inlined_alloc", {}, {"--at", "end", "--by", "line"});
   const json* site = nullptr;
   for (const json& candidate : report["sites"]) {
     if (IsIn(candidate, "inlined_alloc.cc")) site = &candidate;
@@ -140,7 +121,7 @@ TEST_F(ReportTest, InlineChainOfAnO2Build) {
 
 TEST_F(ReportTest, MismatchedFreeWithBothStacks) {
   const std::map<std::string, int> line = Markers("mismatched_free.cc");
-  const json report = Report("mismatched_free", {"--free-stacks"}, {});
+  const json report = TraceAndReport("mismatched_free", {"--free-stacks"}, {});
   EXPECT_EQ(report["summary"]["mismatched_frees"], 1);
   ASSERT_EQ(report["mismatches"].size(), 1u) << report.dump(1);
   const json& mismatch = report["mismatches"][0];
@@ -162,11 +143,11 @@ TEST_F(ReportTest, MismatchedFreeWithBothStacks) {
 }
 
 TEST_F(ReportTest, MismatchedFreeWithoutReleaseStacksSaysHowToGetThem) {
-  const json report = Report("mismatched_free", {}, {});
+  const json report = TraceAndReport("mismatched_free", {}, {});
   ASSERT_EQ(report["mismatches"].size(), 1u) << report.dump(1);
   EXPECT_TRUE(report["mismatches"][0]["release"].is_null());
   EXPECT_TRUE(report["mismatches"][0]["release_stack"].empty());
-  const ProcessResult text = RunProcess({kCli, "report", dir_ + "/mismatched_free.trace"});
+  const ProcessResult text = RunProcess({CliPath(), "report", dir_ + "/mismatched_free.trace"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("released at   (not recorded: rerun with `heaptrail run --free-stacks`)"),
             std::string::npos)

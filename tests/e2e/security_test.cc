@@ -16,12 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class SecurityTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
-};
+class SecurityTest : public TempDirTest {};
 
 mode_t ModeOf(const std::string& path) {
   struct stat st;
@@ -49,12 +44,10 @@ TEST_F(SecurityTest, PlantedSymlinkIsNotFollowed) {
   fs::create_symlink(victim, trace);
   ProcessResult run = RunPreloaded({SamplesDir() + "/leaks"}, trace);
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  std::ifstream in(victim);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(content, "precious\n");
+  EXPECT_EQ(ReadFile(victim), "precious\n");
   EXPECT_TRUE(fs::is_symlink(trace));
   EXPECT_EQ(ModeOf(trace + ".1") & 07777, 0600u);
-  EXPECT_GE(Report(trace + ".1")["summary"]["leaked_bytes"].get<int64_t>(), 6144);
+  EXPECT_GE(Summary(trace + ".1")["leaked_bytes"].get<int64_t>(), 6144);
 
   // A dangling symlink: not created through either.
   std::string dangling_target = dir_ + "/created-through-link";

@@ -5,13 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "subprocess.h"
+#include "tracing.h"
 
 namespace heaptrail::testing {
 namespace {
@@ -19,44 +17,20 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kCli = HEAPTRAIL_CLI;
-const std::string kSamples = HEAPTRAIL_SAMPLES_DIR;
-const std::string kSampleSources = HEAPTRAIL_SAMPLES_SOURCE_DIR;
-
-int LineOf(const std::string& source, const std::string& marker) {
-  std::ifstream in(kSampleSources + "/" + source);
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find(marker) != std::string::npos) return number;
-  }
-  ADD_FAILURE() << marker << " not found in " << source;
-  return 0;
-}
-
-size_t Count(const std::string& text, const std::string& needle) {
-  size_t count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
-  return count;
-}
-
-class SnapshotSignalTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
-};
+class SnapshotSignalTest : public TempDirTest {};
 
 TEST_F(SnapshotSignalTest, ProgramWithItsOwnHandlerKeepsItAndIsWarnedOnce) {
   const std::string trace = dir_ + "/own.trace";
-  ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/own_handler"});
+  ProcessResult run = RunUnderCli({SamplesDir() + "/own_handler"}, trace);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "handled 1\n");
-  EXPECT_EQ(Count(run.err, "the program replaced the handler of signal 12 (USR2)"), 1u) << run.err;
-  EXPECT_EQ(Count(run.err, "--snapshot-signal"), 1u) << run.err;
+  EXPECT_EQ(Occurrences(run.err, "the program replaced the handler of signal 12 (USR2)"), 1u)
+      << run.err;
+  EXPECT_EQ(Occurrences(run.err, "--snapshot-signal"), 1u) << run.err;
 
   // With another snapshot signal, nothing to say.
-  run = RunProcess({kCli, "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
-                    kSamples + "/own_handler"});
+  run = RunProcess({CliPath(), "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
+                    SamplesDir() + "/own_handler"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "handled 1\n");
   EXPECT_EQ(run.err.find("replaced the handler"), std::string::npos) << run.err;
@@ -67,11 +41,12 @@ TEST_F(SnapshotSignalTest, ProgramWithItsOwnHandlerKeepsItAndIsWarnedOnce) {
 // pretending.
 TEST_F(SnapshotSignalTest, SnapshotCommandReportsAReplacedHandler) {
   const std::string trace = dir_ + "/own.trace";
-  Interactive program({kCli, "run", "-o", trace, "--", kSamples + "/own_handler", "wait"});
+  Interactive program({CliPath(), "run", "-o", trace, "--", SamplesDir() + "/own_handler", "wait"});
   EXPECT_EQ(program.ReadLine(), "handled 1");
   const std::string pid_line = program.ReadLine();
   ASSERT_EQ(pid_line.rfind("pid ", 0), 0u) << pid_line;
-  ProcessResult snapshot = RunProcess({kCli, "snapshot", pid_line.substr(4), "--label", "lost"});
+  ProcessResult snapshot =
+      RunProcess({CliPath(), "snapshot", pid_line.substr(4), "--label", "lost"});
   EXPECT_EQ(snapshot.exit_code, 1);
   EXPECT_NE(snapshot.err.find("did not record the snapshot"), std::string::npos) << snapshot.err;
   EXPECT_NE(snapshot.err.find("--snapshot-signal"), std::string::npos) << snapshot.err;
@@ -88,20 +63,19 @@ TEST_F(SnapshotSignalTest, SnapshotCommandReportsAReplacedHandler) {
 // it from the process's environment.
 TEST_F(SnapshotSignalTest, SnapshotCommandUsesTheProcessSignal) {
   const std::string trace = dir_ + "/usr1.trace";
-  Interactive program({kCli, "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
-                       kSamples + "/own_handler", "wait"});
+  Interactive program({CliPath(), "run", "-o", trace, "--snapshot-signal", "SIGUSR1", "--",
+                       SamplesDir() + "/own_handler", "wait"});
   EXPECT_EQ(program.ReadLine(), "handled 1");
   const std::string pid_line = program.ReadLine();
   ASSERT_EQ(pid_line.rfind("pid ", 0), 0u) << pid_line;
-  ProcessResult snapshot = RunProcess({kCli, "snapshot", pid_line.substr(4), "--label", "usr1"});
+  ProcessResult snapshot =
+      RunProcess({CliPath(), "snapshot", pid_line.substr(4), "--label", "usr1"});
   EXPECT_EQ(snapshot.exit_code, 0) << snapshot.err;
   program.WriteLine("");
   ProcessResult run = program.Finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "handled 1\n");  // SIGUSR2 was not sent again
-  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
-  ASSERT_EQ(listing.exit_code, 0) << listing.err;
-  json snapshots = json::parse(listing.out)["snapshots"];
+  json snapshots = Snapshots(trace);
   ASSERT_EQ(snapshots.size(), 1u);
   EXPECT_EQ(snapshots[0]["label"], "usr1");
 }
@@ -113,24 +87,19 @@ TEST_F(SnapshotSignalTest, SnapshotCommandUsesTheProcessSignal) {
 // the sum of its sites.
 TEST_F(SnapshotSignalTest, SnapshotsAreExactCutsAcrossThreads) {
   const std::string trace = dir_ + "/threads.trace";
-  ProcessResult run = RunProcess({kCli, "run", "-o", trace, "--", kSamples + "/snapshot_threads"});
+  ProcessResult run = RunUnderCli({SamplesDir() + "/snapshot_threads"}, trace);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  ProcessResult listing = RunProcess({kCli, "snapshots", trace, "--format", "json"});
-  ASSERT_EQ(listing.exit_code, 0) << listing.err;
-  json snapshots = json::parse(listing.out)["snapshots"];
+  json snapshots = Snapshots(trace);
   ASSERT_EQ(snapshots.size(), 24u);
-  const int baton_line = LineOf("snapshot_threads.c", "/* baton line */");
-  const int first_baton_line = LineOf("snapshot_threads.c", "/* first baton */");
+  const int baton_line = LineOf("snapshot_threads.c", "baton line");
+  const int first_baton_line = LineOf("snapshot_threads.c", "first baton");
   std::map<int, int> line_thread;
   for (int t = 0; t < 4; ++t) {
-    line_thread[LineOf("snapshot_threads.c", "/* thread " + std::to_string(t) + " line */")] = t;
+    line_thread[LineOf("snapshot_threads.c", "thread " + std::to_string(t) + " line")] = t;
   }
   for (const json& snapshot : snapshots) {
     const std::string id = std::to_string(snapshot["id"].get<int>());
-    ProcessResult report = RunProcess(
-        {kCli, "report", trace, "--at", id, "--format", "json", "--top", "100000"});
-    ASSERT_EQ(report.exit_code, 0) << report.err;
-    json document = json::parse(report.out);
+    json document = Report(trace, {"--at", id});
     int64_t bytes = 0, blocks = 0;
     int threads_seen = 0;
     int64_t batons = 0;
@@ -155,10 +124,7 @@ TEST_F(SnapshotSignalTest, SnapshotsAreExactCutsAcrossThreads) {
     EXPECT_EQ(bytes, snapshot["live_bytes"].get<int64_t>()) << "snapshot " << id;
     EXPECT_EQ(blocks, snapshot["live_blocks"].get<int64_t>()) << "snapshot " << id;
   }
-  ProcessResult summary = RunProcess({kCli, "report", trace, "--format", "json"});
-  ASSERT_EQ(summary.exit_code, 0);
-  json totals = json::parse(summary.out)["summary"];
-  EXPECT_EQ(totals["unknown_frees"], 0);
+  EXPECT_EQ(Summary(trace)["unknown_frees"], 0);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
 
 namespace heaptrail::testing {
 
@@ -28,10 +30,19 @@ const std::string& SamplesDir() {
   return path;
 }
 
-const std::string& SamplesSourceDir() {
-  static const std::string path = HEAPTRAIL_SAMPLES_SOURCE_DIR;
+const std::string& SourceDir() {
+  static const std::string path = HEAPTRAIL_SOURCE_DIR;
   return path;
 }
+
+const std::string& SamplesSourceDir() {
+  static const std::string path = SourceDir() + "/samples";
+  return path;
+}
+
+void TempDirTest::SetUp() { dir_ = MakeTempDir(); }
+
+void TempDirTest::TearDown() { std::filesystem::remove_all(dir_); }
 
 ProcessResult RunUnderCli(const std::vector<std::string>& program, const std::string& trace,
                           const std::vector<std::string>& extra_env) {
@@ -47,14 +58,44 @@ ProcessResult RunPreloaded(const std::vector<std::string>& program, const std::s
   return RunProcess(program, env);
 }
 
+json ParseJson(const ProcessResult& result) {
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  json document = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(document.is_discarded()) << result.out.substr(0, 2000);
+  return document.is_discarded() ? json() : document;
+}
+
+json RunJson(const std::vector<std::string>& argv) { return ParseJson(RunProcess(argv)); }
+
 json Report(const std::string& trace, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {CliPath(), "report", trace, "--format", "json", "--top", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
-  ProcessResult report = RunProcess(argv);
-  EXPECT_EQ(report.exit_code, 0) << report.err;
-  json document = json::parse(report.out, nullptr, /*allow_exceptions=*/false);
-  EXPECT_FALSE(document.is_discarded()) << report.out.substr(0, 2000);
-  return document.is_discarded() ? json() : document;
+  return RunJson(argv);
+}
+
+json Summary(const std::string& trace) { return Report(trace)["summary"]; }
+
+json Snapshots(const std::string& trace) {
+  return RunJson({CliPath(), "snapshots", trace, "--format", "json"})["snapshots"];
+}
+
+json BaselineSummary(const std::string& dir) {
+  const std::string trace = dir + "/empty.trace";
+  ProcessResult run = RunUnderCli({SamplesDir() + "/empty"}, trace);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ProcessResult report = RunProcess({CliPath(), "report", trace, "--format", "json"});
+  EXPECT_EQ(report.err, "");  // complete: no warning
+  std::filesystem::remove(trace);
+  return ParseJson(report)["summary"];
+}
+
+json BeyondBaseline(const json& summary, const json& baseline,
+                    const std::vector<std::string>& keys) {
+  json difference = json::object();
+  for (const std::string& key : keys) {
+    difference[key] = summary.at(key).get<int64_t>() - baseline.at(key).get<int64_t>();
+  }
+  return difference;
 }
 
 int LineOf(const std::string& source, const std::string& marker) {
@@ -102,6 +143,36 @@ std::vector<std::string> FilesIn(const std::string& directory) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+size_t Occurrences(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+int64_t HeaptrackCount(const std::vector<std::string>& program, const std::string& output_prefix,
+                       const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {"heaptrack", "-o", output_prefix};
+  argv.insert(argv.end(), program.begin(), program.end());
+  ProcessResult run = RunProcess(argv, extra_env);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ProcessResult print = RunProcess({"heaptrack_print", output_prefix + ".zst"});
+  std::filesystem::remove(output_prefix + ".zst");
+  std::smatch match;
+  if (!std::regex_search(print.out, match,
+                         std::regex(R"(calls to allocation functions: (\d+))"))) {
+    ADD_FAILURE() << "no count in heaptrack_print's output: " << print.out.substr(0, 2000);
+    return -1;
+  }
+  return std::stoll(match[1]);
 }
 
 }  // namespace heaptrail::testing
