@@ -49,7 +49,7 @@ TEST_F(LifecycleTest, ThreadsExitingMidRunWithAllocatingTlsDestructors) {
 
 // Every way to make a child. Without --follow-fork only the parent is
 // traced: one trace file, the parent's exact blocks, none of the child's.
-// (With --follow-fork, add the expected child traces to ChildCase.)
+// With it, the child gets a trace of its own.
 struct ChildCase {
   std::string mode;
   std::string expected_out;
@@ -72,6 +72,41 @@ TEST_P(ChildProcessTest, ParentTracedAloneWithExactBlocks) {
             (SiteTotals{0, 0}));
   EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
   EXPECT_EQ(FilesIn(dir_), std::vector<std::string>{"process_spawn.trace"});
+}
+
+// The forked child's trace holds its own block; an exec'd program's holds
+// what `empty` allocates. The parent's trace is the same as without
+// following, and `heaptrail run` names both files.
+TEST_P(ChildProcessTest, FollowedChildGetsATraceOfItsOwn) {
+  const ChildCase& child = GetParam();
+  json baseline = BaselineSummary(dir_);
+  std::string trace = dir_ + "/process_spawn.trace";
+  ProcessResult run = RunProcess({CliPath(), "run", "--follow-fork", "-o", trace, "--",
+                                  SamplesDir() + "/process_spawn", child.mode,
+                                  SamplesDir() + "/empty"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, child.expected_out);
+  std::vector<std::string> files = FilesIn(dir_);
+  ASSERT_EQ(files.size(), 2u) << run.err;
+  EXPECT_EQ(files[0], "process_spawn.trace");
+  ASSERT_TRUE(files[1].starts_with("process_spawn.trace.")) << files[1];
+  std::string child_trace = dir_ + "/" + files[1];
+  EXPECT_NE(run.err.find(child_trace), std::string::npos) << run.err;
+
+  EXPECT_EQ(MarkedSite(trace, "process_spawn.c", "parent-before"), (SiteTotals{111, 1}));
+  EXPECT_EQ(MarkedSite(trace, "process_spawn.c", "parent-after"), (SiteTotals{222, 1}));
+  EXPECT_EQ(MarkedSite(trace, "process_spawn.c", "child-allocation"), (SiteTotals{0, 0}));
+  json summary = Summary(child_trace);
+  if (child.mode == "fork") {
+    EXPECT_EQ(MarkedSite(child_trace, "process_spawn.c", "child-allocation"),
+              (SiteTotals{5000, 1}));
+    EXPECT_EQ(summary["allocations"], 1);
+  } else {
+    for (const char* key : {"allocations", "allocated_bytes", "leaked_bytes"}) {
+      EXPECT_EQ(summary[key], baseline[key]) << key;
+    }
+  }
+  EXPECT_FALSE(summary["truncated"].get<bool>());
 }
 
 INSTANTIATE_TEST_SUITE_P(
