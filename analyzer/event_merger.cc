@@ -14,7 +14,7 @@ constexpr uint32_t kSnapshotQueue = ~0u;
 }  // namespace
 
 EventMerger::EventMerger(EventSink* sink, size_t max_buffered)
-    : same_tick_order_(sink), max_buffered_(max_buffered) {}
+    : sink_(sink), max_buffered_(max_buffered) {}
 
 EventMerger::Queue& EventMerger::QueueOf(uint32_t queue_index) {
   if (queue_index == kSnapshotQueue) return snapshots_;
@@ -114,9 +114,8 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
             });
   for (const Buffered& buffered : ready_) {
     released_tick_ = std::max(released_tick_, buffered.event.tick);
-    same_tick_order_.Add(buffered.event);
+    sink_->OnOrderedEvent(buffered.event);
   }
-  same_tick_order_.Flush();
   ready_.clear();
 }
 

@@ -14,8 +14,7 @@
 // (so that alloc(p)@t, free(p)@t on one thread stay in that order even
 // though releases sort first). Each thread's queue is therefore already
 // sorted by the release key, and a sort of the released events by that key
-// keeps every thread's order. Events of several threads at one tick then go
-// through SameTickOrder, which applies the address rule of trace_format.h.
+// keeps every thread's order.
 //
 // Memory is bounded by one round. A trace that never ends its rounds
 // (corrupt, or a recorder bug) cannot make it grow without bound: past
@@ -31,11 +30,16 @@
 #include <cstdint>
 #include <vector>
 
-#include "event_sink.h"
 #include "records.h"
-#include "same_tick_order.h"
 
 namespace heaptrail::analyzer {
+
+// Receives events in the rebuilt global order.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnOrderedEvent(const Event& event) = 0;
+};
 
 class EventMerger {
  public:
@@ -81,7 +85,7 @@ class EventMerger {
   void Release(uint64_t watermark, bool everything);
   Queue& QueueOf(uint32_t queue_index);
 
-  SameTickOrder same_tick_order_;
+  EventSink* sink_;
   size_t max_buffered_;
   // One queue per thread slot, and the last one for snapshots.
   std::vector<Queue> threads_;

@@ -188,7 +188,8 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
                              cursor.ReadBytes(byte_count, "thread events"));
   ByteCursor events(bytes);
   absl::Status status = DecodeEvents(
-      EventFields{&events, &events, &events, &events, &events}, slot, sink);
+      EventFields{&events, &events, &events, &events, &events, false}, slot,
+      sink);
   if (!status.ok()) {
     return absl::Status(
         status.code(),
@@ -214,7 +215,7 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
   }
   absl::Status status =
       DecodeEvents(EventFields{&columns[0], &columns[1], &columns[2],
-                               &columns[3], &columns[4]},
+                               &columns[3], &columns[4], true},
                    slot, sink);
   if (status.ok()) {
     for (int i = 1; i < 1 + format::kEventFieldCount; ++i) {
@@ -232,6 +233,23 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
                         threads_[slot].index, columns[0].offset(),
                         status.message()));
   }
+  return absl::OkStatus();
+}
+
+// Rows hold the address as a delta from the previous one, columns as 8
+// little-endian bytes.
+absl::Status RecordDecoder::ReadAddress(const EventFields& fields,
+                                        uint64_t& address) {
+  if (!fields.absolute_addresses) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
+                               fields.addresses->ReadSvarint());
+    address += static_cast<uint64_t>(delta);
+    return absl::OkStatus();
+  }
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                             fields.addresses->ReadBytes(8, "address"));
+  address = 0;
+  for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
   return absl::OkStatus();
 }
 
@@ -256,9 +274,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
               absl::StrFormat("unknown allocation kind %d", kind));
         }
         HEAPTRAIL_ASSIGN_OR_RETURN(event.size, fields.sizes->ReadVarint());
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
-                                   fields.addresses->ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
             const uint64_t stack,
             fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
@@ -271,9 +287,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("unknown free kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
-                                   fields.addresses->ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = 0;
@@ -284,9 +298,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("realloc-failed event with kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
-                                   fields.addresses->ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         event.type = EventType::kReallocFailed;
         event.size = 0;
         event.stack_id = 0;

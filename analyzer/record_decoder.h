@@ -80,12 +80,14 @@ class RecordDecoder {
     ByteCursor* sizes;
     ByteCursor* addresses;
     ByteCursor* stacks;
+    bool absolute_addresses;  // columns: 8 bytes; rows: svarint delta
   };
 
   absl::Status DecodeThreadEvents(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeEvents(const EventFields& fields, uint32_t slot,
                             RecordSink& sink);
+  static absl::Status ReadAddress(const EventFields& fields, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::StatusOr<uint32_t> ReadThread(ByteCursor& cursor);

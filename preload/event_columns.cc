@@ -3,6 +3,8 @@
 
 #include "event_columns.h"
 
+#include <cstring>
+
 #include "byte_writer.h"
 #include "heaptrail/trace_format.h"
 
@@ -11,6 +13,8 @@ namespace {
 
 // Column 0 holds the tags, column 1 + i the field with bit (1 << i).
 constexpr int kColumns = 1 + format::kEventFieldCount;
+constexpr int kAddressColumn = 3;  // 1 + log2(kFieldAddress)
+static_assert(format::kFieldAddress == 1 << (kAddressColumn - 1));
 
 // The end of the varint at `p`, or `end` + 1 if it runs past `end`.
 const uint8_t* SkipVarint(const uint8_t* p, const uint8_t* end) {
@@ -18,10 +22,21 @@ const uint8_t* SkipVarint(const uint8_t* p, const uint8_t* end) {
   return p + 1;
 }
 
+uint64_t ReadSvarint(const uint8_t*& p) {
+  uint64_t value = 0;
+  int shift = 0;
+  while ((*p & 0x80) != 0) {
+    value |= uint64_t{*p++ & 0x7fu} << shift;
+    shift += 7;
+  }
+  value |= uint64_t{*p++} << shift;
+  return (value >> 1) ^ (~(value & 1) + 1);
+}
+
 }  // namespace
 
 bool AppendEventColumns(ChunkBuilder& chunk, uint64_t thread, const uint8_t* bytes,
-                        size_t size) {
+                        size_t size, uint64_t& address) {
   const uint8_t* end = bytes + size;
   size_t lengths[kColumns] = {};
   for (const uint8_t* p = bytes; p < end;) {
@@ -31,13 +46,15 @@ bool AppendEventColumns(ChunkBuilder& chunk, uint64_t thread, const uint8_t* byt
     for (int field = 0; field < format::kEventFieldCount; ++field) {
       if ((fields & (1 << field)) == 0) continue;
       const uint8_t* next = SkipVarint(p, end);
-      if (next > end) return false;
-      lengths[1 + field] += next - p;
+      if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
+      lengths[1 + field] += 1 + field == kAddressColumn ? 8 : next - p;
       p = next;
     }
   }
 
-  uint8_t* out = chunk.Reserve(1 + (2 + kColumns - 1) * kMaxVarintSize + size);
+  size_t total = 0;
+  for (size_t length : lengths) total += length;
+  uint8_t* out = chunk.Reserve(1 + (1 + kColumns) * kMaxVarintSize + total);
   if (out == nullptr) return false;
   *out++ = static_cast<uint8_t>(format::RecordType::kThreadEventColumns);
   out = PutVarint(out, thread);
@@ -50,12 +67,18 @@ bool AppendEventColumns(ChunkBuilder& chunk, uint64_t thread, const uint8_t* byt
     *column[0]++ = *p++;
     for (int field = 0; field < format::kEventFieldCount; ++field) {
       if ((fields & (1 << field)) == 0) continue;
+      if (1 + field == kAddressColumn) {
+        address += ReadSvarint(p);
+        std::memcpy(column[kAddressColumn], &address, 8);  // little-endian
+        column[kAddressColumn] += 8;
+        continue;
+      }
       do {
         *column[1 + field]++ = *p;
       } while ((*p++ & 0x80) != 0);
     }
   }
-  chunk.Commit(out + size);
+  chunk.Commit(out + total);
   return true;
 }
 

@@ -41,9 +41,6 @@ constinit int installed_signal = 0;
 constinit bool replaced_warned = false;  // writer only
 
 void Request(format::SnapshotSource source, uint64_t tick, const char* label, uint32_t nonce) {
-  // The events recorded after the request must not share its tick: they
-  // would be replayed before the snapshot.
-  SeparateFromLaterTicks();
   uint64_t request = next_request.fetch_add(1, std::memory_order_relaxed);
   Slot& slot = slots[request % kSlots];
   uint32_t expected = kEmpty;

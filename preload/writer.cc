@@ -147,9 +147,13 @@ void DrainThreads(uint64_t now_ns) {
         bytes = unwrapped.size() == first_size + second_size ? unwrapped.data() : nullptr;
       }
       size_t size = first_size + second_size;
-      if (bytes != nullptr && AppendEventColumns(chunk, s->index, bytes, size)) return;
+      if (bytes != nullptr && !s->rows_only &&
+          AppendEventColumns(chunk, s->index, bytes, size, s->written_address)) {
+        return;
+      }
       // Out of memory, or records that do not split (never from our hooks):
-      // kept as rows.
+      // kept as rows, from now on, since their addresses were not followed.
+      s->rows_only = true;
       chunk.PutRecordType(RecordType::kThreadEvents);
       chunk.PutVarint(s->index);
       chunk.PutVarint(size);

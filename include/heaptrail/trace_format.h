@@ -14,24 +14,17 @@
 // little-endian.
 //
 // Ordering. Every event carries a tick from a clock that is synchronized
-// across CPUs (FileHeader::clock_kind): a coarse one since version 3 (the
-// recorder's ticks are 2^16 TSC cycles, so that most events' dtick is 0).
-// Events of one thread appear in that thread's order. Across threads, the
-// recorder publishes a release (free) before the memory is really released
-// and an allocation before its pointer is returned, and reads a release's
-// tick before it and an allocation's tick after it, so two events on the
-// same address are published in their true order and never carry ticks in
-// the wrong order. The writer drains thread buffers in rounds and ends each
-// with a RoundEnd record whose tick was read before the round's drain began.
-// A reader that buffers events and, at each RoundEnd(W), replays the
-// buffered events with tick < W in tick order rebuilds a valid global order
-// with memory bounded by one round: no event published later can precede
-// them. Events of several threads at one tick are placed by the address
-// rule: each thread keeps its order, and an event on address p waits for the
-// other threads' events on p that must precede it (a release of p that is
-// live precedes an allocation returning p; an allocation of p that is not
-// live precedes a release of p); anything else keeps releases first.
-
+// across CPUs (the invariant TSC, or CLOCK_MONOTONIC nanoseconds; see
+// FileHeader::clock_kind). Events of one thread appear in that thread's order.
+// Across threads, the recorder publishes a release (free) before the memory is
+// really released and an allocation before its pointer is returned, so two
+// events on the same address are published in their true order. The writer
+// drains thread buffers in rounds and ends each with a RoundEnd record whose
+// tick was read before the round's drain began. A reader that buffers events
+// and, at each RoundEnd(W), replays the buffered events with tick < W in tick
+// order (ties: releases first) rebuilds a valid global order with memory
+// bounded by one round: no event published later can precede them.
+//
 // Stacks. Call stacks are interned as a tree: node 0 is the empty stack (the
 // root); every other node is (parent, ip, epoch). An allocation carries the id
 // of its innermost node. Ips are raw return addresses (the first one is the
@@ -56,12 +49,12 @@ namespace heaptrail::format {
 inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 
 // Bumped on every change to anything in this file.
-// 3: coarse ticks ("Ordering"), kThreadEventColumns. (2: branch report's
+// 3: kThreadEventColumns, ticks of 32 TSC cycles. (2: branch report's
 // kFreeWithStack.)
 inline constexpr uint32_t kFormatVersion = 3;
 
 enum class ClockKind : uint32_t {
-  kTsc = 0,            // ticks of the invariant TSC; rate from ClockSync records
+  kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
   kMonotonicNs = 1,    // CLOCK_MONOTONIC nanoseconds
 };
 
@@ -142,12 +135,15 @@ enum class RecordType : uint8_t {
   // flush), each batch closed by another End: the last one is the end.
   kEnd = 12,
   // The same events as kThreadEvents, split into columns so that like
-  // compresses with like (about 1.2 bytes per event less on mixed traffic):
+  // compresses with like (about 1 byte per event less on mixed traffic):
   // varint thread, varint event_count, then 4 x varint byte_count (ticks,
   // sizes, addresses, stacks), then event_count tag bytes, then the four
   // columns: each event's fields (see FieldsOf), in its column, in event
-  // order. The delta state is the one kThreadEvents carries on. Written
-  // since version 3.
+  // order, encoded as in kThreadEvents except the address: 8 bytes,
+  // little-endian, the address itself (a freed address repeats its
+  // allocation's bytes, which the compressor finds). The delta state carries
+  // on across both record types (the last address is the last event's).
+  // Written since version 3.
   kThreadEventColumns = 13,
 };
 
