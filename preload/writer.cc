@@ -34,6 +34,7 @@ constexpr size_t kChunkTarget = 2u << 20;  // well under kMaxChunkRawSize
 constinit pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 constinit ChunkBuilder chunk;
 constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
+constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;
@@ -148,7 +149,7 @@ void DrainThreads(uint64_t now_ns) {
       }
       size_t size = first_size + second_size;
       if (bytes != nullptr && !s->rows_only &&
-          AppendEventColumns(chunk, s->index, bytes, size, s->written_address)) {
+          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address)) {
         return;
       }
       // Out of memory, or records that do not split (never from our hooks):

@@ -81,15 +81,16 @@ class EventLog : public analyzer::RecordSink {
 TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
   uint64_t address = 0;
-  ASSERT_TRUE(preload::AppendEventColumns(columns, 5, rows.data(), rows.size(), address));
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
   EXPECT_EQ(address, 0x7f0012346670u);
   // The rows' bytes regrouped, with 8-byte addresses (12 bytes of deltas in
   // the rows), after a header of 7 bytes.
   EXPECT_EQ(columns.data()[0], static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
   EXPECT_EQ(columns.size(), 7 + rows.size() - 12 + 4 * 8);
   // Two records, so that the delta state carries from one to the next.
-  ASSERT_TRUE(preload::AppendEventColumns(columns, 5, rows.data(), rows.size(), address));
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
   EXPECT_EQ(address, 0xfe002468cce0u);
 
   EventLog from_columns;
@@ -119,10 +120,12 @@ TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
 TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
   std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder chunk;
+  preload::ChunkBuilder scratch;
   uint64_t address = 0;
-  EXPECT_FALSE(preload::AppendEventColumns(chunk, 1, rows.data(), rows.size() - 1, address));
+  EXPECT_FALSE(
+      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size() - 1, address));
   rows.push_back(0xf0);  // tag 15: no such event
-  EXPECT_FALSE(preload::AppendEventColumns(chunk, 1, rows.data(), rows.size(), address));
+  EXPECT_FALSE(preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), address));
   EXPECT_EQ(chunk.size(), 0u);
   EXPECT_EQ(address, 0u);
 }
@@ -130,8 +133,9 @@ TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
 TEST(FormatRoundTripTest, ColumnLongerThanItsEventsIsDataLoss) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
   uint64_t address = 0;
-  ASSERT_TRUE(preload::AppendEventColumns(columns, 5, rows.data(), rows.size(), address));
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
   std::vector<uint8_t> bytes(columns.data(), columns.data() + columns.size());
   bytes[2] -= 1;  // one tag fewer: the other columns keep bytes past the events
   bytes.erase(bytes.begin() + 7 + 3);
