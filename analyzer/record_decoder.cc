@@ -86,6 +86,8 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
   switch (static_cast<RecordType>(type)) {
     case RecordType::kThreadEvents:
       return DecodeThreadEvents(cursor, sink);
+    case RecordType::kThreadEventColumns:
+      return DecodeThreadEventColumns(cursor, sink);
     case RecordType::kThreadStart: {
       ThreadStartRecord record;
       HEAPTRAIL_ASSIGN_OR_RETURN(record.thread, ReadThread(cursor));
@@ -185,7 +187,9 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
                              cursor.ReadBytes(byte_count, "thread events"));
   ByteCursor events(bytes);
-  absl::Status status = DecodeEvents(events, slot, sink);
+  absl::Status status = DecodeEvents(
+      EventFields{&events, &events, &events, &events, &events, false}, slot,
+      sink);
   if (!status.ok()) {
     return absl::Status(
         status.code(),
@@ -196,18 +200,72 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
   return absl::OkStatus();
 }
 
-absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
-                                         RecordSink& sink) {
+absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
+                                                     RecordSink& sink) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint32_t slot, ReadThread(cursor));
+  uint64_t lengths[1 + format::kEventFieldCount];
+  for (uint64_t& length : lengths) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(length, cursor.ReadVarint());
+  }
+  ByteCursor columns[1 + format::kEventFieldCount];
+  for (int i = 0; i < 1 + format::kEventFieldCount; ++i) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                               cursor.ReadBytes(lengths[i], "event column"));
+    columns[i] = ByteCursor(bytes);
+  }
+  absl::Status status =
+      DecodeEvents(EventFields{&columns[0], &columns[1], &columns[2],
+                               &columns[3], &columns[4], true},
+                   slot, sink);
+  if (status.ok()) {
+    for (int i = 1; i < 1 + format::kEventFieldCount; ++i) {
+      if (!columns[i].empty()) {
+        status = absl::DataLossError(
+            absl::StrFormat("column %d has %d bytes past its events", i,
+                            columns[i].remaining()));
+      }
+    }
+  }
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrFormat("event columns of thread %d, at event %d: %s",
+                        threads_[slot].index, columns[0].offset(),
+                        status.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Rows hold the address as a delta from the previous one, columns as 8
+// little-endian bytes.
+absl::Status RecordDecoder::ReadAddress(const EventFields& fields,
+                                        uint64_t& address) {
+  if (!fields.absolute_addresses) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
+                               fields.addresses->ReadSvarint());
+    address += static_cast<uint64_t>(delta);
+    return absl::OkStatus();
+  }
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                             fields.addresses->ReadBytes(8, "address"));
+  address = 0;
+  for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
+  return absl::OkStatus();
+}
+
+absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
+                                         uint32_t slot, RecordSink& sink) {
   // Work on copies of the delta state: the loop is hot and the vector could
   // not be reallocated under us anyway, but locals stay in registers.
   uint64_t tick = threads_[slot].last_tick;
   uint64_t address = threads_[slot].last_address;
   Event event;
   event.thread = slot;
-  while (!events.empty()) {
-    HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t tag, events.ReadByte());
+  while (!fields.tags->empty()) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t tag, fields.tags->ReadByte());
     const uint8_t kind = format::EventKindOf(tag);
-    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t dtick, events.ReadVarint());
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t dtick,
+                               fields.ticks->ReadVarint());
     tick += dtick;  // wraps only on a corrupt file; the merger clamps
     switch (format::EventTagOf(tag)) {
       case format::EventTag::kAlloc: {
@@ -215,11 +273,11 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
           return absl::DataLossError(
               absl::StrFormat("unknown allocation kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(event.size, events.ReadVarint());
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_ASSIGN_OR_RETURN(event.size, fields.sizes->ReadVarint());
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
-            const uint64_t stack, events.ReadVarintAtMost(kMaxU32, "stack id"));
+            const uint64_t stack,
+            fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
         event.type = EventType::kAlloc;
         event.stack_id = static_cast<uint32_t>(stack);
         break;
@@ -229,8 +287,7 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
           return absl::DataLossError(
               absl::StrFormat("unknown free kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = 0;
@@ -241,10 +298,10 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
           return absl::DataLossError(
               absl::StrFormat("unknown free kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
-            const uint64_t stack, events.ReadVarintAtMost(kMaxU32, "stack id"));
+            const uint64_t stack,
+            fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = static_cast<uint32_t>(stack);
@@ -255,8 +312,7 @@ absl::Status RecordDecoder::DecodeEvents(ByteCursor& events, uint32_t slot,
           return absl::DataLossError(
               absl::StrFormat("realloc-failed event with kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, events.ReadSvarint());
-        address += static_cast<uint64_t>(delta);
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         event.type = EventType::kReallocFailed;
         event.size = 0;
         event.stack_id = 0;

@@ -72,9 +72,22 @@ class RecordDecoder {
   };
 
   absl::Status DecodeRecord(ByteCursor& cursor, RecordSink& sink);
+  // Where an event's tag and fields are read from: one cursor for all in
+  // kThreadEvents (rows), one per column in kThreadEventColumns.
+  struct EventFields {
+    ByteCursor* tags;
+    ByteCursor* ticks;
+    ByteCursor* sizes;
+    ByteCursor* addresses;
+    ByteCursor* stacks;
+    bool absolute_addresses;  // columns: 8 bytes; rows: svarint delta
+  };
+
   absl::Status DecodeThreadEvents(ByteCursor& cursor, RecordSink& sink);
-  absl::Status DecodeEvents(ByteCursor& events, uint32_t slot,
+  absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink);
+  absl::Status DecodeEvents(const EventFields& fields, uint32_t slot,
                             RecordSink& sink);
+  static absl::Status ReadAddress(const EventFields& fields, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::StatusOr<uint32_t> ReadThread(ByteCursor& cursor);

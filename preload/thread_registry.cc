@@ -44,6 +44,8 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   state->start_tick = tick;
   state->name[0] = '\0';
   state->announced = false;
+  state->written_address = 0;
+  state->rows_only = false;
   // Matched by the acquire load in the writer's round: it sees the fields above.
   state->status.store(ThreadStatus::kActive, std::memory_order_release);
   return state;
@@ -61,6 +63,8 @@ void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
     s->os_tid = gettid();
     s->start_tick = tick;
     s->announced = false;
+    s->written_address = 0;
+    s->rows_only = false;
   }
 }
 

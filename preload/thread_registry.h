@@ -44,6 +44,8 @@ struct ThreadState {
 
   // --- writer only --------------------------------------------------------------
   bool announced = false;         // ThreadStart written
+  uint64_t written_address = 0;   // the last drained event's address
+  bool rows_only = false;         // written_address lost: events go as rows
   ThreadState* next = nullptr;    // registry list; immutable once linked
 };
 

@@ -13,6 +13,7 @@
 
 #include "chunk_builder.h"
 #include "clock.h"
+#include "event_columns.h"
 #include "module_tracker.h"
 #include "recorder.h"
 #include "snapshot.h"
@@ -32,6 +33,8 @@ constexpr size_t kChunkTarget = 2u << 20;  // well under kMaxChunkRawSize
 
 constinit pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 constinit ChunkBuilder chunk;
+constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
+constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;
@@ -139,9 +142,24 @@ void DrainThreads(uint64_t now_ns) {
     }
     s->buffer.Drain([&](const uint8_t* first, size_t first_size, const uint8_t* second,
                         size_t second_size) {
+      const uint8_t* bytes = first;
+      if (second_size != 0) {  // the ring wrapped: make the records contiguous
+        unwrapped.Clear();
+        unwrapped.Append(first, first_size);
+        unwrapped.Append(second, second_size);
+        bytes = unwrapped.size() == first_size + second_size ? unwrapped.data() : nullptr;
+      }
+      size_t size = first_size + second_size;
+      if (bytes != nullptr && !s->rows_only &&
+          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address)) {
+        return;
+      }
+      // Out of memory, or records that do not split (never from our hooks):
+      // kept as rows, from now on, since their addresses were not followed.
+      s->rows_only = true;
       chunk.PutRecordType(RecordType::kThreadEvents);
       chunk.PutVarint(s->index);
-      chunk.PutVarint(first_size + second_size);
+      chunk.PutVarint(size);
       chunk.Append(first, first_size);
       if (second_size != 0) chunk.Append(second, second_size);
     });

@@ -49,10 +49,11 @@ namespace heaptrail::format {
 inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 
 // Bumped on every change to anything in this file.
-inline constexpr uint32_t kFormatVersion = 2;  // 2: kFreeWithStack
+// 2: kFreeWithStack. 3: kThreadEventColumns, ticks of 32 TSC cycles.
+inline constexpr uint32_t kFormatVersion = 3;
 
 enum class ClockKind : uint32_t {
-  kTsc = 0,            // ticks of the invariant TSC; rate from ClockSync records
+  kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
   kMonotonicNs = 1,    // CLOCK_MONOTONIC nanoseconds
 };
 
@@ -132,6 +133,17 @@ enum class RecordType : uint8_t {
   // may follow it (the exec failed; libraries' destructors ran after the
   // flush), each batch closed by another End: the last one is the end.
   kEnd = 12,
+  // The same events as kThreadEvents, split into columns so that like
+  // compresses with like (about 1 byte per event less on mixed traffic):
+  // varint thread, varint event_count, then 4 x varint byte_count (ticks,
+  // sizes, addresses, stacks), then event_count tag bytes, then the four
+  // columns: each event's fields (see FieldsOf), in its column, in event
+  // order, encoded as in kThreadEvents except the address: 8 bytes,
+  // little-endian, the address itself (a freed address repeats its
+  // allocation's bytes, which the compressor finds). The delta state carries
+  // on across both record types (the last address is the last event's).
+  // Written since version 3.
+  kThreadEventColumns = 13,
 };
 
 enum class SnapshotSource : uint8_t {
@@ -165,6 +177,26 @@ enum class EventTag : uint8_t {
   kReallocFailed = 3,
   kFreeWithStack = 4,
 };
+
+// The fields that follow a tag, as bits, in their record order (which is
+// also the order of kThreadEventColumns' columns); 0 for an unknown tag.
+enum EventField : uint8_t {
+  kFieldTick = 1,
+  kFieldSize = 2,
+  kFieldAddress = 4,
+  kFieldStack = 8,
+};
+inline constexpr int kEventFieldCount = 4;
+
+constexpr uint8_t FieldsOf(EventTag tag) {
+  switch (tag) {
+    case EventTag::kAlloc: return kFieldTick | kFieldSize | kFieldAddress | kFieldStack;
+    case EventTag::kFree:
+    case EventTag::kReallocFailed: return kFieldTick | kFieldAddress;
+    case EventTag::kFreeWithStack: return kFieldTick | kFieldAddress | kFieldStack;
+  }
+  return 0;
+}
 
 enum class AllocKind : uint8_t {
   kMalloc = 0,

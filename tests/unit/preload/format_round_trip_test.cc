@@ -7,12 +7,16 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "byte_cursor.h"
 #include "byte_writer.h"
 #include "chunk_builder.h"
+#include "event_columns.h"
+#include "record_decoder.h"
 #include "trace_file.h"
 #include "trace_reader.h"
 
@@ -38,6 +42,108 @@ TEST(FormatRoundTripTest, Primitives) {
   EXPECT_EQ(*cursor.ReadString(4096, "path"), "libc.so.6");
   EXPECT_EQ(*cursor.ReadString(4096, "path"), "trunc");
   EXPECT_TRUE(cursor.empty());
+}
+
+// Events as the hooks encode them (rows), every tag and multi-byte fields.
+std::vector<uint8_t> RowEvents() {
+  std::vector<uint8_t> bytes(256);
+  uint8_t* out = bytes.data();
+  *out++ = format::MakeEventTag(format::EventTag::kAlloc, 9);
+  out = preload::PutVarint(out, 0);                // dtick
+  out = preload::PutVarint(out, 300);              // size
+  out = preload::PutSvarint(out, 0x7f0012345670);  // address
+  out = preload::PutVarint(out, 70000);            // stack
+  *out++ = format::MakeEventTag(format::EventTag::kFree, 3);
+  out = preload::PutVarint(out, 200);
+  out = preload::PutSvarint(out, -0x40);
+  *out++ = format::MakeEventTag(format::EventTag::kReallocFailed, 0);
+  out = preload::PutVarint(out, 1);
+  out = preload::PutSvarint(out, 0x40);
+  *out++ = format::MakeEventTag(format::EventTag::kAlloc, 0);
+  out = preload::PutVarint(out, 0);
+  out = preload::PutVarint(out, 8);
+  out = preload::PutSvarint(out, 0x1000);
+  out = preload::PutVarint(out, 2);
+  bytes.resize(out - bytes.data());
+  return bytes;
+}
+
+class EventLog : public analyzer::RecordSink {
+ public:
+  void OnEvent(const analyzer::Event& e) override {
+    log.push_back(absl::StrCat(static_cast<int>(e.type), " ", static_cast<int>(e.kind), " @",
+                               e.tick, " ", absl::Hex(e.address), " size ", e.size, " stack ",
+                               e.stack_id));
+  }
+  std::vector<std::string> log;
+};
+
+TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
+  const std::vector<uint8_t> rows = RowEvents();
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  uint64_t address = 0;
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  EXPECT_EQ(address, 0x7f0012346670u);
+  // The rows' bytes regrouped, with 8-byte addresses (12 bytes of deltas in
+  // the rows), after a header of 7 bytes.
+  EXPECT_EQ(columns.data()[0], static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
+  EXPECT_EQ(columns.size(), 7 + rows.size() - 12 + 4 * 8);
+  // Two records, so that the delta state carries from one to the next.
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  EXPECT_EQ(address, 0xfe002468cce0u);
+
+  EventLog from_columns;
+  analyzer::RecordDecoder column_decoder;
+  ASSERT_TRUE(column_decoder
+                  .DecodeChunk(std::span<const uint8_t>(columns.data(), columns.size()),
+                               from_columns)
+                  .ok());
+  std::vector<uint8_t> row_records;
+  for (int i = 0; i < 2; ++i) {
+    row_records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
+    row_records.push_back(5);
+    row_records.push_back(static_cast<uint8_t>(rows.size()));
+    row_records.insert(row_records.end(), rows.begin(), rows.end());
+  }
+  EventLog from_rows;
+  analyzer::RecordDecoder row_decoder;
+  ASSERT_TRUE(row_decoder.DecodeChunk(row_records, from_rows).ok());
+
+  ASSERT_EQ(from_columns.log.size(), 8u);
+  EXPECT_EQ(from_columns.log, from_rows.log);
+  EXPECT_EQ(from_columns.log[0], "0 9 @0 7f0012345670 size 300 stack 70000");
+  EXPECT_EQ(from_columns.log[1], "1 3 @200 7f0012345630 size 0 stack 0");
+  EXPECT_EQ(from_columns.log[7], "0 0 @402 fe002468cce0 size 8 stack 2");
+}
+
+TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
+  std::vector<uint8_t> rows = RowEvents();
+  preload::ChunkBuilder chunk;
+  preload::ChunkBuilder scratch;
+  uint64_t address = 0;
+  EXPECT_FALSE(
+      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size() - 1, address));
+  rows.push_back(0xf0);  // tag 15: no such event
+  EXPECT_FALSE(preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), address));
+  EXPECT_EQ(chunk.size(), 0u);
+  EXPECT_EQ(address, 0u);
+}
+
+TEST(FormatRoundTripTest, ColumnLongerThanItsEventsIsDataLoss) {
+  const std::vector<uint8_t> rows = RowEvents();
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  uint64_t address = 0;
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  std::vector<uint8_t> bytes(columns.data(), columns.data() + columns.size());
+  bytes[2] -= 1;  // one tag fewer: the other columns keep bytes past the events
+  bytes.erase(bytes.begin() + 7 + 3);
+  EventLog log;
+  analyzer::RecordDecoder decoder;
+  absl::Status status = decoder.DecodeChunk(bytes, log);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("bytes past its events"), std::string::npos) << status;
 }
 
 TEST(FormatRoundTripTest, TraceFileChunksReadBack) {

@@ -1,0 +1,93 @@
+// AppendEventColumns: one scan of the row bytes that copies each field into
+// its column in a scratch buffer, then the columns into the chunk.
+
+#include "event_columns.h"
+
+#include <cstring>
+
+#include "byte_writer.h"
+#include "heaptrail/trace_format.h"
+
+namespace heaptrail::preload {
+namespace {
+
+// Column 0 holds the tags, column 1 + i the field with bit (1 << i).
+constexpr int kColumns = 1 + format::kEventFieldCount;
+constexpr int kAddressColumn = 3;  // 1 + log2(kFieldAddress)
+static_assert(format::kFieldAddress == 1 << (kAddressColumn - 1));
+
+// The end of the varint at `p`, or `end` + 1 if it runs past `end`.
+const uint8_t* SkipVarint(const uint8_t* p, const uint8_t* end) {
+  while (p < end && (*p & 0x80) != 0) ++p;
+  return p + 1;
+}
+
+// The svarint at `p`, which SkipVarint() found whole.
+uint64_t ReadSvarint(const uint8_t* p) {
+  uint64_t value = 0;
+  int shift = 0;
+  while ((*p & 0x80) != 0) {
+    value |= uint64_t{*p++ & 0x7fu} << shift;
+    shift += 7;
+  }
+  value |= uint64_t{*p++} << shift;
+  return (value >> 1) ^ (~(value & 1) + 1);
+}
+
+}  // namespace
+
+bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
+                        const uint8_t* bytes, size_t size, uint64_t& address) {
+  // One scan: each field goes to its column in `scratch`, which has room for
+  // the worst case of each (an event is at least a tag and a tick byte, so
+  // there are at most size / 2 addresses of 8 bytes).
+  const size_t room[kColumns] = {size, size, size, 4 * size, size};
+  scratch.Clear();
+  uint8_t* column_start[kColumns];
+  uint8_t* column[kColumns];
+  uint8_t* base = scratch.Reserve(8 * size);
+  if (base == nullptr) return false;
+  for (int i = 0; i < kColumns; ++i) {
+    column_start[i] = column[i] = base;
+    base += room[i];
+  }
+  uint64_t last_address = address;
+  const uint8_t* end = bytes + size;
+  for (const uint8_t* p = bytes; p < end;) {
+    uint8_t fields = format::FieldsOf(format::EventTagOf(*p));
+    if (fields == 0) return false;
+    *column[0]++ = *p++;
+    for (int field = 0; field < format::kEventFieldCount; ++field) {
+      if ((fields & (1 << field)) == 0) continue;
+      const uint8_t* next = SkipVarint(p, end);
+      if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
+      if (1 + field == kAddressColumn) {
+        last_address += ReadSvarint(p);
+        std::memcpy(column[kAddressColumn], &last_address, 8);  // little-endian
+        column[kAddressColumn] += 8;
+      } else {
+        do {
+          *column[1 + field]++ = *p;
+        } while (++p < next);
+      }
+      p = next;
+    }
+  }
+
+  size_t total = 0;
+  for (int i = 0; i < kColumns; ++i) total += column[i] - column_start[i];
+  uint8_t* out = chunk.Reserve(1 + (1 + kColumns) * kMaxVarintSize + total);
+  if (out == nullptr) return false;
+  *out++ = static_cast<uint8_t>(format::RecordType::kThreadEventColumns);
+  out = PutVarint(out, thread);
+  for (int i = 0; i < kColumns; ++i) out = PutVarint(out, column[i] - column_start[i]);
+  for (int i = 0; i < kColumns; ++i) {
+    std::memcpy(out, column_start[i], column[i] - column_start[i]);
+    out += column[i] - column_start[i];
+  }
+  chunk.Commit(out);
+  address = last_address;
+  return true;
+}
+
+}  // namespace heaptrail::preload
