@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-
 #include "absl/strings/str_cat.h"
 
 namespace heaptrail::analyzer {
@@ -49,8 +48,8 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
     std::vector<uint32_t> nodes;
     std::vector<const std::vector<SourceFrame>*> frames;  // per node
   };
-  const size_t piece = std::max<size_t>((total + threads - 1) / threads,
-                                        kMinPrefetchNodes / 2);
+  const size_t piece =
+      std::max<size_t>((total + threads - 1) / threads, kMinPrefetchNodes / 2);
   std::vector<Work> work;
   for (auto& [module, nodes] : nodes_of_module) {
     if (nodes.size() > piece) {
@@ -60,22 +59,23 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
       by_ip.reserve(nodes.size());
       for (uint32_t id : nodes) by_ip.emplace_back(tree_.node(id).ip, id);
       for (size_t first = piece; first < by_ip.size(); first += piece) {
-        std::nth_element(by_ip.begin() + (first - piece),
-                         by_ip.begin() + first, by_ip.end());
+        std::nth_element(by_ip.begin() + (first - piece), by_ip.begin() + first,
+                         by_ip.end());
       }
       for (size_t i = 0; i < nodes.size(); ++i) nodes[i] = by_ip[i].second;
     }
     for (size_t first = 0; first < nodes.size(); first += piece) {
       const size_t last = std::min(nodes.size(), first + piece);
-      work.push_back(Work{module,
-                          std::vector<uint32_t>(nodes.begin() + first,
-                                                nodes.begin() + last),
-                          {}});
+      work.push_back(Work{
+          module,
+          std::vector<uint32_t>(nodes.begin() + first, nodes.begin() + last),
+          {}});
     }
   }
   // Largest items first, each to the least loaded thread.
   std::sort(work.begin(), work.end(), [](const Work& a, const Work& b) {
-    if (a.nodes.size() != b.nodes.size()) return a.nodes.size() > b.nodes.size();
+    if (a.nodes.size() != b.nodes.size())
+      return a.nodes.size() > b.nodes.size();
     return a.module != b.module ? a.module < b.module
                                 : a.nodes.front() < b.nodes.front();
   });

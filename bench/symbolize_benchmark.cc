@@ -43,9 +43,9 @@ Run Symbolize(const TraceAnalysis& analysis, ModuleMap& modules,
   const auto started = std::chrono::steady_clock::now();
   const double cpu_started = CpuSeconds();
   main_source = MakeDwarfSymbolSource();
-  symbolizer = std::make_unique<StackSymbolizer>(
-      analysis.stacks, modules, *main_source,
-      [] { return MakeDwarfSymbolSource(); });
+  symbolizer =
+      std::make_unique<StackSymbolizer>(analysis.stacks, modules, *main_source,
+                                        [] { return MakeDwarfSymbolSource(); });
   symbolizer->Prefetch(ids, threads);
   const auto prefetched = std::chrono::steady_clock::now();
   Run run;
@@ -60,8 +60,7 @@ Run Symbolize(const TraceAnalysis& analysis, ModuleMap& modules,
 
 bool Same(const SourceFrame& a, const SourceFrame& b) {
   return a.function == b.function && a.file == b.file && a.line == b.line &&
-         a.column == b.column && a.module == b.module &&
-         a.inlined == b.inlined;
+         a.column == b.column && a.module == b.module && a.inlined == b.inlined;
 }
 
 int Main(int argc, char** argv) {
@@ -69,9 +68,9 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "usage: symbolize_benchmark TRACE [THREADS]\n");
     return 2;
   }
-  const unsigned threads = argc == 3 ? static_cast<unsigned>(
-                                           std::strtoul(argv[2], nullptr, 10))
-                                     : std::thread::hardware_concurrency();
+  const unsigned threads =
+      argc == 3 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 10))
+                : std::thread::hardware_concurrency();
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
       AnalyzeTrace(argv[1]);
   if (!analysis.ok()) {
@@ -87,9 +86,8 @@ int Main(int argc, char** argv) {
   std::unique_ptr<StackSymbolizer> serial_symbolizer, parallel_symbolizer;
   const Run serial = Symbolize(**analysis, (*analysis)->modules, ids, 1,
                                serial_source, serial_symbolizer);
-  const Run parallel = Symbolize(**analysis, (*analysis)->modules, ids,
-                                 threads, parallel_source,
-                                 parallel_symbolizer);
+  const Run parallel = Symbolize(**analysis, (*analysis)->modules, ids, threads,
+                                 parallel_source, parallel_symbolizer);
   size_t frames = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     const auto& a = serial.frames[i];
