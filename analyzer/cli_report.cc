@@ -50,7 +50,7 @@ int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
   if (!analysis.ok()) return ReportError(io, analysis.status());
   std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
   StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
-                             *symbols);
+                             *symbols, [] { return MakeDwarfSymbolSource(); });
   absl::StatusOr<Report> report = BuildReport(**analysis, options, symbolizer);
   if (!report.ok()) return ReportError(io, report.status());
   if (json) {

@@ -17,6 +17,8 @@ class DwarfSymbolSource : public SymbolSource {
     return symbolizer_.AddModule(module);
   }
 
+  void Preload(size_t module) override { symbolizer_.Preload(module); }
+
   const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
                                             bool is_return_address) override {
     return symbolizer_.Symbolize(module, address, is_return_address);

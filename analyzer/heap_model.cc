@@ -18,17 +18,34 @@ HeapModel::ThreadState& HeapModel::Thread(uint32_t thread) {
 }
 
 uint32_t HeapModel::SlotOf(uint32_t stack_id) {
-  const auto [it, inserted] = slot_of_stack_.try_emplace(
-      stack_id, static_cast<uint32_t>(stacks_.size()));
-  if (inserted) {
-    // Created after the last peak: its value at the peak is 0, which is
-    // what `saved` holds for the current epoch.
-    StackStats stats;
-    stats.stack_id = stack_id;
-    stats.saved_epoch = peak_epoch_;
-    stacks_.push_back(stats);
+  // Stack ids are the recorder's dense node ids: an array indexed by id
+  // finds the slot with one load. It grows only up to a few times the number
+  // of distinct stacks seen, so a damaged trace's huge ids cannot blow it
+  // up; ids beyond that go to the hash map.
+  if (stack_id < dense_slots_.size() && dense_slots_[stack_id] != kNoSlot) {
+    return dense_slots_[stack_id];
   }
-  return it->second;
+  if (!sparse_slots_.empty()) {
+    const auto it = sparse_slots_.find(stack_id);
+    if (it != sparse_slots_.end()) return it->second;
+  }
+  const auto slot = static_cast<uint32_t>(stacks_.size());
+  if (stack_id < dense_slots_.size() ||
+      stack_id < 4 * size_t{slot} + kDenseSlotsAlways) {
+    if (stack_id >= dense_slots_.size()) {
+      dense_slots_.resize(size_t{stack_id} + 1, kNoSlot);
+    }
+    dense_slots_[stack_id] = slot;
+  } else {
+    sparse_slots_.emplace(stack_id, slot);
+  }
+  // Created after the last peak: its value at the peak is 0, which is what
+  // `saved` holds for the current epoch.
+  StackStats stats;
+  stats.stack_id = stack_id;
+  stats.saved_epoch = peak_epoch_;
+  stacks_.push_back(stats);
+  return slot;
 }
 
 void HeapModel::AddLive(const Block& block, uint64_t tick) {

@@ -159,7 +159,11 @@ class HeapModel {
   SizeHistogram sizes_;
   uint32_t peak_epoch_ = 0;
   absl::flat_hash_map<uint64_t, Block> live_;
-  absl::flat_hash_map<uint32_t, uint32_t> slot_of_stack_;
+  // Stack id -> index in stacks_ (see SlotOf()).
+  static constexpr uint32_t kNoSlot = ~uint32_t{0};
+  static constexpr size_t kDenseSlotsAlways = size_t{1} << 16;
+  std::vector<uint32_t> dense_slots_;
+  absl::flat_hash_map<uint32_t, uint32_t> sparse_slots_;
   std::vector<StackStats> stacks_;
   std::vector<ThreadState> threads_;
   std::vector<SnapshotState> snapshots_;

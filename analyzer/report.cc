@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <charconv>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -192,6 +193,27 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
 
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, report.at));
+  const std::vector<StackValue> leaks =
+      report.default_report ? analysis.heap.LiveNow()
+                            : std::vector<StackValue>();
+  const std::vector<MismatchedFree> mismatches =
+      analysis.heap.mismatched_frees();
+
+  // Every stack the tables below will symbolize, symbolized ahead on all
+  // cores.
+  std::vector<uint32_t> stack_ids;
+  for (const StackValue& value : values) stack_ids.push_back(value.stack_id);
+  for (const StackValue& value : leaks) stack_ids.push_back(value.stack_id);
+  if (report.default_report) {
+    for (const StackStats& stats : analysis.heap.stacks()) {
+      if (stats.temporary_count != 0) stack_ids.push_back(stats.stack_id);
+    }
+  }
+  for (const MismatchedFree& mismatch : mismatches) {
+    stack_ids.push_back(mismatch.alloc_stack);
+    if (mismatch.free_stack != 0) stack_ids.push_back(mismatch.free_stack);
+  }
+  symbolizer.Prefetch(stack_ids, std::thread::hardware_concurrency());
   SiteOptions site_options{.by = options.by,
                            .cumulative = options.cumulative,
                            .sort = options.sort,
@@ -199,7 +221,6 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
   report.sites = BuildSites(values, site_options, symbolizer);
 
   if (report.default_report) {
-    const std::vector<StackValue> leaks = analysis.heap.LiveNow();
     report.leaks = BuildSites(leaks, site_options, symbolizer);
     std::vector<StackValue> temporary;
     for (const StackStats& stats : analysis.heap.stacks()) {
@@ -210,7 +231,7 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
     report.temporary = BuildSites(temporary, site_options, symbolizer);
   }
 
-  for (const MismatchedFree& mismatch : analysis.heap.mismatched_frees()) {
+  for (const MismatchedFree& mismatch : mismatches) {
     const StackValue value{mismatch.alloc_stack, mismatch.bytes,
                            mismatch.count};
     std::vector<Site> site = BuildSites({&value, 1}, SiteOptions{}, symbolizer);

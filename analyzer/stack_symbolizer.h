@@ -6,6 +6,13 @@
 // An ip outside every module becomes a frame named by its address; an id
 // the tree does not hold becomes one "<unknown stack N>" frame.
 //
+// Prefetch() symbolizes many stacks ahead on several threads: each thread
+// has a SymbolSource of its own (from the factory), preloaded on the calling
+// thread, and takes whole modules or, for a module holding more than its
+// share of the addresses, a run of neighbouring addresses (that module is
+// then loaded by several sources). The frames are the same as on demand;
+// only who computes them differs.
+//
 // Thread-safety: not thread-safe.
 
 #ifndef HEAPTRAIL_ANALYZER_STACK_SYMBOLIZER_H_
@@ -13,6 +20,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -24,8 +34,11 @@ namespace heaptrail::analyzer {
 
 class StackSymbolizer {
  public:
+  using SourceFactory = std::function<std::unique_ptr<SymbolSource>()>;
+
+  // Without a factory, Prefetch() does nothing.
   StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                  SymbolSource& symbols);
+                  SymbolSource& symbols, SourceFactory factory = nullptr);
   StackSymbolizer(const StackSymbolizer&) = delete;
   StackSymbolizer& operator=(const StackSymbolizer&) = delete;
 
@@ -35,6 +48,12 @@ class StackSymbolizer {
   // Source frames of one node (one address), innermost (inlined) first; the
   // node must be in the tree.
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
+
+  // Symbolizes the nodes of `stack_ids` on up to `threads` threads; does
+  // nothing for fewer than kMinPrefetchNodes nodes.
+  void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads);
+
+  static constexpr size_t kMinPrefetchNodes = 64;
 
  private:
   const std::vector<SourceFrame>& Own(SourceFrame frame);
@@ -48,6 +67,9 @@ class StackSymbolizer {
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
       unknown_stacks_;
   std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
+  SourceFactory factory_;
+  // Prefetch()'s sources: their frames are referenced by node_frames_.
+  std::vector<std::unique_ptr<SymbolSource>> prefetch_sources_;
 };
 
 }  // namespace heaptrail::analyzer

@@ -142,6 +142,12 @@ class Symbolizer::Impl {
     return modules_.size() - 1;
   }
 
+  void Preload(size_t module) {
+    if (module < modules_.size() && !modules_[module]->opened) {
+      Open(*modules_[module]);
+    }
+  }
+
   const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
                                             bool is_return_address) {
     // A return address points after the call; one byte back is inside the
@@ -265,6 +271,8 @@ Symbolizer::~Symbolizer() = default;
 size_t Symbolizer::AddModule(ModuleInfo module) {
   return impl_->AddModule(std::move(module));
 }
+
+void Symbolizer::Preload(size_t module) { impl_->Preload(module); }
 
 const std::vector<SourceFrame>& Symbolizer::Symbolize(size_t module,
                                                       uint64_t address,

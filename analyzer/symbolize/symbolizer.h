@@ -69,6 +69,14 @@ class Symbolizer {
   // lazily, on the first address that needs them.
   size_t AddModule(ModuleInfo module);
 
+  // Opens module `module` now rather than on its first lookup. Opening
+  // writes libelf's process-wide state (dwfl_begin sets the ELF version
+  // flag that every elf_begin reads), so Symbolizers used on several
+  // threads must all be preloaded, on one thread, before the threads start.
+  // What is loaded later (DWARF, separate debug and dwz files, the symbol
+  // table) goes through elf_begin and dwarf_begin_elf, which only read it.
+  void Preload(size_t module);
+
   // Source frames of `address` (an absolute address in the traced process)
   // inside module `module`, innermost first; never empty. A return address
   // (`is_return_address`) is looked up at address - 1 so that the line is the

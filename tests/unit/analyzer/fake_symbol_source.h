@@ -28,6 +28,8 @@ class FakeSymbolSource : public SymbolSource {
     return modules_.size() - 1;
   }
 
+  void Preload(size_t module) override { preloaded.push_back(module); }
+
   const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
                                             bool is_return_address) override {
     ++calls;
@@ -47,6 +49,7 @@ class FakeSymbolSource : public SymbolSource {
   }
 
   int calls = 0;
+  std::vector<size_t> preloaded;  // module indexes, in Preload() order
   bool last_was_return_address = false;
   std::vector<ModuleInfo> modules_;
 

@@ -87,6 +87,26 @@ TEST(HeapModelTest, CountsAllocationsFreesAndLeaks) {
             (std::vector<Value>{{1, 7, 1}, {2, 50, 1}}));
 }
 
+// Stack ids far beyond the distinct stacks seen (a damaged trace) are
+// counted per id like small ones, without an array that large; an id first
+// seen while sparse keeps its stack once small ids come close to it.
+TEST(HeapModelTest, HugeStackIdsKeepOneStackEach) {
+  Replay r;
+  r.Alloc(0x1000, 10, 4000000000u)
+      .Alloc(0x2000, 20, 70000)
+      .Alloc(0x3000, 30, 4000000000u)
+      .Alloc(0x4000, 40, 3)
+      .Free(0x1000);
+  for (uint32_t id = 100; id < 20100; ++id) r.Alloc(0x10000 + id * 16, 1, id);
+  r.Alloc(0x6000, 1, 100000);  // the array now covers 70000
+  r.Alloc(0x5000, 50, 70000);
+  EXPECT_EQ(r.model.stacks().size(), 20004u);
+  std::vector<Value> first_four = Values(r.model.LiveNow());
+  first_four.resize(3);
+  EXPECT_EQ(first_four, (std::vector<Value>{
+                            {4000000000u, 30, 1}, {70000, 70, 2}, {3, 40, 1}}));
+}
+
 TEST(HeapModelTest, PeakSitesUseTheLazyEpochs) {
   Replay r;
   r.Alloc(0xa, 100, 1)     // live 100 (peak, epoch 1)

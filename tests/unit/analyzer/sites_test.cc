@@ -3,6 +3,7 @@
 
 #include "sites.h"
 
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -249,6 +250,78 @@ TEST_F(SitesTest, CumulativeByFunctionAndFileCountsRecursionOnce) {
   ASSERT_EQ(sites.size(), 2u);
   EXPECT_EQ(sites[0].location, (FrameInfo{"g", "g.cc", 3, kExe}));
   EXPECT_EQ(sites[1].location, (FrameInfo{"h", "h.cc", 7, kExe}));
+}
+
+// Stacks through three modules, symbolized ahead on threads with sources of
+// their own: the same frames as on demand, the main source not asked, every
+// module preloaded by each source that uses it, and the modules holding
+// more than a thread's share (200 of 600 nodes, 4 threads) split between
+// sources.
+TEST_F(SitesTest, PrefetchGivesTheSameFramesAsOnDemand) {
+  std::vector<uint32_t> ids = {0, 12345};  // the empty and an unknown stack
+  for (uint32_t i = 0; i < 200; ++i) {
+    const uint32_t main_node = Node(0, kExe, 0x100 + i,
+                                    {Frame("main", "main.cc", 5 + i, kExe)});
+    const uint32_t lib = Node(main_node, kLibstdcxx, 0x300 + i,
+                              {Frame("operator new(unsigned long)", "", 0,
+                                     kLibstdcxx)});
+    ids.push_back(Node(lib, kLibc, 0x500 + i,
+                       {Frame("inner", "in.c", i, kLibc, true),
+                        Frame("malloc", "", 0, kLibc)}));
+    ids.push_back(main_node);
+  }
+  StackSymbolizer on_demand(tree_, modules_, symbols_);
+  FakeSymbolSource main_source = symbols_;
+  const FakeSymbolSource template_source = symbols_;
+  std::vector<FakeSymbolSource*> made;
+  StackSymbolizer ahead(tree_, modules_, main_source,
+                        [&template_source, &made] {
+                          auto source = std::make_unique<FakeSymbolSource>(
+                              template_source);
+                          made.push_back(source.get());
+                          return source;
+                        });
+  ahead.Prefetch(ids, 4);
+  for (uint32_t id : ids) {
+    const std::vector<const SourceFrame*> expected = on_demand.Frames(id);
+    const std::vector<const SourceFrame*> actual = ahead.Frames(id);
+    ASSERT_EQ(actual.size(), expected.size()) << id;
+    for (size_t i = 0; i < actual.size(); ++i) {
+      EXPECT_EQ(actual[i]->function, expected[i]->function) << id;
+      EXPECT_EQ(actual[i]->file, expected[i]->file) << id;
+      EXPECT_EQ(actual[i]->line, expected[i]->line) << id;
+      EXPECT_EQ(actual[i]->module, expected[i]->module) << id;
+      EXPECT_EQ(actual[i]->inlined, expected[i]->inlined) << id;
+    }
+  }
+  EXPECT_EQ(main_source.calls, 0);
+  ASSERT_EQ(made.size(), 4u);
+  size_t modules_added = 0;
+  int calls = 0;
+  for (const FakeSymbolSource* source : made) {
+    EXPECT_EQ(source->preloaded.size(), source->modules_.size());
+    modules_added += source->modules_.size();
+    calls += source->calls;
+  }
+  EXPECT_EQ(calls, 600);   // each node once
+  EXPECT_EQ(modules_added, 6u);  // 3 modules, each in two runs (150 + 50)
+}
+
+// Below kMinPrefetchNodes nodes, threads are not worth starting.
+TEST_F(SitesTest, PrefetchLeavesFewNodesToOnDemand) {
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < 10; ++i) {
+    ids.push_back(Node(0, i % 2 == 0 ? kExe : kLibc, 0x100 + i,
+                       {Frame("f", "f.cc", i, kExe)}));
+  }
+  int made = 0;
+  StackSymbolizer ahead(tree_, modules_, symbols_, [&made] {
+    ++made;
+    return std::make_unique<FakeSymbolSource>();
+  });
+  ahead.Prefetch(ids, 4);
+  EXPECT_EQ(made, 0);
+  EXPECT_EQ(ahead.Frames(ids[3]).front()->line, 3u);
 }
 
 TEST_F(SitesTest, EmptyStackIsUnknown) {
