@@ -51,6 +51,9 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
                     "Also record the call stack of every release, so that "
                     "mismatched frees show where the block was released "
                     "(slower)");
+  command->add_flag("--compact", options->compact,
+                    "Write events as column streams: a trace ~20% smaller, "
+                    "for more CPU in the tracker's writer thread");
   command
       ->add_option("command", options->command, "PROGRAM [ARGS...], after --")
       ->required();

@@ -39,6 +39,7 @@ struct RunOptions {
   std::optional<int> depth;
   bool follow_fork = false;
   bool free_stacks = false;  // record the stack of every release too
+  bool compact = false;      // events as column streams (smaller trace)
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
 

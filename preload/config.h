@@ -18,6 +18,7 @@ struct Config {
   double snapshot_interval_s = 0;  // HEAPTRAIL_SNAPSHOT_INTERVAL, 0 = off
   bool follow_fork = false;        // HEAPTRAIL_FOLLOW_FORK
   bool free_stacks = false;        // HEAPTRAIL_FREE_STACKS: a stack per release too
+  bool compact = false;            // HEAPTRAIL_COMPACT: events as column streams
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
   size_t buffer_size = 256 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
 };

@@ -52,6 +52,26 @@ TEST_F(RecordingTest, LeaksSampleExactTotals) {
   EXPECT_EQ(totals["mismatched_frees"], 0);
 }
 
+// The same totals, and every cross-thread free in order, when the events
+// are written as column streams (HEAPTRAIL_COMPACT).
+TEST_F(RecordingTest, CompactTraceGivesTheSameAnswers) {
+  for (const std::string sample : {"leaks", "cross_thread_free"}) {
+    std::string rows = dir_ + "/" + sample + ".rows.trace";
+    std::string columns = dir_ + "/" + sample + ".columns.trace";
+    ASSERT_EQ(RunUnderCli({SamplesDir() + "/" + sample}, rows).exit_code, 0);
+    ProcessResult run = RunProcess({CliPath(), "run", "--compact", "-o", columns, "--",
+                                    SamplesDir() + "/" + sample});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    json a = Report(rows, {"--at", "end", "--by", "line"});
+    json b = Report(columns, {"--at", "end", "--by", "line"});
+    for (const char* key : {"allocations", "frees", "allocated_bytes", "leaked_bytes",
+                            "leaked_blocks", "unknown_frees"}) {
+      EXPECT_EQ(a["summary"][key], b["summary"][key]) << sample << " " << key;
+    }
+    EXPECT_EQ(a["sites"], b["sites"]) << sample;
+  }
+}
+
 TEST_F(RecordingTest, EveryEntryPointCountedOnce) {
   json totals = SampleSummary("every_entry_point");
   EXPECT_EQ(totals["allocations"], 23);
