@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tracing.h"
@@ -194,6 +196,17 @@ TEST_F(SnapshotDiffTest, SnapshotRefusesProcessesItCannotAsk) {
                        "sleep 30 & echo $!; read line; kill $!"});
     const std::string grandchild = shell.ReadLine();
     ASSERT_FALSE(grandchild.empty());
+    // The shell prints the pid at the fork: wait until `sleep` runs, with
+    // the preload loaded again by its own loader.
+    const std::string proc = "/proc/" + grandchild;
+    for (int i = 0; i < 500; ++i) {
+      std::error_code error;
+      bool exec_done = fs::read_symlink(proc + "/exe", error).filename() == "sleep";
+      if (exec_done && ReadFile(proc + "/maps").find("libheaptrail.so") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     result = RunProcess({CliPath(), "snapshot", grandchild});
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.err.find("has the heaptrail preload but writes no trace"), std::string::npos)
