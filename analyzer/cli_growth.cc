@@ -62,10 +62,7 @@ nlohmann::json ToJson(const GrowthRanking& ranking, GroupBy by) {
     entry["shrank"] = site.shrank;
     entry["sizes"] = site.sizes;
     entry["counts"] = site.counts;
-    nlohmann::json stack = nlohmann::json::array();
-    for (const FrameInfo& frame : site.stack)
-      stack.push_back(FrameToJson(frame));
-    entry["stack"] = std::move(stack);
+    entry["stack"] = StackToJson(site.stack);
     suspects.push_back(std::move(entry));
   }
   return nlohmann::json{{"by", std::string(GroupByName(by))},

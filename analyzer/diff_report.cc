@@ -139,10 +139,7 @@ nlohmann::json DiffToJson(const DiffReport& report) {
     entry["size_diff"] = site.size_diff;
     entry["count"] = site.count;
     entry["count_diff"] = site.count_diff;
-    nlohmann::json stack = nlohmann::json::array();
-    for (const FrameInfo& frame : site.stack)
-      stack.push_back(FrameToJson(frame));
-    entry["stack"] = std::move(stack);
+    entry["stack"] = StackToJson(site.stack);
     sites.push_back(std::move(entry));
   }
   out["sites"] = std::move(sites);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -71,10 +70,7 @@ absl::StatusOr<GrowthRanking> RankGrowth(const TraceAnalysis& analysis,
             [](const GrowthSite& a, const GrowthSite& b) {
               if (a.growth != b.growth) return a.growth > b.growth;
               if (a.grew != b.grew) return a.grew > b.grew;
-              return std::tie(a.location.function, a.location.file,
-                              a.location.line, a.location.module) <
-                     std::tie(b.location.function, b.location.file,
-                              b.location.line, b.location.module);
+              return a.location < b.location;
             });
   if (top > 0 && ranking.suspects.size() > top) ranking.suspects.resize(top);
   return ranking;

@@ -282,7 +282,8 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
         event.stack_id = static_cast<uint32_t>(stack);
         break;
       }
-      case format::EventTag::kFree: {
+      case format::EventTag::kFree:
+      case format::EventTag::kFreeWithStack: {
         if (kind >= format::kFreeKindCount) {
           return absl::DataLossError(
               absl::StrFormat("unknown free kind %d", kind));
@@ -291,20 +292,12 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = 0;
-        break;
-      }
-      case format::EventTag::kFreeWithStack: {
-        if (kind >= format::kFreeKindCount) {
-          return absl::DataLossError(
-              absl::StrFormat("unknown free kind %d", kind));
+        if (format::EventTagOf(tag) == format::EventTag::kFreeWithStack) {
+          HEAPTRAIL_ASSIGN_OR_RETURN(
+              const uint64_t stack,
+              fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
+          event.stack_id = static_cast<uint32_t>(stack);
         }
-        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
-        HEAPTRAIL_ASSIGN_OR_RETURN(
-            const uint64_t stack,
-            fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
-        event.type = EventType::kFree;
-        event.size = 0;
-        event.stack_id = static_cast<uint32_t>(stack);
         break;
       }
       case format::EventTag::kReallocFailed: {

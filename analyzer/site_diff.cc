@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -81,10 +80,7 @@ SiteDiff DiffSites(std::span<const Site> older, std::span<const Site> newer,
               if (std::llabs(a.count_diff) != std::llabs(b.count_diff)) {
                 return std::llabs(a.count_diff) > std::llabs(b.count_diff);
               }
-              return std::tie(a.location.function, a.location.file,
-                              a.location.line, a.location.module) <
-                     std::tie(b.location.function, b.location.file,
-                              b.location.line, b.location.module);
+              return a.location < b.location;
             });
   if (top > 0 && diff.sites.size() > top) diff.sites.resize(top);
   return diff;

@@ -189,12 +189,8 @@ std::vector<Site> BuildSites(std::span<const StackValue> values,
               const auto pa = primary(a->site);
               const auto pb = primary(b->site);
               if (pa != pb) return pa > pb;
-              const FrameInfo& la = a->site.location;
-              const FrameInfo& lb = b->site.location;
-              return std::tie(la.function, la.file, la.line, la.module,
-                              a->top_stack) < std::tie(lb.function, lb.file,
-                                                       lb.line, lb.module,
-                                                       b->top_stack);
+              return std::tie(a->site.location, a->top_stack) <
+                     std::tie(b->site.location, b->top_stack);
             });
   if (options.top > 0 && accumulators.size() > options.top) {
     accumulators.resize(options.top);

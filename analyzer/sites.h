@@ -14,6 +14,7 @@
 #ifndef HEAPTRAIL_ANALYZER_SITES_H_
 #define HEAPTRAIL_ANALYZER_SITES_H_
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -38,6 +39,8 @@ struct FrameInfo {
   std::string file;
   uint32_t line = 0;
   std::string module;
+  // By function, file, line, module: the tie-break of every site ordering.
+  auto operator<=>(const FrameInfo&) const = default;
   bool operator==(const FrameInfo&) const = default;
 };
 
