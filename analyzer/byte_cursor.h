@@ -35,6 +35,13 @@ class ByteCursor {
 
   absl::StatusOr<uint8_t> ReadByte();
 
+  // The unread bytes, for a caller that decodes a run of them on its own and
+  // then Skip()s what it consumed.
+  std::span<const uint8_t> unread() const {
+    return {pos_, static_cast<size_t>(end_ - pos_)};
+  }
+  void Skip(size_t count) { pos_ += count < remaining() ? count : remaining(); }
+
   // Unsigned LEB128. Inline: the event loop calls it several times per event.
   absl::StatusOr<uint64_t> ReadVarint() {
     // Fast path: a single byte, the common case for deltas and small sizes.

@@ -1,5 +1,5 @@
 // EventMerger: per-thread queues, and a merge of each round's releasable
-// prefixes by (tick, rank, sequence).
+// prefixes by (tick, rank, queue).
 
 #include "event_merger.h"
 
@@ -14,7 +14,9 @@ constexpr uint32_t kSnapshotQueue = ~0u;
 }  // namespace
 
 EventMerger::EventMerger(EventSink* sink, size_t max_buffered)
-    : sink_(sink), max_buffered_(max_buffered) {}
+    : sink_(sink), max_buffered_(max_buffered) {
+  output_.reserve(kOutputBatch);
+}
 
 EventMerger::Queue& EventMerger::QueueOf(uint32_t queue_index) {
   if (queue_index == kSnapshotQueue) return snapshots_;
@@ -22,10 +24,16 @@ EventMerger::Queue& EventMerger::QueueOf(uint32_t queue_index) {
   return threads_[queue_index];
 }
 
-void EventMerger::Add(Event event) {
-  const uint8_t rank =
-      event.type == EventType::kFree ? kReleaseRank : kAllocRank;
-  Push(QueueOf(event.thread), event.thread, event, rank);
+void EventMerger::Add(std::span<const Event> events) {
+  while (!events.empty()) {
+    // A run of one thread's events (a decoded record is one run).
+    const uint32_t queue_index = events.front().thread;
+    size_t count = 1;
+    while (count < events.size() && events[count].thread == queue_index)
+      ++count;
+    Append(QueueOf(queue_index), queue_index, events.first(count));
+    events = events.subspan(count);
+  }
 }
 
 void EventMerger::AddSnapshot(uint64_t tick, uint64_t index) {
@@ -33,31 +41,42 @@ void EventMerger::AddSnapshot(uint64_t tick, uint64_t index) {
   event.type = EventType::kSnapshot;
   event.tick = tick;
   event.size = index;
-  Push(snapshots_, kSnapshotQueue, event, kSnapshotRank);
+  Append(snapshots_, kSnapshotQueue, std::span<const Event>(&event, 1));
 }
 
-void EventMerger::Push(Queue& queue, uint32_t queue_index, Event event,
-                       uint8_t rank) {
+void EventMerger::Append(Queue& queue, uint32_t queue_index,
+                         std::span<const Event> events) {
   // Never before an earlier event of the same thread, never before what was
   // already released (a late event is replayed late, not in the past).
-  event.tick = std::max({event.tick, queue.last_tick, released_tick_});
-  queue.last_tick = event.tick;
-  if (rank == kReleaseRank) {
-    // Earlier events of this thread at the same tick must still precede this
-    // release: give them its rank (they stop at the first that has it).
-    for (size_t i = queue.items.size(); i > queue.head; --i) {
-      Buffered& earlier = queue.items[i - 1];
-      if (earlier.event.tick != event.tick || earlier.rank == kReleaseRank)
-        break;
-      earlier.rank = kReleaseRank;
+  uint64_t floor = std::max(queue.last_tick, released_tick_);
+  for (Event event : events) {
+    event.tick = std::min(std::max(event.tick, floor), kMaxTick);
+    floor = event.tick;
+    uint8_t rank = kAllocRank;
+    if (event.type == EventType::kSnapshot) {
+      rank = kSnapshotRank;
+    } else if (event.type == EventType::kFree) {
+      rank = kReleaseRank;
+      // Earlier events of this thread at the same tick must still precede
+      // this release: give them its rank (they stop at the first that has
+      // it).
+      const uint64_t release_key = KeyOf(event.tick, kReleaseRank);
+      for (size_t i = queue.keys.size(); i > queue.head; --i) {
+        uint64_t& earlier = queue.keys[i - 1];
+        if ((earlier >> 2) != event.tick || earlier == release_key) break;
+        earlier = release_key;
+      }
     }
+    queue.keys.push_back(KeyOf(event.tick, rank));
+    queue.events.push_back(event);
   }
-  queue.items.push_back(Buffered{event, sequence_++, rank});
+  queue.last_tick = floor;
   if (!queue.active) {
     queue.active = true;
     active_.push_back(queue_index);
   }
-  if (++buffered_ > max_buffered_) {
+  buffered_ += events.size();
+  if (buffered_ > max_buffered_) {
     overflowed_ = true;
     ReleaseAll();
   }
@@ -67,28 +86,31 @@ void EventMerger::ReleaseBefore(uint64_t watermark) {
   Release(watermark, false);
 }
 
-void EventMerger::ReleaseAll() { Release(0, true); }
+void EventMerger::ReleaseAll() {
+  Release(0, true);
+  Flush();
+}
 
 void EventMerger::Release(uint64_t watermark, bool everything) {
-  // The releasable part of each queue, a prefix since ticks never decrease.
+  // Runs in queue order: the merge breaks ties by run index.
+  std::sort(active_.begin(), active_.end());
+  // The releasable part of each queue, a prefix since keys never decrease.
+  const uint64_t end_key = KeyOf(std::min(watermark, kMaxTick + 1), 0);
   runs_.clear();
   run_ends_.clear();
   size_t released = 0;
   for (uint32_t queue_index : active_) {
     const Queue& queue = QueueOf(queue_index);
-    size_t end = queue.head;
-    if (everything) {
-      end = queue.items.size();
-    } else {
-      while (end < queue.items.size() &&
-             queue.items[end].event.tick < watermark) {
-        ++end;
-      }
-    }
+    const auto first = queue.keys.begin() + queue.head;
+    const size_t end =
+        everything ? queue.keys.size()
+                   : std::lower_bound(first, queue.keys.end(), end_key) -
+                         queue.keys.begin();
     run_ends_.push_back(end);
     if (end == queue.head) continue;
-    runs_.push_back(Run{queue.items.data() + queue.head,
-                        queue.items.data() + end});
+    runs_.push_back(Run{queue.keys.data() + queue.head,
+                        queue.keys.data() + end,
+                        queue.events.data() + queue.head});
     released += end - queue.head;
   }
   MergeRuns();
@@ -98,8 +120,9 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
     const uint32_t queue_index = active_[i];
     Queue& queue = QueueOf(queue_index);
     const size_t end = run_ends_[i];
-    if (end == queue.items.size()) {
-      queue.items.clear();
+    if (end == queue.keys.size()) {
+      queue.keys.clear();
+      queue.events.clear();
       queue.head = 0;
       queue.active = false;
       continue;
@@ -107,8 +130,10 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
     queue.head = end;
     // Compact now and then so that a long-lived queue does not keep the
     // released prefix of every round.
-    if (queue.head > queue.items.size() / 2) {
-      queue.items.erase(queue.items.begin(), queue.items.begin() + queue.head);
+    if (queue.head > queue.keys.size() / 2) {
+      queue.keys.erase(queue.keys.begin(), queue.keys.begin() + queue.head);
+      queue.events.erase(queue.events.begin(),
+                         queue.events.begin() + queue.head);
       queue.head = 0;
     }
     active_[kept++] = queue_index;
@@ -118,34 +143,61 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
 }
 
 void EventMerger::MergeRuns() {
-  const auto before = [](const Buffered& a, const Buffered& b) {
-    if (a.event.tick != b.event.tick) return a.event.tick < b.event.tick;
-    if (a.rank != b.rank) return a.rank < b.rank;
-    return a.sequence < b.sequence;
-  };
-  const auto emit = [this](const Buffered& buffered) {
-    released_tick_ = std::max(released_tick_, buffered.event.tick);
-    sink_->OnOrderedEvent(buffered.event);
-  };
-  // A min-heap of runs by their next event; the last run left is copied out.
-  const auto later = [&before](const Run& a, const Run& b) {
-    return before(*b.next, *a.next);
-  };
-  std::make_heap(runs_.begin(), runs_.end(), later);
-  while (runs_.size() > 1) {
-    std::pop_heap(runs_.begin(), runs_.end(), later);
-    Run& run = runs_.back();
-    emit(*run.next);
-    if (++run.next == run.end) {
-      runs_.pop_back();
+  // A binary min-heap of run indices by (next key, run index). The top run
+  // emits for as long as it stays ahead of both children, so a thread's
+  // burst costs one heap operation, not one per event.
+  std::vector<uint32_t>& heap = heap_;
+  heap.clear();
+  for (uint32_t i = 0; i < runs_.size(); ++i) heap.push_back(i);
+  const auto later = [this](uint32_t a, uint32_t b) { return RunBefore(b, a); };
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (heap.size() > 1) {
+    const uint32_t top = heap.front();
+    Run& run = runs_[top];
+    uint32_t rival = heap[1];
+    if (heap.size() > 2 && RunBefore(heap[2], rival)) rival = heap[2];
+    do {
+      Emit(*run.event++);
+      ++run.key;
+    } while (run.key != run.key_end && RunBefore(top, rival));
+    if (run.key == run.key_end) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
     } else {
-      std::push_heap(runs_.begin(), runs_.end(), later);
+      SiftDownTop();
     }
   }
-  if (runs_.empty()) return;
-  for (const Buffered* item = runs_[0].next; item != runs_[0].end; ++item) {
-    emit(*item);
+  if (heap.empty()) return;
+  Run& last = runs_[heap.front()];
+  for (; last.key != last.key_end; ++last.key) Emit(*last.event++);
+}
+
+bool EventMerger::RunBefore(uint32_t a, uint32_t b) const {
+  const uint64_t key_a = *runs_[a].key;
+  const uint64_t key_b = *runs_[b].key;
+  return key_a != key_b ? key_a < key_b : a < b;
+}
+
+void EventMerger::SiftDownTop() {
+  std::vector<uint32_t>& heap = heap_;
+  size_t parent = 0;
+  while (true) {
+    size_t best = parent;
+    const size_t left = 2 * parent + 1;
+    if (left < heap.size() && RunBefore(heap[left], heap[best])) best = left;
+    if (left + 1 < heap.size() && RunBefore(heap[left + 1], heap[best]))
+      best = left + 1;
+    if (best == parent) return;
+    std::swap(heap[parent], heap[best]);
+    parent = best;
   }
+}
+
+void EventMerger::Flush() {
+  if (output_.empty()) return;
+  sink_->OnOrderedEvents(output_);
+  output_.clear();
+  output_.reserve(kOutputBatch);
 }
 
 }  // namespace heaptrail::analyzer

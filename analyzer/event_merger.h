@@ -3,19 +3,23 @@
 //
 // Events are buffered per thread as they are decoded. At RoundEnd(W) every
 // buffered event with tick < W is released to the sink in the order
-// (tick, releases before allocations, arrival sequence); at kEnd or at the
-// end of the file everything left is released the same way. Snapshots are
-// pseudo-events with their own tick; at equal ticks they come after the
-// heap events.
+// (tick, releases before allocations, thread slot, the thread's own order);
+// at kEnd or at the end of the file everything left is released the same
+// way. Snapshots are pseudo-events with their own tick; at equal ticks they
+// come after the heap events.
 //
 // An event never overtakes an earlier event of its own thread: ticks are
 // clamped to be non-decreasing per thread, and an event inherits the
 // "release" rank of a release that follows it on its thread at the same tick
 // (so that alloc(p)@t, free(p)@t on one thread stay in that order even
 // though releases sort first). Each thread's queue is therefore already
-// sorted by the release key, so a release merges the queues' releasable
-// prefixes (a k-way merge, O(n log k), not a sort of the whole round) and
-// keeps every thread's order.
+// sorted by its merge key (tick, rank), so a release merges the queues'
+// releasable prefixes (a k-way merge, O(n log k), not a sort of the whole
+// round) and keeps every thread's order.
+//
+// The merge is the analyzer's hottest loop after the heap replay: queues
+// keep their keys apart from the events (the merge reads only the keys), and
+// the sink gets the ordered events in batches, not one call per event.
 //
 // Memory is bounded by one round. A trace that never ends its rounds
 // (corrupt, or a recorder bug) cannot make it grow without bound: past
@@ -29,38 +33,49 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "records.h"
 
 namespace heaptrail::analyzer {
 
-// Receives events in the rebuilt global order.
+// Receives events in the rebuilt global order, a batch at a time. The sink
+// may take the vector's contents (swap it with an empty one); the merger
+// clears whatever it gets back and fills it with the next batch.
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void OnOrderedEvent(const Event& event) = 0;
+  virtual void OnOrderedEvents(std::vector<Event>& events) = 0;
 };
 
 class EventMerger {
  public:
-  // About 1.3 GB of buffered events: far above any real round.
+  // About 1.5 GB of buffered events: far above any real round.
   static constexpr size_t kDefaultMaxBuffered = size_t{32} << 20;
+  // Events handed to the sink per call.
+  static constexpr size_t kOutputBatch = 16384;
+  // Ticks are clamped below this, so that (tick, rank) fits one integer. No
+  // real trace comes near it (2^62 ticks of 32 cycles).
+  static constexpr uint64_t kMaxTick = (uint64_t{1} << 62) - 1;
 
   explicit EventMerger(EventSink* sink,
                        size_t max_buffered = kDefaultMaxBuffered);
   EventMerger(const EventMerger&) = delete;
   EventMerger& operator=(const EventMerger&) = delete;
 
-  // A heap event (kAlloc, kFree, kReallocFailed), in its thread's order.
-  void Add(Event event);
+  // Heap events (kAlloc, kFree, kReallocFailed), each in its thread's order.
+  void Add(std::span<const Event> events);
+  void Add(const Event& event) { Add(std::span<const Event>(&event, 1)); }
   // A snapshot pseudo-event; `index` comes back in Event::size.
   void AddSnapshot(uint64_t tick, uint64_t index);
 
-  // Releases every buffered event with tick < watermark.
+  // Releases every buffered event with tick < watermark. Released events
+  // reach the sink in batches of kOutputBatch; Flush() hands on the rest.
   void ReleaseBefore(uint64_t watermark);
-  // Releases everything.
+  // Releases everything, and flushes.
   void ReleaseAll();
+  void Flush();
 
   size_t buffered() const { return buffered_; }
   bool overflowed() const { return overflowed_; }
@@ -68,24 +83,33 @@ class EventMerger {
  private:
   // Ranks at equal ticks: releases, then allocations, then snapshots.
   enum Rank : uint8_t { kReleaseRank = 0, kAllocRank = 1, kSnapshotRank = 2 };
-
-  struct Buffered {
-    Event event;
-    uint64_t sequence;  // arrival order: the last tie-breaker
-    uint8_t rank;
-  };
+  static uint64_t KeyOf(uint64_t tick, uint8_t rank) {
+    return tick << 2 | rank;
+  }
 
   struct Queue {
-    std::vector<Buffered> items;
-    size_t head = 0;         // items before head were released
+    std::vector<uint64_t> keys;  // (tick, rank) per event, non-decreasing
+    std::vector<Event> events;
+    size_t head = 0;         // events before head were released
     uint64_t last_tick = 0;  // for the per-thread clamp
     bool active = false;     // listed in active_
   };
 
-  void Push(Queue& queue, uint32_t queue_index, Event event, uint8_t rank);
+  // Buffers events of one queue: clamps their ticks and sets their keys.
+  void Append(Queue& queue, uint32_t queue_index,
+              std::span<const Event> events);
   void Release(uint64_t watermark, bool everything);
-  // Sends the events of runs_ to the sink in (tick, rank, sequence) order.
+  // Sends the events of runs_ to the sink in (key, queue) order.
   void MergeRuns();
+  // Ties between runs go to the lower run index (runs are in queue order).
+  bool RunBefore(uint32_t a, uint32_t b) const;
+  // Restores the heap after the top run advanced.
+  void SiftDownTop();
+  void Emit(const Event& event) {
+    released_tick_ = event.tick;  // the merge emits in tick order
+    output_.push_back(event);
+    if (output_.size() == kOutputBatch) Flush();
+  }
   Queue& QueueOf(uint32_t queue_index);
 
   EventSink* sink_;
@@ -94,15 +118,17 @@ class EventMerger {
   std::vector<Queue> threads_;
   Queue snapshots_;
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
-  // Scratch for one release: the releasable part of a queue.
+  // Scratch for one release: the releasable part of a queue, in queue order.
   struct Run {
-    const Buffered* next;
-    const Buffered* end;
+    const uint64_t* key;
+    const uint64_t* key_end;
+    const Event* event;
   };
   std::vector<Run> runs_;
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
-  uint64_t sequence_ = 0;
-  uint64_t released_tick_ = 0;  // highest tick released so far
+  std::vector<uint32_t> heap_;    // run indices, see MergeRuns()
+  std::vector<Event> output_;     // the batch being filled for the sink
+  uint64_t released_tick_ = 0;    // highest tick released so far
   size_t buffered_ = 0;
   bool overflowed_ = false;
 };

@@ -9,37 +9,42 @@ namespace heaptrail::analyzer {
 
 HeapReplayer::HeapReplayer(HeapModel& model, HeapTimeline& timeline, bool worker)
     : model_(model), timeline_(timeline) {
-  if (!worker) return;
-  batch_.reserve(kBatch);
-  worker_ = std::thread([this] { Work(); });
+  if (worker) worker_ = std::thread([this] { Work(); });
 }
 
 HeapReplayer::~HeapReplayer() { Finish(); }
 
-void HeapReplayer::Apply(const Event& event) {
-  if (event.type == EventType::kSnapshot) {
-    model_.TakeSnapshot(event.tick, event.size);
-  } else {
-    model_.Apply(event);
-    timeline_.Record(event.tick, model_.totals().live_bytes);
+void HeapReplayer::Add(std::vector<Event>& events) {
+  if (events.empty()) return;
+  if (!worker_.joinable()) {
+    Apply(events);
+    events.clear();
+    return;
   }
-}
-
-void HeapReplayer::Submit() {
-  std::vector<Event> next;
+  std::vector<Event> spare;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [this] { return ready_.size() < kDepth; });
-    ready_.push_back(std::move(batch_));
+    ready_.push_back(std::move(events));
     if (!spare_.empty()) {
-      next = std::move(spare_.back());
+      spare = std::move(spare_.back());
       spare_.pop_back();
     }
     changed_.notify_all();
   }
-  batch_ = std::move(next);
-  batch_.clear();
-  batch_.reserve(kBatch);
+  events = std::move(spare);
+  events.clear();
+}
+
+void HeapReplayer::Apply(std::span<const Event> events) {
+  for (const Event& event : events) {
+    if (event.type == EventType::kSnapshot) {
+      model_.TakeSnapshot(event.tick, event.size);
+    } else {
+      model_.Apply(event);
+      timeline_.Record(event.tick, model_.totals().live_bytes);
+    }
+  }
 }
 
 void HeapReplayer::Work() {
@@ -53,7 +58,7 @@ void HeapReplayer::Work() {
       ready_.pop_front();
       changed_.notify_all();
     }
-    for (const Event& event : batch) Apply(event);
+    Apply(batch);
     batch.clear();
     std::lock_guard<std::mutex> lock(mutex_);
     spare_.push_back(std::move(batch));
@@ -62,7 +67,6 @@ void HeapReplayer::Work() {
 
 void HeapReplayer::Finish() {
   if (!worker_.joinable()) return;
-  if (!batch_.empty()) Submit();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;

@@ -3,8 +3,8 @@
 // calling thread or, with a worker, in batches on a thread of its own, so
 // that the heap model's replay overlaps with decoding and merging. The
 // order is the submission order either way, so the result is the same.
-// At most kDepth full batches wait (kBatch events each): memory stays
-// bounded whatever the trace's size.
+// At most kDepth batches wait: memory stays bounded whatever the trace's
+// size.
 //
 // Thread-safety: one producer thread calls Add() and Finish(); the model
 // must not be read until Finish() returned.
@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -27,7 +28,6 @@ namespace heaptrail::analyzer {
 
 class HeapReplayer {
  public:
-  static constexpr size_t kBatch = 16384;
   static constexpr size_t kDepth = 4;
 
   // Replays into `model` and `timeline`; on a worker thread when `worker`.
@@ -37,28 +37,20 @@ class HeapReplayer {
   HeapReplayer(const HeapReplayer&) = delete;
   HeapReplayer& operator=(const HeapReplayer&) = delete;
 
-  // A heap event, or a snapshot pseudo-event (Event::size = record index).
-  void Add(const Event& event) {
-    if (!worker_.joinable()) {
-      Apply(event);
-      return;
-    }
-    batch_.push_back(event);
-    if (batch_.size() == kBatch) Submit();
-  }
+  // Replays heap events and snapshot pseudo-events (Event::size = record
+  // index). Takes the vector's contents without copying them: it comes back
+  // empty, holding a recycled buffer.
+  void Add(std::vector<Event>& events);
 
   // Replays everything added so far and stops the worker.
   void Finish();
 
  private:
-  void Apply(const Event& event);
-  void Submit();
+  void Apply(std::span<const Event> events);
   void Work();
 
   HeapModel& model_;
   HeapTimeline& timeline_;
-  std::vector<Event> batch_;  // the producer's batch being filled
-
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::vector<Event>> ready_;     // guarded by mutex_

@@ -255,10 +255,100 @@ absl::Status RecordDecoder::ReadAddress(const EventFields& fields,
 
 absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
                                          uint32_t slot, RecordSink& sink) {
+  // The events decoded before an error are handed on too.
+  events_scratch_.clear();
+  const absl::Status status = DecodeEventsInto(fields, slot, events_scratch_);
+  if (!events_scratch_.empty()) sink.OnEvents(events_scratch_);
+  return status;
+}
+
+namespace {
+
+// The most bytes one row event takes: a tag, and at most four varints.
+constexpr size_t kMaxRowEventBytes = 1 + 4 * 10;
+
+// An LEB128 varint read with no bounds check: the caller guarantees 10
+// readable bytes. False on a varint that does not fit 64 bits.
+inline bool ReadVarintUnchecked(const uint8_t*& p, uint64_t& value) {
+  uint64_t byte = *p++;
+  value = byte & 0x7f;
+  for (int shift = 7; byte >= 0x80; shift += 7) {
+    byte = *p++;
+    if (shift == 63 && byte > 1) return false;
+    value |= (byte & 0x7f) << shift;
+  }
+  return true;
+}
+
+inline bool ReadSvarintUnchecked(const uint8_t*& p, uint64_t& value) {
+  if (!ReadVarintUnchecked(p, value)) return false;
+  value = (value >> 1) ^ (~(value & 1) + 1);
+  return true;
+}
+
+}  // namespace
+
+size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
+                                     uint32_t slot, uint64_t& tick,
+                                     uint64_t& address,
+                                     std::vector<Event>& events) {
+  if (bytes.size() < kMaxRowEventBytes) return 0;
+  const uint8_t* const begin = bytes.data();
+  const uint8_t* const safe_end = begin + bytes.size() - kMaxRowEventBytes;
+  const uint8_t* p = begin;
+  Event event;
+  event.thread = slot;
+  while (p <= safe_end) {
+    const uint8_t* const start = p;
+    const uint8_t tag = *p++;
+    const uint8_t kind = format::EventKindOf(tag);
+    uint64_t dtick, delta, stack;
+    if (!ReadVarintUnchecked(p, dtick)) return start - begin;
+    switch (format::EventTagOf(tag)) {
+      case format::EventTag::kAlloc:
+        if (kind >= format::kAllocKindCount ||
+            !ReadVarintUnchecked(p, event.size) ||
+            !ReadSvarintUnchecked(p, delta) || !ReadVarintUnchecked(p, stack) ||
+            stack > kMaxU32) {
+          return start - begin;
+        }
+        event.type = EventType::kAlloc;
+        event.stack_id = static_cast<uint32_t>(stack);
+        break;
+      case format::EventTag::kFree:
+        if (kind >= format::kFreeKindCount || !ReadSvarintUnchecked(p, delta))
+          return start - begin;
+        event.type = EventType::kFree;
+        event.size = 0;
+        event.stack_id = 0;
+        break;
+      default:  // rarer tags, and errors: the checked path
+        return start - begin;
+    }
+    tick += dtick;
+    address += delta;
+    event.kind = kind;
+    event.tick = tick;
+    event.address = address;
+    events.push_back(event);
+  }
+  return p - begin;
+}
+
+absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
+                                             uint32_t slot,
+                                             std::vector<Event>& events) {
   // Work on copies of the delta state: the loop is hot and the vector could
   // not be reallocated under us anyway, but locals stay in registers.
   uint64_t tick = threads_[slot].last_tick;
   uint64_t address = threads_[slot].last_address;
+  if (!fields.absolute_addresses) {
+    // Rows, the default: most events take the unchecked fast path, which
+    // stops short of the end and at anything unusual; the checked loop
+    // below takes over from there.
+    fields.tags->Skip(DecodeRowsFast(fields.tags->unread(), slot, tick,
+                                     address, events));
+  }
   Event event;
   event.thread = slot;
   while (!fields.tags->empty()) {
@@ -318,7 +408,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
     event.kind = kind;
     event.tick = tick;
     event.address = address;
-    sink.OnEvent(event);
+    events.push_back(event);
   }
   threads_[slot].last_tick = tick;
   threads_[slot].last_address = address;

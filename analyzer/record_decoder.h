@@ -33,8 +33,9 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
 
-  // kAlloc, kFree and kReallocFailed, one call per event.
-  virtual void OnEvent(const Event& event) { (void)event; }
+  // kAlloc, kFree and kReallocFailed: the events of one record, all of one
+  // thread, in its order.
+  virtual void OnEvents(std::span<const Event> events) { (void)events; }
   virtual absl::Status OnThreadStart(const ThreadStartRecord& record);
   virtual absl::Status OnThreadEnd(const ThreadEndRecord& record);
   virtual absl::Status OnStackNodes(StackNodesRecord& record);
@@ -87,6 +88,13 @@ class RecordDecoder {
   absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeEvents(const EventFields& fields, uint32_t slot,
                             RecordSink& sink);
+  absl::Status DecodeEventsInto(const EventFields& fields, uint32_t slot,
+                                std::vector<Event>& events);
+  // Decodes row events from the start of `bytes` without bounds checks while
+  // at least one whole event surely fits; returns the bytes consumed.
+  static size_t DecodeRowsFast(std::span<const uint8_t> bytes, uint32_t slot,
+                               uint64_t& tick, uint64_t& address,
+                               std::vector<Event>& events);
   static absl::Status ReadAddress(const EventFields& fields, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
@@ -95,6 +103,7 @@ class RecordDecoder {
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
   std::vector<ThreadState> threads_;
   uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
+  std::vector<Event> events_scratch_;  // one record's events
   StackNodesRecord nodes_scratch_;  // reused: its capacity survives records
 };
 

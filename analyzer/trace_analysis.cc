@@ -29,7 +29,9 @@ class Loader : public RecordSink, public EventSink {
   void FinishReplay() { replayer_.Finish(); }
 
   // RecordSink.
-  void OnEvent(const Event& event) override { merger_.Add(event); }
+  void OnEvents(std::span<const Event> events) override {
+    merger_.Add(events);
+  }
 
   absl::Status OnThreadStart(const ThreadStartRecord& record) override {
     ThreadInfo& thread = Thread(record.thread);
@@ -90,7 +92,9 @@ class Loader : public RecordSink, public EventSink {
   }
 
   // EventSink.
-  void OnOrderedEvent(const Event& event) override { replayer_.Add(event); }
+  void OnOrderedEvents(std::vector<Event>& events) override {
+    replayer_.Add(events);
+  }
 
   // After FinishReplay().
   uint64_t EndTick() const {

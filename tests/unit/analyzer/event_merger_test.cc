@@ -17,7 +17,10 @@ namespace {
 
 class LogSink : public EventSink {
  public:
-  void OnOrderedEvent(const Event& e) override {
+  void OnOrderedEvents(std::vector<Event>& events) override {
+    for (const Event& e : events) OnOrderedEvent(e);
+  }
+  void OnOrderedEvent(const Event& e) {
     switch (e.type) {
       case EventType::kAlloc:
         log.push_back(
@@ -61,6 +64,7 @@ TEST(EventMergerTest, ReleasesOnlyEventsBeforeTheWatermarkInTickOrder) {
   merger.Add(Alloc(1, 5, 3));
   merger.Add(Alloc(1, 20, 4));
   merger.ReleaseBefore(20);
+  merger.Flush();
   EXPECT_EQ(sink.log,
             (std::vector<std::string>{"t1 alloc 3 @5", "t0 alloc 1 @10"}));
   EXPECT_EQ(merger.buffered(), 2u);
@@ -81,13 +85,16 @@ TEST(EventMergerTest, CrossThreadFreeThenMallocInDifferentRoundsStayOrdered) {
   EventMerger merger(&sink);
   merger.Add(Alloc(0, 1, 0x100));  // round 0
   merger.ReleaseBefore(5);
+  merger.Flush();
   // Round 1 (watermark 8): thread 1's malloc of p, thread 0's free missing.
   merger.Add(Alloc(1, 12, 0x100));
   merger.ReleaseBefore(8);
+  merger.Flush();
   EXPECT_EQ(sink.log, (std::vector<std::string>{"t0 alloc 256 @1"}));
   // Round 2 (watermark 20): the late free.
   merger.Add(Free(0, 10, 0x100));
   merger.ReleaseBefore(20);
+  merger.Flush();
   EXPECT_EQ(sink.log,
             (std::vector<std::string>{"t0 alloc 256 @1", "t0 free 256 @10",
                                       "t1 alloc 256 @12"}));
@@ -124,6 +131,7 @@ TEST(EventMergerTest, TicksGoingBackwardsOnAThreadAreClamped) {
   merger.Add(Alloc(0, 40, 2));  // corrupt or wrapped: clamped to 50
   merger.Add(Alloc(1, 45, 3));
   merger.ReleaseBefore(50);
+  merger.Flush();
   EXPECT_EQ(sink.log, (std::vector<std::string>{"t1 alloc 3 @45"}));
   merger.ReleaseAll();
   EXPECT_EQ(sink.log,
@@ -144,6 +152,7 @@ TEST(EventMergerTest, PerThreadOrderIsKeptUnderAnyInterleaving) {
     }
     tick += 12;
     merger.ReleaseBefore(tick - 6);
+    merger.Flush();
   }
   merger.ReleaseAll();
   ASSERT_EQ(sink.log.size(), 60u);
@@ -166,6 +175,7 @@ TEST(EventMergerTest, SnapshotsAreReplayedAtTheirTickAfterEventsOfThatTick) {
   merger.Add(Alloc(1, 11, 3));
   merger.AddSnapshot(12, 1);
   merger.ReleaseBefore(12);
+  merger.Flush();
   merger.ReleaseAll();
   EXPECT_EQ(sink.log, (std::vector<std::string>{
                           "t0 alloc 1 @10", "t1 alloc 2 @10", "snapshot 0 @10",
@@ -177,8 +187,10 @@ TEST(EventMergerTest, LateEventIsReplayedLateNotInThePast) {
   EventMerger merger(&sink);
   merger.Add(Alloc(0, 100, 1));
   merger.ReleaseBefore(200);
+  merger.Flush();
   merger.Add(Alloc(1, 50, 2));  // arrives after tick 100 was replayed
   merger.ReleaseBefore(300);
+  merger.Flush();
   EXPECT_EQ(sink.log,
             (std::vector<std::string>{"t0 alloc 1 @100", "t1 alloc 2 @100"}));
 }
@@ -194,7 +206,8 @@ TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
 }
 
 // The merge of per-thread runs gives exactly the order of the rule written
-// as a sort: each round's events by (tick, rank, arrival), where an event
+// as a sort: each round's events by (tick, rank, thread, the thread's own
+// order), where an event
 // takes the release rank of a release that follows it on its thread at the
 // same tick. Random threads, ticks with many ties, and rounds.
 TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
@@ -207,11 +220,11 @@ TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
     std::vector<uint64_t> last_tick(threads, 0);
     uint64_t sequence = 0;
     uint64_t watermark = 0;
-    // Buffered like the merger: (tick, rank, sequence, thread, text).
-    std::vector<std::tuple<uint64_t, int, uint64_t, uint32_t, std::string>>
+    // Buffered like the merger: (tick, rank, thread, sequence, text).
+    std::vector<std::tuple<uint64_t, int, uint32_t, uint64_t, std::string>>
         pending;
     const auto release = [&](bool everything) {
-      std::vector<std::tuple<uint64_t, int, uint64_t, uint32_t, std::string>>
+      std::vector<std::tuple<uint64_t, int, uint32_t, uint64_t, std::string>>
           kept;
       std::sort(pending.begin(), pending.end());
       for (auto& item : pending) {
@@ -228,6 +241,7 @@ TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
         watermark += random() % 8;
         release(false);
         merger.ReleaseBefore(watermark);
+        merger.Flush();
         continue;
       }
       const uint32_t thread = random() % threads;
@@ -243,13 +257,13 @@ TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
       const int rank = is_free ? 0 : 1;
       if (is_free) {
         for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
-          if (std::get<3>(*it) != thread) continue;
+          if (std::get<2>(*it) != thread) continue;
           if (std::get<0>(*it) != tick || std::get<1>(*it) == 0) break;
           std::get<1>(*it) = 0;
         }
       }
       pending.emplace_back(
-          tick, rank, sequence++, thread,
+          tick, rank, thread, sequence++,
           absl::StrCat("t", thread, is_free ? " free " : " alloc ", address,
                        " @", tick));
     }

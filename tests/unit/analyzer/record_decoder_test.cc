@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,10 @@ using testing::TraceBuilder;
 // Collects everything the decoder hands on, as text, for exact comparison.
 class LogSink : public RecordSink {
  public:
-  void OnEvent(const Event& e) override {
+  void OnEvents(std::span<const Event> events) override {
+    for (const Event& e : events) OnEvent(e);
+  }
+  void OnEvent(const Event& e) {
     switch (e.type) {
       case EventType::kAlloc:
         log.push_back(absl::StrCat("alloc t", e.thread, " @", e.tick, " 0x",

@@ -70,7 +70,10 @@ std::vector<uint8_t> RowEvents() {
 
 class EventLog : public analyzer::RecordSink {
  public:
-  void OnEvent(const analyzer::Event& e) override {
+  void OnEvents(std::span<const analyzer::Event> events) override {
+    for (const analyzer::Event& e : events) OnEvent(e);
+  }
+  void OnEvent(const analyzer::Event& e) {
     log.push_back(absl::StrCat(static_cast<int>(e.type), " ", static_cast<int>(e.kind), " @",
                                e.tick, " ", absl::Hex(e.address), " size ", e.size, " stack ",
                                e.stack_id));
