@@ -4,6 +4,7 @@
 #include "event_merger.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 namespace heaptrail::analyzer {
@@ -49,7 +50,13 @@ void EventMerger::Append(Queue& queue, uint32_t queue_index,
   // Never before an earlier event of the same thread, never before what was
   // already released (a late event is replayed late, not in the past).
   uint64_t floor = std::max(queue.last_tick, released_tick_);
-  for (Event event : events) {
+  const size_t first = queue.keys.size();
+  queue.events.insert(queue.events.end(), events.begin(), events.end());
+  queue.keys.resize(first + events.size());
+  uint64_t* const keys = queue.keys.data();
+  Event* const added = queue.events.data() + first;
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event& event = added[i];
     event.tick = std::min(std::max(event.tick, floor), kMaxTick);
     floor = event.tick;
     uint8_t rank = kAllocRank;
@@ -61,14 +68,13 @@ void EventMerger::Append(Queue& queue, uint32_t queue_index,
       // this release: give them its rank (they stop at the first that has
       // it).
       const uint64_t release_key = KeyOf(event.tick, kReleaseRank);
-      for (size_t i = queue.keys.size(); i > queue.head; --i) {
-        uint64_t& earlier = queue.keys[i - 1];
+      for (size_t j = first + i; j > queue.head; --j) {
+        uint64_t& earlier = keys[j - 1];
         if ((earlier >> 2) != event.tick || earlier == release_key) break;
         earlier = release_key;
       }
     }
-    queue.keys.push_back(KeyOf(event.tick, rank));
-    queue.events.push_back(event);
+    keys[first + i] = KeyOf(event.tick, rank);
   }
   queue.last_tick = floor;
   if (!queue.active) {
@@ -143,54 +149,53 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
 }
 
 void EventMerger::MergeRuns() {
-  // A binary min-heap of run indices by (next key, run index). The top run
-  // emits for as long as it stays ahead of both children, so a thread's
-  // burst costs one heap operation, not one per event.
-  std::vector<uint32_t>& heap = heap_;
-  heap.clear();
-  for (uint32_t i = 0; i < runs_.size(); ++i) heap.push_back(i);
-  const auto later = [this](uint32_t a, uint32_t b) { return RunBefore(b, a); };
-  std::make_heap(heap.begin(), heap.end(), later);
-  while (heap.size() > 1) {
-    const uint32_t top = heap.front();
-    Run& run = runs_[top];
-    uint32_t rival = heap[1];
-    if (heap.size() > 2 && RunBefore(heap[2], rival)) rival = heap[2];
+  // A binary min-heap of the runs' next (key, run index). The top run emits
+  // for as long as it stays ahead of both children, so a thread's burst
+  // costs one heap operation, not one per event.
+  heap_.clear();
+  for (uint32_t i = 0; i < runs_.size(); ++i) {
+    heap_.push_back(OrderOf(*runs_[i].key, i));
+  }
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
+  while (heap_.size() > 1) {
+    const auto index = static_cast<uint32_t>(heap_.front());
+    Run& run = runs_[index];
+    const Order rival =
+        heap_.size() > 2 ? std::min(heap_[1], heap_[2]) : heap_[1];
+    Order next;
     do {
       Emit(*run.event++);
-      ++run.key;
-    } while (run.key != run.key_end && RunBefore(top, rival));
+      if (++run.key == run.key_end) break;
+      next = OrderOf(*run.key, index);
+    } while (next < rival);
     if (run.key == run.key_end) {
-      std::pop_heap(heap.begin(), heap.end(), later);
-      heap.pop_back();
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.pop_back();
     } else {
+      heap_.front() = next;
       SiftDownTop();
     }
   }
-  if (heap.empty()) return;
-  Run& last = runs_[heap.front()];
+  if (heap_.empty()) return;
+  Run& last = runs_[static_cast<uint32_t>(heap_.front())];
   for (; last.key != last.key_end; ++last.key) Emit(*last.event++);
 }
 
-bool EventMerger::RunBefore(uint32_t a, uint32_t b) const {
-  const uint64_t key_a = *runs_[a].key;
-  const uint64_t key_b = *runs_[b].key;
-  return key_a != key_b ? key_a < key_b : a < b;
-}
-
 void EventMerger::SiftDownTop() {
-  std::vector<uint32_t>& heap = heap_;
-  size_t parent = 0;
+  // Moves the top down through a hole: children move up, and the top is
+  // written once, where it belongs.
+  const size_t size = heap_.size();
+  const Order top = heap_.front();
+  size_t hole = 0;
   while (true) {
-    size_t best = parent;
-    const size_t left = 2 * parent + 1;
-    if (left < heap.size() && RunBefore(heap[left], heap[best])) best = left;
-    if (left + 1 < heap.size() && RunBefore(heap[left + 1], heap[best]))
-      best = left + 1;
-    if (best == parent) return;
-    std::swap(heap[parent], heap[best]);
-    parent = best;
+    size_t child = 2 * hole + 1;
+    if (child >= size) break;
+    if (child + 1 < size && heap_[child + 1] < heap_[child]) ++child;
+    if (!(heap_[child] < top)) break;
+    heap_[hole] = heap_[child];
+    hole = child;
   }
+  heap_[hole] = top;
 }
 
 void EventMerger::Flush() {

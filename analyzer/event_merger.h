@@ -54,7 +54,7 @@ class EventMerger {
   // About 1.5 GB of buffered events: far above any real round.
   static constexpr size_t kDefaultMaxBuffered = size_t{32} << 20;
   // Events handed to the sink per call.
-  static constexpr size_t kOutputBatch = 16384;
+  static constexpr size_t kOutputBatch = 4096;
   // Ticks are clamped below this, so that (tick, rank) fits one integer. No
   // real trace comes near it (2^62 ticks of 32 cycles).
   static constexpr uint64_t kMaxTick = (uint64_t{1} << 62) - 1;
@@ -101,9 +101,13 @@ class EventMerger {
   void Release(uint64_t watermark, bool everything);
   // Sends the events of runs_ to the sink in (key, queue) order.
   void MergeRuns();
-  // Ties between runs go to the lower run index (runs are in queue order).
-  bool RunBefore(uint32_t a, uint32_t b) const;
-  // Restores the heap after the top run advanced.
+  // A run's place in the merge: its next key, ties to the lower run index
+  // (runs are in queue order), as one integer.
+  using Order = unsigned __int128;
+  static Order OrderOf(uint64_t key, uint32_t run) {
+    return Order{key} << 32 | run;
+  }
+  // Restores the heap after the top run's order grew.
   void SiftDownTop();
   void Emit(const Event& event) {
     released_tick_ = event.tick;  // the merge emits in tick order
@@ -126,7 +130,7 @@ class EventMerger {
   };
   std::vector<Run> runs_;
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
-  std::vector<uint32_t> heap_;    // run indices, see MergeRuns()
+  std::vector<Order> heap_;       // see MergeRuns()
   std::vector<Event> output_;     // the batch being filled for the sink
   uint64_t released_tick_ = 0;    // highest tick released so far
   size_t buffered_ = 0;

@@ -12,11 +12,6 @@ namespace heaptrail::analyzer {
 using format::AllocKind;
 using format::FreeKind;
 
-HeapModel::ThreadState& HeapModel::Thread(uint32_t thread) {
-  if (thread >= threads_.size()) threads_.resize(thread + 1);
-  return threads_[thread];
-}
-
 uint32_t HeapModel::SlotOf(uint32_t stack_id) {
   // Stack ids are the recorder's dense node ids: an array indexed by id
   // finds the slot with one load. It grows only up to a few times the number
@@ -111,12 +106,12 @@ void HeapModel::OnAlloc(const Event& event) {
 
   const Block block{event.size, slot, event.thread,
                     static_cast<AllocKind>(event.kind)};
-  const auto [it, inserted] = live_.try_emplace(event.address, block);
+  const auto [held, inserted] = live_.Insert(event.address, block);
   if (!inserted) {
     ++totals_.reused_live_addresses;
-    TakeTemporary(it->second, event.address, event.thread);
-    RemoveLive(it->second);
-    it->second = block;
+    TakeTemporary(*held, event.address, event.thread);
+    RemoveLive(*held);
+    *held = block;
   }
   AddLive(block, event.tick);
 
@@ -131,8 +126,8 @@ void HeapModel::OnAlloc(const Event& event) {
 void HeapModel::OnFree(const Event& event) {
   Thread(event.thread);
   const FreeKind kind = static_cast<FreeKind>(event.kind);
-  const auto it = live_.find(event.address);
-  if (it == live_.end()) {
+  Block block;
+  if (!live_.Erase(event.address, &block)) {
     ++totals_.unknown_frees;
     if (kind == FreeKind::kRealloc) {
       threads_[event.thread].realloc =
@@ -140,8 +135,6 @@ void HeapModel::OnFree(const Event& event) {
     }
     return;
   }
-  const Block block = it->second;
-  live_.erase(it);
   RemoveLive(block);
   ++totals_.frees;
 
@@ -188,11 +181,11 @@ void HeapModel::OnReallocFailed(const Event& event) {
     thread.last_alloc_address = event.address;
     thread.last_alloc_valid = true;
   }
-  const auto [it, inserted] = live_.try_emplace(event.address, pending.block);
+  const auto [held, inserted] = live_.Insert(event.address, pending.block);
   if (!inserted) {
     ++totals_.reused_live_addresses;
-    RemoveLive(it->second);
-    it->second = pending.block;
+    RemoveLive(*held);
+    *held = pending.block;
   }
   AddLive(pending.block, event.tick);
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "address_table.h"
 #include "heaptrail/trace_format.h"
 #include "records.h"
 #include "size_histogram.h"
@@ -99,6 +100,9 @@ class HeapModel {
 
   // kAlloc, kFree or kReallocFailed, in the global order.
   void Apply(const Event& event);
+  // Hints that an event on `address` comes soon: the replay calls it a few
+  // events ahead, so that the block's slot is in cache when it is needed.
+  void Prefetch(uint64_t address) const { live_.Prefetch(address); }
   // Records the live table now; `record_index` identifies the snapshot record.
   void TakeSnapshot(uint64_t tick, uint64_t record_index);
 
@@ -153,12 +157,15 @@ class HeapModel {
   // event after its allocation on that thread; forgets the candidate.
   bool TakeTemporary(const Block& block, uint64_t address, uint32_t thread);
   uint32_t SlotOf(uint32_t stack_id);
-  ThreadState& Thread(uint32_t thread);
+  ThreadState& Thread(uint32_t thread) {
+    if (thread >= threads_.size()) threads_.resize(thread + 1);
+    return threads_[thread];
+  }
 
   HeapTotals totals_;
   SizeHistogram sizes_;
   uint32_t peak_epoch_ = 0;
-  absl::flat_hash_map<uint64_t, Block> live_;
+  AddressTable<Block> live_;
   // Stack id -> index in stacks_ (see SlotOf()).
   static constexpr uint32_t kNoSlot = ~uint32_t{0};
   static constexpr size_t kDenseSlotsAlways = size_t{1} << 16;

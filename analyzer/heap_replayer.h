@@ -26,7 +26,9 @@
 
 namespace heaptrail::analyzer {
 
-class HeapReplayer {
+// Its own cache lines: the worker reads it for every batch while the
+// producer's hot state lies next to it (see TraceAnalysis).
+class alignas(kCacheLine) HeapReplayer {
  public:
   static constexpr size_t kDepth = 4;
 

@@ -7,8 +7,7 @@
 
 namespace heaptrail::analyzer {
 
-void HeapTimeline::Record(uint64_t tick, uint64_t live_bytes) {
-  // A shift, not a division: this runs once per event.
+void HeapTimeline::RecordInNewBucket(uint64_t tick, uint64_t live_bytes) {
   while ((tick >> shift_) >= kMaxBuckets) Coarsen();
   const size_t index = tick >> shift_;
   if (index >= buckets_.size()) buckets_.resize(index + 1);

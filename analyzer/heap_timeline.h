@@ -11,6 +11,7 @@
 #define HEAPTRAIL_ANALYZER_HEAP_TIMELINE_H_
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -27,7 +28,17 @@ class HeapTimeline {
   static constexpr size_t kMaxBuckets = 2048;
 
   // The live heap became `live_bytes` at `tick`; ticks never go backwards.
-  void Record(uint64_t tick, uint64_t live_bytes);
+  // Inline: it runs once per event, and nearly always in the last bucket.
+  void Record(uint64_t tick, uint64_t live_bytes) {
+    if (!buckets_.empty() && (tick >> shift_) == buckets_.size() - 1) {
+      Bucket& bucket = buckets_.back();
+      bucket.last = live_bytes;
+      bucket.max = bucket.used ? std::max(bucket.max, live_bytes) : live_bytes;
+      bucket.used = true;
+      return;
+    }
+    RecordInNewBucket(tick, live_bytes);
+  }
 
   // One point per bucket that saw an event, in time order.
   std::vector<TimelinePoint> Points() const;
@@ -38,6 +49,7 @@ class HeapTimeline {
     uint64_t max = 0;
     bool used = false;
   };
+  void RecordInNewBucket(uint64_t tick, uint64_t live_bytes);
   void Coarsen();
 
   uint32_t shift_ = 0;  // log2 of the ticks per bucket

@@ -11,6 +11,7 @@
 #ifndef HEAPTRAIL_ANALYZER_RECORDS_H_
 #define HEAPTRAIL_ANALYZER_RECORDS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,10 @@
 #include "symbolize/symbolizer.h"
 
 namespace heaptrail::analyzer {
+
+// The analysis pipeline's threads (records.h's events pass between them)
+// keep the state each writes on cache lines of its own, aligned to this.
+inline constexpr size_t kCacheLine = 64;
 
 enum class EventType : uint8_t {
   kAlloc,

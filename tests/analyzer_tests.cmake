@@ -10,6 +10,7 @@ target_link_libraries(heaptrail_trace_builder
   PRIVATE zstd::libzstd_shared)
 
 add_executable(heaptrail_analyzer_tests
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/address_table_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/byte_cursor_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/cli_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/event_merger_test.cc
