@@ -6,11 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "progress.h"
+#include "symbol_warmer.h"
 
 namespace heaptrail::analyzer {
 
-absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
-    const std::string& path, CliIo& io) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> Load(
+    const std::string& path, CliIo& io, SymbolWarmer* warmer) {
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis;
   {
     ProgressMeter progress(io.err, io.err_is_terminal);
@@ -18,6 +21,12 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
     options.progress = [&progress](uint64_t done, uint64_t total) {
       progress.Update(done, total);
     };
+    if (warmer != nullptr) {
+      options.on_stack_nodes = [warmer](const StackNodesRecord& record,
+                                        ModuleMap& modules) {
+        warmer->Add(record, modules);
+      };
+    }
     analysis = AnalyzeTrace(path, options);
   }
   if (analysis.ok()) {
@@ -26,6 +35,31 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
     }
   }
   return analysis;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
+    const std::string& path, CliIo& io) {
+  return Load(path, io, nullptr);
+}
+
+absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
+                                                    CliIo& io, bool parallel) {
+  SymbolizedTrace trace;
+  trace.symbols = MakeDwarfSymbolSource();
+  SymbolWarmer warmer(*trace.symbols);
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
+      Load(path, io, &warmer);
+  absl::flat_hash_map<size_t, size_t> loaded_modules = warmer.Stop();
+  if (!analysis.ok()) return analysis.status();
+  trace.analysis = std::move(*analysis);
+  StackSymbolizer::SourceFactory factory;
+  if (parallel) factory = [] { return MakeDwarfSymbolSource(); };
+  trace.symbolizer = std::make_unique<StackSymbolizer>(
+      trace.analysis->stacks, trace.analysis->modules, *trace.symbols,
+      std::move(factory), std::move(loaded_modules));
+  return trace;
 }
 
 int ReportError(CliIo& io, const absl::Status& status) {

@@ -19,6 +19,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sites.h"
+#include "stack_symbolizer.h"
+#include "symbol_source.h"
 #include "trace_analysis.h"
 
 namespace heaptrail::analyzer {
@@ -34,6 +36,20 @@ struct CliIo {
 // Reads and analyzes a trace; prints its warnings. Errors are returned.
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
     const std::string& path, CliIo& io);
+
+// A trace with its symbolizer, whose work began while the trace was read
+// (SymbolWarmer). The symbolizer refers to the analysis and the source.
+struct SymbolizedTrace {
+  std::unique_ptr<TraceAnalysis> analysis;
+  std::unique_ptr<SymbolSource> symbols;
+  std::unique_ptr<StackSymbolizer> symbolizer;
+};
+
+// LoadTrace() and the libdw symbolizer; with `parallel`, the symbolizer's
+// Prefetch() may use a source per thread.
+absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
+                                                    CliIo& io,
+                                                    bool parallel = false);
 
 // Prints "heaptrail: error: <message>" and returns kExitError.
 int ReportError(CliIo& io, const absl::Status& status);

@@ -55,13 +55,10 @@ absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
 int RunExport(const ExportArgs& args, CliIo& io) {
   absl::StatusOr<Moment> at = ParseMoment(args.at);
   if (!at.ok()) return ReportError(io, at.status());
-  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
-      LoadTrace(args.trace, io);
-  if (!analysis.ok()) return ReportError(io, analysis.status());
-  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
-  StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
-                             *symbols);
-  absl::StatusOr<std::string> data = Render(args, *at, **analysis, symbolizer);
+  absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
+  if (!trace.ok()) return ReportError(io, trace.status());
+  absl::StatusOr<std::string> data =
+      Render(args, *at, *trace->analysis, *trace->symbolizer);
   if (!data.ok()) return ReportError(io, data.status());
   absl::Status written = WriteOutputFile(args.output, *data);
   return written.ok() ? 0 : ReportError(io, written);

@@ -78,14 +78,10 @@ int RunGrowth(const GrowthArgs& args, const CLI::Option& top_option,
   if (!by.ok()) return ReportError(io, by.status());
   const bool json = args.format == "json";
   const size_t top = TopOrDefault(top_option, args.top, json);
-  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
-      LoadTrace(args.trace, io);
-  if (!analysis.ok()) return ReportError(io, analysis.status());
-  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
-  StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
-                             *symbols);
+  absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
+  if (!trace.ok()) return ReportError(io, trace.status());
   absl::StatusOr<GrowthRanking> ranking =
-      RankGrowth(**analysis, *by, top, symbolizer);
+      RankGrowth(*trace->analysis, *by, top, *trace->symbolizer);
   if (!ranking.ok()) return ReportError(io, ranking.status());
   if (json) {
     WriteJson(ToJson(*ranking, *by), io.out);

@@ -20,15 +20,11 @@ struct HtmlArgs {
 };
 
 int RunHtml(const HtmlArgs& args, CliIo& io) {
-  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
-      LoadTrace(args.trace, io);
-  if (!analysis.ok()) return ReportError(io, analysis.status());
-  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
-  StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
-                             *symbols);
-  const std::string& executable = (*analysis)->process.executable;
+  absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
+  if (!trace.ok()) return ReportError(io, trace.status());
+  const std::string& executable = trace->analysis->process.executable;
   const std::string page = RenderHtmlPage(
-      BuildReportData(**analysis, symbolizer),
+      BuildReportData(*trace->analysis, *trace->symbolizer),
       absl::StrCat("heaptrail: ",
                    executable.substr(executable.rfind('/') + 1)));
   absl::Status written = WriteOutputFile(args.output, page);

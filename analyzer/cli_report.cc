@@ -45,13 +45,11 @@ int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
   const bool json = args.format == "json";
   options.top = TopOrDefault(top, args.top, json);
 
-  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
-      LoadTrace(args.trace, io);
-  if (!analysis.ok()) return ReportError(io, analysis.status());
-  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
-  StackSymbolizer symbolizer((*analysis)->stacks, (*analysis)->modules,
-                             *symbols, [] { return MakeDwarfSymbolSource(); });
-  absl::StatusOr<Report> report = BuildReport(**analysis, options, symbolizer);
+  absl::StatusOr<SymbolizedTrace> trace =
+      LoadSymbolizedTrace(args.trace, io, /*parallel=*/true);
+  if (!trace.ok()) return ReportError(io, trace.status());
+  absl::StatusOr<Report> report =
+      BuildReport(*trace->analysis, options, *trace->symbolizer);
   if (!report.ok()) return ReportError(io, report.status());
   if (json) {
     WriteJson(ReportToJson(*report), io.out);

@@ -30,7 +30,7 @@ namespace heaptrail::analyzer {
 // producer's hot state lies next to it (see TraceAnalysis).
 class alignas(kCacheLine) HeapReplayer {
  public:
-  static constexpr size_t kDepth = 4;
+  static constexpr size_t kDepth = 16;
 
   // Replays into `model` and `timeline`; on a worker thread when `worker`.
   HeapReplayer(HeapModel& model, HeapTimeline& timeline, bool worker);

@@ -11,11 +11,13 @@
 
 namespace heaptrail::analyzer {
 
-StackSymbolizer::StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                                 SymbolSource& symbols, SourceFactory factory)
+StackSymbolizer::StackSymbolizer(
+    const StackTree& tree, ModuleMap& modules, SymbolSource& symbols,
+    SourceFactory factory, absl::flat_hash_map<size_t, size_t> loaded_modules)
     : tree_(tree),
       modules_(modules),
       symbols_(symbols),
+      source_index_(std::move(loaded_modules)),
       factory_(std::move(factory)) {}
 
 void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
@@ -33,7 +35,8 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
       const StackNode& n = tree_.node(id);
       const std::optional<size_t> module =
           modules_.Find(n.ip > 0 ? n.ip - 1 : 0, n.epoch);
-      if (!module.has_value()) continue;  // on demand: no symbolizer needed
+      // On demand: no symbolizer needed, or the main one has the module.
+      if (!module.has_value() || source_index_.contains(*module)) continue;
       nodes_of_module[*module].push_back(id);
       ++total;
     }

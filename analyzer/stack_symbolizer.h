@@ -36,9 +36,12 @@ class StackSymbolizer {
  public:
   using SourceFactory = std::function<std::unique_ptr<SymbolSource>()>;
 
-  // Without a factory, Prefetch() does nothing.
+  // Without a factory, Prefetch() does nothing. `loaded_modules` maps module
+  // map indices to the indices of modules `symbols` already holds (see
+  // SymbolWarmer).
   StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                  SymbolSource& symbols, SourceFactory factory = nullptr);
+                  SymbolSource& symbols, SourceFactory factory = nullptr,
+                  absl::flat_hash_map<size_t, size_t> loaded_modules = {});
   StackSymbolizer(const StackSymbolizer&) = delete;
   StackSymbolizer& operator=(const StackSymbolizer&) = delete;
 
@@ -50,7 +53,8 @@ class StackSymbolizer {
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
 
   // Symbolizes the nodes of `stack_ids` on up to `threads` threads; does
-  // nothing for fewer than kMinPrefetchNodes nodes.
+  // nothing for fewer than kMinPrefetchNodes nodes. Modules the main source
+  // already holds are left to it: their debug info is loaded there.
   void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads);
 
   static constexpr size_t kMinPrefetchNodes = 64;

@@ -19,10 +19,11 @@ namespace {
 
 class Loader : public RecordSink, public EventSink {
  public:
-  Loader(TraceAnalysis& analysis, size_t max_buffered, bool parallel)
+  Loader(TraceAnalysis& analysis, const AnalyzeOptions& options)
       : analysis_(analysis),
-        merger_(this, max_buffered),
-        replayer_(analysis.heap, analysis.timeline, parallel) {}
+        on_stack_nodes_(options.on_stack_nodes),
+        merger_(this, options.max_buffered_events),
+        replayer_(analysis.heap, analysis.timeline, options.parallel) {}
 
   EventMerger& merger() { return merger_; }
   // Waits for the heap model to have replayed every released event.
@@ -51,7 +52,9 @@ class Loader : public RecordSink, public EventSink {
     return absl::OkStatus();
   }
   absl::Status OnStackNodes(StackNodesRecord& record) override {
-    return analysis_.stacks.Add(record);
+    HEAPTRAIL_RETURN_IF_ERROR(analysis_.stacks.Add(record));
+    if (on_stack_nodes_) on_stack_nodes_(record, analysis_.modules);
+    return absl::OkStatus();
   }
   absl::Status OnModuleLoad(ModuleLoadRecord& record) override {
     return analysis_.modules.Load(record);
@@ -111,6 +114,8 @@ class Loader : public RecordSink, public EventSink {
   void SeeTick(uint64_t tick) { max_tick_ = std::max(max_tick_, tick); }
 
   TraceAnalysis& analysis_;
+  const std::function<void(const StackNodesRecord&, ModuleMap&)>&
+      on_stack_nodes_;
   EventMerger merger_;
   HeapReplayer replayer_;
   uint64_t max_tick_ = 0;
@@ -125,7 +130,7 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
                              TraceReader::Open(path));
   auto analysis = std::make_unique<TraceAnalysis>(opened->header());
   analysis->path = path;
-  Loader loader(*analysis, options.max_buffered_events, options.parallel);
+  Loader loader(*analysis, options);
   RecordDecoder decoder;
   ChunkPrefetcher chunks(std::move(opened), options.parallel);
   while (true) {

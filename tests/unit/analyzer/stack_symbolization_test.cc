@@ -1,7 +1,10 @@
 // StackTree, ModuleMap (epochs) and StackSymbolizer with a fake symbol
 // source.
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_symbol_source.h"
@@ -9,6 +12,7 @@
 #include "module_map.h"
 #include "stack_symbolizer.h"
 #include "stack_tree.h"
+#include "symbol_warmer.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -130,6 +134,62 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
   const int calls = symbols.calls;
   symbolizer.Frames(2);  // cached per node
   EXPECT_EQ(symbols.calls, calls);
+}
+
+// The warmer symbolizes each node in the module of its own epoch, off the
+// calling thread; the symbolizer then finds those modules registered and
+// their addresses cached, and gives the frames it would have computed.
+TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
+  // Counts lookups so that the test can wait for the worker without racing
+  // on the fake's own counters.
+  class CountingSource : public FakeSymbolSource {
+   public:
+    const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
+                                              bool is_return_address) override {
+      const std::vector<SourceFrame>& frames =
+          FakeSymbolSource::Symbolize(module, address, is_return_address);
+      ++done;
+      return frames;
+    }
+    std::atomic<int> done = 0;
+  };
+  ModuleMap map;
+  ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
+  ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
+  ModuleLoadRecord b = Load(3, 1, "/lib/b.so", 0x7000'0000, 0x1000, 0x1000);
+  ASSERT_TRUE(map.Load(exe).ok());
+  ASSERT_TRUE(map.Load(a).ok());
+  ASSERT_TRUE(map.Unload(ModuleUnloadRecord{2, 1}).ok());
+  ASSERT_TRUE(map.Load(b).ok());
+  const StackNodesRecord record{1,
+                                {{0, 0, 0x40'0100},
+                                 {1, 0, 0x7000'1100},
+                                 {1, 1, 0x7000'1100},
+                                 {1, 0, 0x9999}}};  // in no module
+  StackTree tree;
+  ASSERT_TRUE(tree.Add(record).ok());
+  CountingSource symbols;
+  symbols.Set("/lib/a.so", 0x7000'1100, {Frame("a_func", "a.cc", 7, "/lib/a.so")});
+  symbols.Set("/lib/b.so", 0x7000'1100, {Frame("b_func", "b.cc", 1, "/lib/b.so")});
+
+  SymbolWarmer warmer(symbols);
+  warmer.Add(record, map);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (symbols.done < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  absl::flat_hash_map<size_t, size_t> loaded = warmer.Stop();
+  ASSERT_EQ(symbols.done, 3);
+  ASSERT_EQ(loaded.size(), 3u);  // module map indices 0, 1, 2
+  for (const auto& [module, source] : loaded) {
+    EXPECT_EQ(symbols.modules_.at(source).path, map.modules()[module].info.path);
+  }
+
+  StackSymbolizer symbolizer(tree, map, symbols, nullptr, std::move(loaded));
+  EXPECT_EQ(symbolizer.Frames(2)[0]->function, "a_func");
+  EXPECT_EQ(symbolizer.Frames(3)[0]->function, "b_func");
+  EXPECT_EQ(symbolizer.Frames(4)[0]->function, "0x9999");
+  EXPECT_EQ(symbols.modules_.size(), 3u);  // none registered twice
 }
 
 }  // namespace
