@@ -40,10 +40,9 @@ void ChunkPrefetcher::Work() {
     absl::StatusOr<bool> more = reader_->Next();
     Chunk chunk;
     if (more.ok() && *more) {
-      const std::span<const uint8_t> bytes = reader_->chunk();
-      buffer.assign(bytes.begin(), bytes.end());
-      chunk = Chunk{std::move(buffer), reader_->chunk_sequence(),
-                    reader_->offset()};
+      const size_t size = reader_->chunk().size();
+      chunk = Chunk{reader_->TakeChunkBuffer(std::move(buffer)), size,
+                    reader_->chunk_sequence(), reader_->offset()};
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -81,7 +80,7 @@ absl::StatusOr<bool> ChunkPrefetcher::Next() {
   }
   current_ = std::move(ready_.front());
   ready_.pop_front();
-  chunk_ = current_.bytes;
+  chunk_ = std::span<const uint8_t>(current_.bytes).first(current_.size);
   changed_.notify_all();
   return true;
 }

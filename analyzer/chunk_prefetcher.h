@@ -51,7 +51,8 @@ class ChunkPrefetcher {
 
  private:
   struct Chunk {
-    std::vector<uint8_t> bytes;
+    std::vector<uint8_t> bytes;  // the chunk, then spare capacity
+    size_t size = 0;
     uint32_t sequence = 0;
     uint64_t offset = 0;
   };

@@ -21,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -46,6 +47,13 @@ class TraceReader {
 
   // The decompressed bytes of the current chunk, valid until Next().
   std::span<const uint8_t> chunk() const { return {raw_.data(), raw_size_}; }
+  // Hands over the buffer that holds chunk() (its first chunk().size()
+  // bytes) without copying it, and decompresses the next chunks into
+  // `next` instead: a buffer that a reader on another thread is done with.
+  std::vector<uint8_t> TakeChunkBuffer(std::vector<uint8_t> next) {
+    std::swap(raw_, next);
+    return next;
+  }
   // Sequence number of the current chunk.
   uint32_t chunk_sequence() const { return next_sequence_ - 1; }
   // Chunks read successfully so far.
