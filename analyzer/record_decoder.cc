@@ -302,17 +302,18 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
     const uint8_t* const start = p;
     const uint8_t tag = *p++;
     const uint8_t kind = format::EventKindOf(tag);
-    uint64_t dtick, delta, stack;
+    uint64_t dtick, size, delta, stack;
     if (!ReadVarintUnchecked(p, dtick)) return start - begin;
     switch (format::EventTagOf(tag)) {
       case format::EventTag::kAlloc:
         if (kind >= format::kAllocKindCount ||
-            !ReadVarintUnchecked(p, event.size) ||
+            !ReadVarintUnchecked(p, size) || size > Event::kMaxSize ||
             !ReadSvarintUnchecked(p, delta) || !ReadVarintUnchecked(p, stack) ||
             stack > kMaxU32) {
           return start - begin;
         }
         event.type = EventType::kAlloc;
+        event.size = size;
         event.stack_id = static_cast<uint32_t>(stack);
         break;
       case format::EventTag::kFree:
@@ -363,7 +364,9 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("unknown allocation kind %d", kind));
         }
-        HEAPTRAIL_ASSIGN_OR_RETURN(event.size, fields.sizes->ReadVarint());
+        HEAPTRAIL_ASSIGN_OR_RETURN(
+            event.size,
+            fields.sizes->ReadVarintAtMost(Event::kMaxSize, "allocation size"));
         HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
             const uint64_t stack,

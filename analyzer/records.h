@@ -32,17 +32,24 @@ enum class EventType : uint8_t {
   kSnapshot,  // a pseudo-event: a snapshot replayed at its place in the order
 };
 
-// One heap event, or a snapshot pseudo-event. Kept small: the merger buffers
-// a whole round of these.
+// One heap event, or a snapshot pseudo-event. Kept to 32 bytes: the merger
+// buffers a whole round of these, and every event is copied from stage to
+// stage and from core to core.
 struct Event {
-  uint64_t tick = 0;      // relative to FileHeader::start_tick
-  uint64_t address = 0;   // kAlloc, kFree, kReallocFailed
-  uint64_t size = 0;      // kAlloc: bytes; kSnapshot: index of its record
+  // Sizes fit 56 bits: no block is larger than the address space (56 bits
+  // with five-level paging).
+  static constexpr uint64_t kMaxSize = (uint64_t{1} << 56) - 1;
+
+  uint64_t tick = 0;     // relative to FileHeader::start_tick
+  uint64_t address = 0;  // kAlloc, kFree, kReallocFailed
+  uint64_t size : 56 = 0;  // kAlloc: bytes; kSnapshot: index of its record
+  EventType type : 4 = EventType::kAlloc;
+  // kAlloc: format::AllocKind; kFree: format::FreeKind (a tag's 4 bits).
+  uint8_t kind : 4 = 0;
   uint32_t stack_id = 0;  // kAlloc, kFree: innermost stack node (0: none)
   uint32_t thread = 0;    // dense thread slot; unused for kSnapshot
-  EventType type = EventType::kAlloc;
-  uint8_t kind = 0;  // kAlloc: format::AllocKind; kFree: format::FreeKind
 };
+static_assert(sizeof(Event) == 32);
 
 struct ThreadStartRecord {
   uint32_t thread = 0;        // dense slot

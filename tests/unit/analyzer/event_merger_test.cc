@@ -46,14 +46,14 @@ Event Alloc(uint32_t thread, uint64_t tick, uint64_t address) {
   return Event{.tick = tick,
                .address = address,
                .size = 8,
-               .thread = thread,
-               .type = EventType::kAlloc};
+               .type = EventType::kAlloc,
+               .thread = thread};
 }
 Event Free(uint32_t thread, uint64_t tick, uint64_t address) {
   return Event{.tick = tick,
                .address = address,
-               .thread = thread,
-               .type = EventType::kFree};
+               .type = EventType::kFree,
+               .thread = thread};
 }
 
 TEST(EventMergerTest, ReleasesOnlyEventsBeforeTheWatermarkInTickOrder) {

@@ -20,27 +20,27 @@ class Replay {
     model.Apply(Event{.tick = ++tick,
                       .address = address,
                       .size = size,
-                      .stack_id = stack,
-                      .thread = thread,
                       .type = EventType::kAlloc,
-                      .kind = static_cast<uint8_t>(kind)});
+                      .kind = static_cast<uint8_t>(kind),
+                      .stack_id = stack,
+                      .thread = thread});
     return *this;
   }
   Replay& Free(uint64_t address, uint32_t thread = 0,
                FreeKind kind = FreeKind::kFree, uint32_t stack = 0) {
     model.Apply(Event{.tick = ++tick,
                       .address = address,
-                      .stack_id = stack,
-                      .thread = thread,
                       .type = EventType::kFree,
-                      .kind = static_cast<uint8_t>(kind)});
+                      .kind = static_cast<uint8_t>(kind),
+                      .stack_id = stack,
+                      .thread = thread});
     return *this;
   }
   Replay& ReallocFailed(uint64_t address, uint32_t thread = 0) {
     model.Apply(Event{.tick = ++tick,
                       .address = address,
-                      .thread = thread,
-                      .type = EventType::kReallocFailed});
+                      .type = EventType::kReallocFailed,
+                      .thread = thread});
     return *this;
   }
   Replay& Snapshot() {
