@@ -47,15 +47,21 @@ void EventMerger::AddSnapshot(uint64_t tick, uint64_t index) {
 
 void EventMerger::Append(Queue& queue, uint32_t queue_index,
                          std::span<const Event> events) {
+  queue.events.insert(queue.events.end(), events.begin(), events.end());
+  KeyNewEvents(queue, queue_index);
+}
+
+void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
   // Never before an earlier event of the same thread, never before what was
   // already released (a late event is replayed late, not in the past).
   uint64_t floor = std::max(queue.last_tick, released_tick_);
   const size_t first = queue.keys.size();
-  queue.events.insert(queue.events.end(), events.begin(), events.end());
-  queue.keys.resize(first + events.size());
+  const size_t count = queue.events.size() - first;
+  if (count == 0) return;
+  queue.keys.resize(first + count);
   uint64_t* const keys = queue.keys.data();
   Event* const added = queue.events.data() + first;
-  for (size_t i = 0; i < events.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     Event& event = added[i];
     event.tick = std::min(std::max(event.tick, floor), kMaxTick);
     floor = event.tick;
@@ -81,7 +87,7 @@ void EventMerger::Append(Queue& queue, uint32_t queue_index,
     queue.active = true;
     active_.push_back(queue_index);
   }
-  buffered_ += events.size();
+  buffered_ += count;
   if (buffered_ > max_buffered_) {
     overflowed_ = true;
     ReleaseAll();

@@ -66,6 +66,12 @@ class EventMerger {
 
   // Heap events (kAlloc, kFree, kReallocFailed), each in its thread's order.
   void Add(std::span<const Event> events);
+  // The same without a copy, for a decoder: it appends one thread's events
+  // to EventsOf(thread), then calls Appended(thread).
+  std::vector<Event>& EventsOf(uint32_t thread) {
+    return QueueOf(thread).events;
+  }
+  void Appended(uint32_t thread) { KeyNewEvents(QueueOf(thread), thread); }
   void Add(const Event& event) { Add(std::span<const Event>(&event, 1)); }
   // A snapshot pseudo-event; `index` comes back in Event::size.
   void AddSnapshot(uint64_t tick, uint64_t index);
@@ -98,6 +104,8 @@ class EventMerger {
   // Buffers events of one queue: clamps their ticks and sets their keys.
   void Append(Queue& queue, uint32_t queue_index,
               std::span<const Event> events);
+  // Does the same for the events past the last key.
+  void KeyNewEvents(Queue& queue, uint32_t queue_index);
   void Release(uint64_t watermark, bool everything);
   // Sends the events of runs_ to the sink in (key, queue) order.
   void MergeRuns();

@@ -26,6 +26,13 @@ constexpr size_t kMinStringBytes = 1;
 
 }  // namespace
 
+std::vector<Event>& RecordSink::EventsOf(uint32_t) {
+  events_.clear();
+  return events_;
+}
+void RecordSink::EventsAppended(uint32_t, size_t first) {
+  OnEvents(std::span<const Event>(events_).subspan(first));
+}
 absl::Status RecordSink::OnThreadStart(const ThreadStartRecord&) {
   return absl::OkStatus();
 }
@@ -256,9 +263,10 @@ absl::Status RecordDecoder::ReadAddress(const EventFields& fields,
 absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
                                          uint32_t slot, RecordSink& sink) {
   // The events decoded before an error are handed on too.
-  events_scratch_.clear();
-  const absl::Status status = DecodeEventsInto(fields, slot, events_scratch_);
-  if (!events_scratch_.empty()) sink.OnEvents(events_scratch_);
+  std::vector<Event>& events = sink.EventsOf(slot);
+  const size_t first = events.size();
+  const absl::Status status = DecodeEventsInto(fields, slot, events);
+  if (events.size() != first) sink.EventsAppended(slot, first);
   return status;
 }
 

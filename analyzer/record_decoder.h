@@ -36,6 +36,12 @@ class RecordSink {
   // kAlloc, kFree and kReallocFailed: the events of one record, all of one
   // thread, in its order.
   virtual void OnEvents(std::span<const Event> events) { (void)events; }
+  // Where those events are decoded to, for a sink that takes them without a
+  // copy: the decoder appends a record's events to EventsOf(thread), then
+  // calls EventsAppended(thread, first) with the size it had before. By
+  // default they go to a buffer of the sink's own, then to OnEvents().
+  virtual std::vector<Event>& EventsOf(uint32_t thread);
+  virtual void EventsAppended(uint32_t thread, size_t first);
   virtual absl::Status OnThreadStart(const ThreadStartRecord& record);
   virtual absl::Status OnThreadEnd(const ThreadEndRecord& record);
   virtual absl::Status OnStackNodes(StackNodesRecord& record);
@@ -47,6 +53,9 @@ class RecordSink {
   virtual absl::Status OnSnapshot(SnapshotRecord& record);
   virtual absl::Status OnProcessInfo(ProcessInfoRecord& record);
   virtual absl::Status OnEnd(uint64_t tick);
+
+ private:
+  std::vector<Event> events_;  // the default EventsOf()
 };
 
 class RecordDecoder {
@@ -103,7 +112,6 @@ class RecordDecoder {
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
   std::vector<ThreadState> threads_;
   uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
-  std::vector<Event> events_scratch_;  // one record's events
   StackNodesRecord nodes_scratch_;  // reused: its capacity survives records
 };
 

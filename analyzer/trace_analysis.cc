@@ -30,8 +30,12 @@ class Loader : public RecordSink, public EventSink {
   void FinishReplay() { replayer_.Finish(); }
 
   // RecordSink.
-  void OnEvents(std::span<const Event> events) override {
-    merger_.Add(events);
+  // Events are decoded straight into the merger's queues.
+  std::vector<Event>& EventsOf(uint32_t thread) override {
+    return merger_.EventsOf(thread);
+  }
+  void EventsAppended(uint32_t thread, size_t /*first*/) override {
+    merger_.Appended(thread);
   }
 
   absl::Status OnThreadStart(const ThreadStartRecord& record) override {
