@@ -12,14 +12,11 @@ namespace heaptrail::analyzer {
 using format::AllocKind;
 using format::FreeKind;
 
-uint32_t HeapModel::SlotOf(uint32_t stack_id) {
+uint32_t HeapModel::NewOrSparseSlotOf(uint32_t stack_id) {
   // Stack ids are the recorder's dense node ids: an array indexed by id
-  // finds the slot with one load. It grows only up to a few times the number
-  // of distinct stacks seen, so a damaged trace's huge ids cannot blow it
-  // up; ids beyond that go to the hash map.
-  if (stack_id < dense_slots_.size() && dense_slots_[stack_id] != kNoSlot) {
-    return dense_slots_[stack_id];
-  }
+  // finds the slot with one load (SlotOf()). It grows only up to a few times
+  // the number of distinct stacks seen, so a damaged trace's huge ids cannot
+  // blow it up; ids beyond that go to the hash map.
   if (!sparse_slots_.empty()) {
     const auto it = sparse_slots_.find(stack_id);
     if (it != sparse_slots_.end()) return it->second;
@@ -43,7 +40,7 @@ uint32_t HeapModel::SlotOf(uint32_t stack_id) {
   return slot;
 }
 
-void HeapModel::AddLive(const Block& block, uint64_t tick) {
+inline void HeapModel::AddLive(const Block& block, uint64_t tick) {
   StackStats& stats = stacks_[block.slot];
   Touch(stats);
   stats.live.bytes += block.size;
@@ -58,7 +55,7 @@ void HeapModel::AddLive(const Block& block, uint64_t tick) {
   }
 }
 
-void HeapModel::RemoveLive(const Block& block) {
+inline void HeapModel::RemoveLive(const Block& block) {
   StackStats& stats = stacks_[block.slot];
   Touch(stats);
   stats.live.bytes -= block.size;
@@ -67,7 +64,7 @@ void HeapModel::RemoveLive(const Block& block) {
   totals_.live_blocks -= 1;
 }
 
-bool HeapModel::TakeTemporary(const Block& block, uint64_t address,
+inline bool HeapModel::TakeTemporary(const Block& block, uint64_t address,
                               uint32_t thread) {
   ThreadState& owner = threads_[block.thread];
   if (!owner.last_alloc_valid || owner.last_alloc_address != address) {

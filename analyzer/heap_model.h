@@ -156,7 +156,13 @@ class HeapModel {
   // True when the release of `block` at `address` on `thread` is the first
   // event after its allocation on that thread; forgets the candidate.
   bool TakeTemporary(const Block& block, uint64_t address, uint32_t thread);
-  uint32_t SlotOf(uint32_t stack_id);
+  uint32_t SlotOf(uint32_t stack_id) {
+    if (stack_id < dense_slots_.size() && dense_slots_[stack_id] != kNoSlot) {
+      return dense_slots_[stack_id];
+    }
+    return NewOrSparseSlotOf(stack_id);
+  }
+  uint32_t NewOrSparseSlotOf(uint32_t stack_id);
   ThreadState& Thread(uint32_t thread) {
     if (thread >= threads_.size()) threads_.resize(thread + 1);
     return threads_[thread];
