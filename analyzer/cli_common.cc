@@ -26,6 +26,9 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> Load(
                                         ModuleMap& modules) {
         warmer->Add(record, modules);
       };
+      options.on_module_load = [warmer](ModuleMap& modules) {
+        warmer->ModulesLoaded(modules);
+      };
     }
     analysis = AnalyzeTrace(path, options);
   }

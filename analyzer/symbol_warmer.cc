@@ -13,19 +13,34 @@ SymbolWarmer::SymbolWarmer(SymbolSource& symbols)
 SymbolWarmer::~SymbolWarmer() { Stop(); }
 
 void SymbolWarmer::Add(const StackNodesRecord& record, ModuleMap& modules) {
+  unresolved_.insert(unresolved_.end(), record.nodes.begin(),
+                     record.nodes.end());
+  Resolve(modules);
+}
+
+void SymbolWarmer::ModulesLoaded(ModuleMap& modules) {
+  if (!unresolved_.empty()) Resolve(modules);
+}
+
+void SymbolWarmer::Resolve(ModuleMap& modules) {
   std::vector<Item> items;
-  for (const StackNode& node : record.nodes) {
+  size_t kept = 0;
+  for (const StackNode& node : unresolved_) {
     // As StackSymbolizer resolves it: the return address minus one lies in
     // the call instruction.
     const std::optional<size_t> module =
         modules.Find(node.ip > 0 ? node.ip - 1 : 0, node.epoch);
-    if (!module.has_value()) continue;
+    if (!module.has_value()) {
+      unresolved_[kept++] = node;
+      continue;
+    }
     Item item{*module, node.ip, std::nullopt};
     if (queued_modules_.try_emplace(*module, true).second) {
       item.first_use = modules.modules()[*module].info;
     }
     items.push_back(std::move(item));
   }
+  unresolved_.resize(kept);
   if (items.empty()) return;
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) return;

@@ -6,7 +6,9 @@
 //
 // The decoding thread hands over each stack-node record (Add); the warmer
 // resolves the nodes' modules there (the module map belongs to that thread)
-// and queues (module, address) pairs. The worker registers each module with
+// and queues (module, address) pairs. A node whose module is not known yet
+// (the writer may send a round's stack nodes before its module records) is
+// tried again when modules are loaded (ModulesLoaded). The worker registers each module with
 // the SymbolSource and symbolizes the addresses, which fills the source's
 // cache. Stop() abandons what is still queued (the symbolizer resolves it
 // on demand, and a report may not need it) and hands back which modules the
@@ -43,6 +45,8 @@ class SymbolWarmer {
 
   // Queues the nodes of `record` that lie in a module of `modules`.
   void Add(const StackNodesRecord& record, ModuleMap& modules);
+  // Queues the nodes that lie in modules loaded since.
+  void ModulesLoaded(ModuleMap& modules);
 
   // Stops the worker after the address it is on; returns module map index ->
   // SymbolSource index for every module the source holds.
@@ -55,11 +59,15 @@ class SymbolWarmer {
     std::optional<ModuleInfo> first_use;  // set on a module's first item
   };
 
+  // Queues the unresolved nodes that `modules` resolves.
+  void Resolve(ModuleMap& modules);
   void Work();
 
   SymbolSource& symbols_;
   absl::flat_hash_map<size_t, size_t> source_index_;  // the worker's
-  absl::flat_hash_map<size_t, bool> queued_modules_;  // the caller's
+  // The caller's: modules seen, and nodes not in any module yet.
+  absl::flat_hash_map<size_t, bool> queued_modules_;
+  std::vector<StackNode> unresolved_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -21,7 +21,7 @@ class Loader : public RecordSink, public EventSink {
  public:
   Loader(TraceAnalysis& analysis, const AnalyzeOptions& options)
       : analysis_(analysis),
-        on_stack_nodes_(options.on_stack_nodes),
+        options_(options),
         merger_(this, options.max_buffered_events),
         replayer_(analysis.heap, analysis.timeline, options.parallel) {}
 
@@ -57,11 +57,15 @@ class Loader : public RecordSink, public EventSink {
   }
   absl::Status OnStackNodes(StackNodesRecord& record) override {
     HEAPTRAIL_RETURN_IF_ERROR(analysis_.stacks.Add(record));
-    if (on_stack_nodes_) on_stack_nodes_(record, analysis_.modules);
+    if (options_.on_stack_nodes) {
+      options_.on_stack_nodes(record, analysis_.modules);
+    }
     return absl::OkStatus();
   }
   absl::Status OnModuleLoad(ModuleLoadRecord& record) override {
-    return analysis_.modules.Load(record);
+    HEAPTRAIL_RETURN_IF_ERROR(analysis_.modules.Load(record));
+    if (options_.on_module_load) options_.on_module_load(analysis_.modules);
+    return absl::OkStatus();
   }
   absl::Status OnModuleUnload(const ModuleUnloadRecord& record) override {
     return analysis_.modules.Unload(record);
@@ -118,8 +122,7 @@ class Loader : public RecordSink, public EventSink {
   void SeeTick(uint64_t tick) { max_tick_ = std::max(max_tick_, tick); }
 
   TraceAnalysis& analysis_;
-  const std::function<void(const StackNodesRecord&, ModuleMap&)>&
-      on_stack_nodes_;
+  const AnalyzeOptions& options_;
   EventMerger merger_;
   HeapReplayer replayer_;
   uint64_t max_tick_ = 0;

@@ -72,9 +72,11 @@ struct AnalyzeOptions {
   // Called after each chunk with the bytes read so far and the file size.
   std::function<void(uint64_t done, uint64_t total)> progress;
   // Called on the decoding thread with each stack-node record the stack
-  // tree accepted, and the modules known so far (see SymbolWarmer).
+  // tree accepted, and after each module load, with the modules known so far
+  // (see SymbolWarmer).
   std::function<void(const StackNodesRecord& record, ModuleMap& modules)>
       on_stack_nodes;
+  std::function<void(ModuleMap& modules)> on_module_load;
   // Bound on buffered events in the merger (see EventMerger).
   size_t max_buffered_events = size_t{32} << 20;
   // Pipelined on three threads: chunks decompressed ahead of decoding and

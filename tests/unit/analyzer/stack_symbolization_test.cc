@@ -136,23 +136,32 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
   EXPECT_EQ(symbols.calls, calls);
 }
 
+// Counts lookups so that a test can wait for the warmer's worker without
+// racing on the fake's own counters.
+class CountingSource : public FakeSymbolSource {
+ public:
+  const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
+                                            bool is_return_address) override {
+    const std::vector<SourceFrame>& frames =
+        FakeSymbolSource::Symbolize(module, address, is_return_address);
+    ++done;
+    return frames;
+  }
+  // Waits up to 10 s for `count` lookups.
+  void WaitFor(int count) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (done < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  std::atomic<int> done = 0;
+};
+
 // The warmer symbolizes each node in the module of its own epoch, off the
 // calling thread; the symbolizer then finds those modules registered and
 // their addresses cached, and gives the frames it would have computed.
 TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
-  // Counts lookups so that the test can wait for the worker without racing
-  // on the fake's own counters.
-  class CountingSource : public FakeSymbolSource {
-   public:
-    const std::vector<SourceFrame>& Symbolize(size_t module, uint64_t address,
-                                              bool is_return_address) override {
-      const std::vector<SourceFrame>& frames =
-          FakeSymbolSource::Symbolize(module, address, is_return_address);
-      ++done;
-      return frames;
-    }
-    std::atomic<int> done = 0;
-  };
   ModuleMap map;
   ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
   ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
@@ -174,10 +183,7 @@ TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
 
   SymbolWarmer warmer(symbols);
   warmer.Add(record, map);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (symbols.done < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  symbols.WaitFor(3);
   absl::flat_hash_map<size_t, size_t> loaded = warmer.Stop();
   ASSERT_EQ(symbols.done, 3);
   ASSERT_EQ(loaded.size(), 3u);  // module map indices 0, 1, 2
@@ -190,6 +196,24 @@ TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
   EXPECT_EQ(symbolizer.Frames(3)[0]->function, "b_func");
   EXPECT_EQ(symbolizer.Frames(4)[0]->function, "0x9999");
   EXPECT_EQ(symbols.modules_.size(), 3u);  // none registered twice
+}
+
+// A round's stack nodes may come before its module records: the nodes wait
+// for their module and are symbolized once it is loaded.
+TEST(SymbolWarmerTest, NodesBeforeTheirModuleAreSymbolizedWhenItLoads) {
+  ModuleMap map;
+  const StackNodesRecord record{1, {{0, 0, 0x40'0100}, {1, 0, 0x40'0200}}};
+  CountingSource symbols;
+  SymbolWarmer warmer(symbols);
+  warmer.Add(record, map);  // no module yet
+  ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
+  ASSERT_TRUE(map.Load(exe).ok());
+  warmer.ModulesLoaded(map);
+  symbols.WaitFor(2);
+  const absl::flat_hash_map<size_t, size_t> loaded = warmer.Stop();
+  EXPECT_EQ(symbols.done, 2);
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(symbols.modules_.at(loaded.at(0)).path, "/bin/prog");
 }
 
 }  // namespace
