@@ -1,8 +1,9 @@
-// SymbolWarmer: a queue of (module, address) and one worker that drains it
-// into the SymbolSource's cache.
+// SymbolWarmer: a queue of modules to load and one worker that loads them
+// into the SymbolSource.
 
 #include "symbol_warmer.h"
 
+#include <optional>
 #include <utility>
 
 namespace heaptrail::analyzer {
@@ -34,11 +35,9 @@ void SymbolWarmer::Resolve(ModuleMap& modules) {
       unresolved_[kept++] = node;
       continue;
     }
-    Item item{*module, node.ip, std::nullopt};
-    if (queued_modules_.try_emplace(*module, true).second) {
-      item.first_use = modules.modules()[*module].info;
+    if (queued_modules_.insert(*module).second) {
+      items.push_back(Item{*module, node.ip, modules.modules()[*module].info});
     }
-    items.push_back(std::move(item));
   }
   unresolved_.resize(kept);
   if (items.empty()) return;
@@ -72,17 +71,13 @@ void SymbolWarmer::Work() {
       if (stopping_) break;
       batch.swap(queue_);
     }
-    Item& item = batch[next++];
-    if (item.first_use.has_value()) {
-      source_index_[item.module] = symbols_.AddModule(*item.first_use);
-    }
-    symbols_.Symbolize(source_index_.at(item.module), item.ip,
-                       /*is_return_address=*/true);
-    // Checked between addresses: Stop() waits for one lookup, not a batch.
-    if (next % 64 == 0) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) break;
-    }
+    const Item& item = batch[next++];
+    const size_t index = symbols_.AddModule(item.info);
+    source_index_[item.module] = index;
+    symbols_.Symbolize(index, item.ip, /*is_return_address=*/true);
+    // Checked between modules: Stop() waits for one, not a batch.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) break;
   }
 }
 

@@ -1,21 +1,24 @@
-// Symbolizes stack nodes on a thread of its own while the trace is still
-// being read, so that libdw's work (opening modules, decompressing and
-// indexing their DWARF, line tables) overlaps with the heap replay instead
-// of following it: on a report of 12.5M events it was a seventh of the
-// time, all of it after the replay.
+// Loads the debug info of the modules the stacks use on a thread of its
+// own while the trace is still being read, so that libdw's fixed cost per
+// module (opening it, finding separate debug info, decompressing and
+// indexing DWARF) overlaps with the heap replay instead of following it: on
+// a report of 12.5M events that cost was a seventh of the time, all of it
+// after the replay (libc's compressed debug sections).
 //
 // The decoding thread hands over each stack-node record (Add); the warmer
 // resolves the nodes' modules there (the module map belongs to that thread)
-// and queues (module, address) pairs. A node whose module is not known yet
-// (the writer may send a round's stack nodes before its module records) is
-// tried again when modules are loaded (ModulesLoaded). The worker registers each module with
-// the SymbolSource and symbolizes the addresses, which fills the source's
-// cache. Stop() abandons what is still queued (the symbolizer resolves it
-// on demand, and a report may not need it) and hands back which modules the
-// source holds, for StackSymbolizer to use.
+// and, for each module seen for the first time, queues one of its
+// addresses. A node whose module is not known yet (the writer sends a
+// round's stack nodes before its module records) is tried again when
+// modules are loaded (ModulesLoaded). The worker registers each module with
+// the SymbolSource and symbolizes that address, which loads the module.
+// Other addresses are left to the symbolizer: resolving every node ahead
+// would keep frames a report may not need (twice the peak memory on a
+// cc1plus trace, measured). Stop() abandons what is still queued and hands
+// back which modules the source holds, for StackSymbolizer to use.
 //
-// Thread-safety: Add() and Stop() on one thread; the SymbolSource belongs to
-// the worker until Stop() returned.
+// Thread-safety: Add(), ModulesLoaded() and Stop() on one thread; the
+// SymbolSource belongs to the worker until Stop() returned.
 
 #ifndef HEAPTRAIL_ANALYZER_SYMBOL_WARMER_H_
 #define HEAPTRAIL_ANALYZER_SYMBOL_WARMER_H_
@@ -24,11 +27,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "module_map.h"
 #include "records.h"
 #include "symbol_source.h"
@@ -55,18 +58,18 @@ class SymbolWarmer {
  private:
   struct Item {
     size_t module;  // module map index
-    uint64_t ip;
-    std::optional<ModuleInfo> first_use;  // set on a module's first item
+    uint64_t ip;    // one of its addresses
+    ModuleInfo info;
   };
 
-  // Queues the unresolved nodes that `modules` resolves.
+  // Queues the modules of the unresolved nodes that `modules` resolves.
   void Resolve(ModuleMap& modules);
   void Work();
 
   SymbolSource& symbols_;
   absl::flat_hash_map<size_t, size_t> source_index_;  // the worker's
   // The caller's: modules seen, and nodes not in any module yet.
-  absl::flat_hash_map<size_t, bool> queued_modules_;
+  absl::flat_hash_set<size_t> queued_modules_;
   std::vector<StackNode> unresolved_;
 
   std::mutex mutex_;

@@ -158,10 +158,10 @@ class CountingSource : public FakeSymbolSource {
   std::atomic<int> done = 0;
 };
 
-// The warmer symbolizes each node in the module of its own epoch, off the
+// The warmer loads each node's module (that of the node's epoch) off the
 // calling thread; the symbolizer then finds those modules registered and
-// their addresses cached, and gives the frames it would have computed.
-TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
+// gives the frames it would have computed.
+TEST(SymbolWarmerTest, LoadsTheModuleOfEachNodesEpochAhead) {
   ModuleMap map;
   ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
   ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
@@ -199,8 +199,8 @@ TEST(SymbolWarmerTest, SymbolizesNodesAheadInTheModuleOfTheirEpoch) {
 }
 
 // A round's stack nodes may come before its module records: the nodes wait
-// for their module and are symbolized once it is loaded.
-TEST(SymbolWarmerTest, NodesBeforeTheirModuleAreSymbolizedWhenItLoads) {
+// for their module, which is loaded (one lookup) once it is known.
+TEST(SymbolWarmerTest, NodesBeforeTheirModuleLoadItWhenItIsKnown) {
   ModuleMap map;
   const StackNodesRecord record{1, {{0, 0, 0x40'0100}, {1, 0, 0x40'0200}}};
   CountingSource symbols;
@@ -209,9 +209,9 @@ TEST(SymbolWarmerTest, NodesBeforeTheirModuleAreSymbolizedWhenItLoads) {
   ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
   ASSERT_TRUE(map.Load(exe).ok());
   warmer.ModulesLoaded(map);
-  symbols.WaitFor(2);
+  symbols.WaitFor(1);
   const absl::flat_hash_map<size_t, size_t> loaded = warmer.Stop();
-  EXPECT_EQ(symbols.done, 2);
+  EXPECT_EQ(symbols.done, 1);  // one address per module
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(symbols.modules_.at(loaded.at(0)).path, "/bin/prog");
 }
