@@ -31,6 +31,18 @@ ModuleLoadRecord Load(uint64_t id, uint32_t epoch, std::string path,
   return record;
 }
 
+// /bin/prog (module 0), /lib/a.so (1) in epoch 0, and /lib/b.so (2) mapped
+// where a.so was from epoch 1 on.
+void LoadProgramAndTwoLibrariesAtOneAddress(ModuleMap& map) {
+  ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
+  ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
+  ModuleLoadRecord b = Load(3, 1, "/lib/b.so", 0x7000'0000, 0x1000, 0x1000);
+  ASSERT_TRUE(map.Load(exe).ok());
+  ASSERT_TRUE(map.Load(a).ok());
+  ASSERT_TRUE(map.Unload(ModuleUnloadRecord{2, 1}).ok());
+  ASSERT_TRUE(map.Load(b).ok());
+}
+
 TEST(StackTreeTest, PathsWalkToTheRoot) {
   StackTree tree;
   StackNodesRecord record{1, {{0, 0, 0x10}, {1, 0, 0x20}, {1, 0, 0x30}}};
@@ -94,13 +106,7 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
                                          {1, 0, 0x9999}}})
                   .ok());
   ModuleMap map;
-  ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
-  ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
-  ModuleLoadRecord b = Load(3, 1, "/lib/b.so", 0x7000'0000, 0x1000, 0x1000);
-  ASSERT_TRUE(map.Load(exe).ok());
-  ASSERT_TRUE(map.Load(a).ok());
-  ASSERT_TRUE(map.Unload(ModuleUnloadRecord{2, 1}).ok());
-  ASSERT_TRUE(map.Load(b).ok());
+  ASSERT_NO_FATAL_FAILURE(LoadProgramAndTwoLibrariesAtOneAddress(map));
   FakeSymbolSource symbols;
   symbols.Set("/bin/prog", 0x40'0100,
               {Frame("main", "main.cc", 10, "/bin/prog")});
@@ -163,13 +169,7 @@ class CountingSource : public FakeSymbolSource {
 // gives the frames it would have computed.
 TEST(SymbolWarmerTest, LoadsTheModuleOfEachNodesEpochAhead) {
   ModuleMap map;
-  ModuleLoadRecord exe = Load(1, 0, "/bin/prog", 0x40'0000, 0, 0x5000);
-  ModuleLoadRecord a = Load(2, 0, "/lib/a.so", 0x7000'0000, 0x1000, 0x1000);
-  ModuleLoadRecord b = Load(3, 1, "/lib/b.so", 0x7000'0000, 0x1000, 0x1000);
-  ASSERT_TRUE(map.Load(exe).ok());
-  ASSERT_TRUE(map.Load(a).ok());
-  ASSERT_TRUE(map.Unload(ModuleUnloadRecord{2, 1}).ok());
-  ASSERT_TRUE(map.Load(b).ok());
+  ASSERT_NO_FATAL_FAILURE(LoadProgramAndTwoLibrariesAtOneAddress(map));
   const StackNodesRecord record{1,
                                 {{0, 0, 0x40'0100},
                                  {1, 0, 0x7000'1100},
