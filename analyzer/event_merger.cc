@@ -16,7 +16,7 @@ constexpr uint32_t kSnapshotQueue = ~0u;
 
 EventMerger::EventMerger(EventSink* sink, size_t max_buffered)
     : sink_(sink), max_buffered_(max_buffered) {
-  output_.reserve(kOutputBatch);
+  output_.resize(kOutputBatch);
 }
 
 EventMerger::Queue& EventMerger::QueueOf(uint32_t queue_index) {
@@ -185,6 +185,8 @@ void EventMerger::MergeRuns() {
   if (heap_.empty()) return;
   Run& last = runs_[static_cast<uint32_t>(heap_.front())];
   for (; last.key != last.key_end; ++last.key) Emit(*last.event++);
+  // The merge emits in tick order: its last event has the highest tick.
+  released_tick_ = std::max(released_tick_, last.event[-1].tick);
 }
 
 void EventMerger::SiftDownTop() {
@@ -205,10 +207,12 @@ void EventMerger::SiftDownTop() {
 }
 
 void EventMerger::Flush() {
-  if (output_.empty()) return;
+  if (output_size_ == 0) return;
+  output_.resize(output_size_);
   sink_->OnOrderedEvents(output_);
-  output_.clear();
-  output_.reserve(kOutputBatch);
+  output_size_ = 0;
+  // A recycled batch has this size already: nothing is written here.
+  output_.resize(kOutputBatch);
 }
 
 }  // namespace heaptrail::analyzer

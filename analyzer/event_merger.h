@@ -41,8 +41,8 @@
 namespace heaptrail::analyzer {
 
 // Receives events in the rebuilt global order, a batch at a time. The sink
-// may take the vector's contents (swap it with an empty one); the merger
-// clears whatever it gets back and fills it with the next batch.
+// may take the vector's contents (swap it with another vector, whatever it
+// holds); the merger overwrites what it gets back with the next batch.
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -118,9 +118,8 @@ class EventMerger {
   // Restores the heap after the top run's order grew.
   void SiftDownTop();
   void Emit(const Event& event) {
-    released_tick_ = event.tick;  // the merge emits in tick order
-    output_.push_back(event);
-    if (output_.size() == kOutputBatch) Flush();
+    output_[output_size_++] = event;
+    if (output_size_ == kOutputBatch) Flush();
   }
   Queue& QueueOf(uint32_t queue_index);
 
@@ -139,7 +138,10 @@ class EventMerger {
   std::vector<Run> runs_;
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
   std::vector<Order> heap_;       // see MergeRuns()
-  std::vector<Event> output_;     // the batch being filled for the sink
+  // The batch being filled for the sink: kOutputBatch events, the first
+  // output_size_ of them this batch's (Emit() needs no capacity check).
+  std::vector<Event> output_;
+  size_t output_size_ = 0;
   uint64_t released_tick_ = 0;    // highest tick released so far
   size_t buffered_ = 0;
   bool overflowed_ = false;

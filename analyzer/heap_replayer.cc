@@ -18,7 +18,6 @@ void HeapReplayer::Add(std::vector<Event>& events) {
   if (events.empty()) return;
   if (!worker_.joinable()) {
     Apply(events);
-    events.clear();
     return;
   }
   std::vector<Event> spare;
@@ -33,7 +32,6 @@ void HeapReplayer::Add(std::vector<Event>& events) {
     changed_.notify_all();
   }
   events = std::move(spare);
-  events.clear();
 }
 
 void HeapReplayer::Apply(std::span<const Event> events) {
@@ -68,7 +66,6 @@ void HeapReplayer::Work() {
       changed_.notify_all();
     }
     Apply(batch);
-    batch.clear();
     std::lock_guard<std::mutex> lock(mutex_);
     spare_.push_back(std::move(batch));
   }

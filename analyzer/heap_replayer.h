@@ -41,7 +41,7 @@ class alignas(kCacheLine) HeapReplayer {
 
   // Replays heap events and snapshot pseudo-events (Event::size = record
   // index). Takes the vector's contents without copying them: it comes back
-  // empty, holding a recycled buffer.
+  // holding a recycled batch (stale events, for the caller to overwrite).
   void Add(std::vector<Event>& events);
 
   // Replays everything added so far and stops the worker.
