@@ -14,32 +14,38 @@ SymbolWarmer::SymbolWarmer(SymbolSource& symbols)
 SymbolWarmer::~SymbolWarmer() { Stop(); }
 
 void SymbolWarmer::Add(const StackNodesRecord& record, ModuleMap& modules) {
-  unresolved_.insert(unresolved_.end(), record.nodes.begin(),
-                     record.nodes.end());
-  Resolve(modules);
+  std::vector<Item> items;
+  for (const StackNode& node : record.nodes) Consider(node, modules, items);
+  Enqueue(items);
 }
 
 void SymbolWarmer::ModulesLoaded(ModuleMap& modules) {
-  if (!unresolved_.empty()) Resolve(modules);
+  if (unresolved_.empty()) return;
+  std::vector<StackNode> retry;
+  retry.swap(unresolved_);
+  std::vector<Item> items;
+  for (const StackNode& node : retry) Consider(node, modules, items);
+  Enqueue(items);
 }
 
-void SymbolWarmer::Resolve(ModuleMap& modules) {
-  std::vector<Item> items;
-  size_t kept = 0;
-  for (const StackNode& node : unresolved_) {
-    // As StackSymbolizer resolves it: the return address minus one lies in
-    // the call instruction.
-    const std::optional<size_t> module =
-        modules.Find(node.ip > 0 ? node.ip - 1 : 0, node.epoch);
-    if (!module.has_value()) {
-      unresolved_[kept++] = node;
-      continue;
-    }
-    if (queued_modules_.insert(*module).second) {
-      items.push_back(Item{*module, node.ip, modules.modules()[*module].info});
-    }
+void SymbolWarmer::Consider(const StackNode& node, ModuleMap& modules,
+                            std::vector<Item>& items) {
+  // As StackSymbolizer resolves it: the return address minus one lies in
+  // the call instruction.
+  const std::optional<size_t> module =
+      modules.Find(node.ip > 0 ? node.ip - 1 : 0, node.epoch);
+  if (!module.has_value()) {
+    // Kept for a later module load, up to a bound: code outside every
+    // module (JIT) would otherwise be kept and scanned again forever.
+    if (unresolved_.size() < kMaxUnresolved) unresolved_.push_back(node);
+    return;
   }
-  unresolved_.resize(kept);
+  if (queued_modules_.insert(*module).second) {
+    items.push_back(Item{*module, node.ip, modules.modules()[*module].info});
+  }
+}
+
+void SymbolWarmer::Enqueue(std::vector<Item>& items) {
   if (items.empty()) return;
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) return;

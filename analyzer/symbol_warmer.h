@@ -62,12 +62,15 @@ class SymbolWarmer {
     ModuleInfo info;
   };
 
-  // Queues the modules of the unresolved nodes that `modules` resolves.
-  void Resolve(ModuleMap& modules);
+  // Queues the module of `node` if it is new, or keeps the node for later.
+  void Consider(const StackNode& node, ModuleMap& modules,
+                std::vector<Item>& items);
+  void Enqueue(std::vector<Item>& items);
   void Work();
 
   SymbolSource& symbols_;
   absl::flat_hash_map<size_t, size_t> source_index_;  // the worker's
+  static constexpr size_t kMaxUnresolved = 4096;
   // The caller's: modules seen, and nodes not in any module yet.
   absl::flat_hash_set<size_t> queued_modules_;
   std::vector<StackNode> unresolved_;
