@@ -10,12 +10,13 @@
 // and, for each module seen for the first time, queues one of its
 // addresses. A node whose module is not known yet (the writer sends a
 // round's stack nodes before its module records) is tried again when
-// modules are loaded (ModulesLoaded). The worker registers each module with
-// the SymbolSource and symbolizes that address, which loads the module.
-// Other addresses are left to the symbolizer: resolving every node ahead
-// would keep frames a report may not need (twice the peak memory on a
-// cc1plus trace, measured). Stop() abandons what is still queued and hands
-// back which modules the source holds, for StackSymbolizer to use.
+// modules are loaded (ModulesLoaded), up to kMaxUnresolved such nodes. The
+// worker registers each module with the SymbolSource and symbolizes that
+// address, which loads the module. Other addresses are left to the
+// symbolizer: resolving every node ahead would keep frames a report may not
+// need (twice the peak memory on a cc1plus trace, measured). Stop()
+// abandons what is still queued and hands back which modules the source
+// holds, for StackSymbolizer to use.
 //
 // Thread-safety: Add(), ModulesLoaded() and Stop() on one thread; the
 // SymbolSource belongs to the worker until Stop() returned.
