@@ -21,6 +21,12 @@
 
 namespace heaptrail::analyzer {
 
+// The value of a zigzag-encoded varint (0, -1, 1, -2... as 0, 1, 2, 3...), as
+// the two's-complement bits of the signed result.
+inline uint64_t ZigzagDecode(uint64_t raw) {
+  return (raw >> 1) ^ (~(raw & 1) + 1);
+}
+
 class ByteCursor {
  public:
   ByteCursor() = default;
@@ -53,7 +59,7 @@ class ByteCursor {
   absl::StatusOr<int64_t> ReadSvarint() {
     absl::StatusOr<uint64_t> raw = ReadVarint();
     if (!raw.ok()) return raw.status();
-    return static_cast<int64_t>((*raw >> 1) ^ (~(*raw & 1) + 1));
+    return static_cast<int64_t>(ZigzagDecode(*raw));
   }
 
   // A varint that must not exceed `max`; `what` names the field in the error.

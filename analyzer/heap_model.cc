@@ -65,7 +65,7 @@ inline void HeapModel::RemoveLive(const Block& block) {
 }
 
 inline bool HeapModel::TakeTemporary(const Block& block, uint64_t address,
-                              uint32_t thread) {
+                                     uint32_t thread) {
   ThreadState& owner = threads_[block.thread];
   if (!owner.last_alloc_valid || owner.last_alloc_address != address) {
     return false;

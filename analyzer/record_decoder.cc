@@ -290,7 +290,7 @@ inline bool ReadVarintUnchecked(const uint8_t*& p, uint64_t& value) {
 
 inline bool ReadSvarintUnchecked(const uint8_t*& p, uint64_t& value) {
   if (!ReadVarintUnchecked(p, value)) return false;
-  value = (value >> 1) ^ (~(value & 1) + 1);
+  value = ZigzagDecode(value);
   return true;
 }
 

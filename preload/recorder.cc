@@ -110,17 +110,23 @@ uint32_t CaptureStack(ThreadState* state, CallerFrame caller) {
   return stack;
 }
 
-// The events that carry only a tick and an address: releases and failed
-// reallocs.
-void RecordAddressEvent(uint8_t tag, const void* ptr) {
+// Encodes and publishes one event: its tag and tick, the size when `size`
+// is given (allocations), the address, and the stack when `caller` is given.
+// Always inlined: each caller's constant arguments leave only its fields.
+[[gnu::always_inline]] inline void RecordEvent(uint8_t tag, const void* ptr,
+                                               const size_t* size,
+                                               const CallerFrame* caller) {
   uint64_t tick = ReadTick();
   ThreadState* state = CurrentThreadState(tick);
   if (state == nullptr) return;
+  const uint32_t stack = caller != nullptr ? CaptureStack(state, *caller) : 0;
   uint8_t event[kMaxEventSize];
   uint8_t* out = event;
   *out++ = tag;
   out = PutTick(out, state, tick);
+  if (size != nullptr) out = PutVarint(out, *size);
   out = PutAddress(out, state, ptr);
+  if (caller != nullptr) out = PutVarint(out, stack);
   Publish(state, event, out - event);
 }
 
@@ -279,40 +285,22 @@ bool Initialize() {
 }
 
 void RecordAllocation(AllocKind kind, const void* ptr, size_t size, CallerFrame caller) {
-  uint64_t tick = ReadTick();
-  ThreadState* state = CurrentThreadState(tick);
-  if (state == nullptr) return;
-  uint32_t stack = CaptureStack(state, caller);
-  uint8_t event[kMaxEventSize];
-  uint8_t* out = event;
-  *out++ = format::MakeEventTag(EventTag::kAlloc, static_cast<uint8_t>(kind));
-  out = PutTick(out, state, tick);
-  out = PutVarint(out, size);
-  out = PutAddress(out, state, ptr);
-  out = PutVarint(out, stack);
-  Publish(state, event, out - event);
+  RecordEvent(format::MakeEventTag(EventTag::kAlloc, static_cast<uint8_t>(kind)), ptr, &size,
+              &caller);
 }
 
 void RecordRelease(FreeKind kind, const void* ptr, CallerFrame caller) {
   if (!tracker.config.free_stacks) [[likely]] {
-    RecordAddressEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr);
-    return;
+    RecordEvent(format::MakeEventTag(EventTag::kFree, static_cast<uint8_t>(kind)), ptr, nullptr,
+                nullptr);
+  } else {
+    RecordEvent(format::MakeEventTag(EventTag::kFreeWithStack, static_cast<uint8_t>(kind)), ptr,
+                nullptr, &caller);
   }
-  uint64_t tick = ReadTick();
-  ThreadState* state = CurrentThreadState(tick);
-  if (state == nullptr) return;
-  uint32_t stack = CaptureStack(state, caller);
-  uint8_t event[kMaxEventSize];
-  uint8_t* out = event;
-  *out++ = format::MakeEventTag(EventTag::kFreeWithStack, static_cast<uint8_t>(kind));
-  out = PutTick(out, state, tick);
-  out = PutAddress(out, state, ptr);
-  out = PutVarint(out, stack);
-  Publish(state, event, out - event);
 }
 
 void RecordReallocFailed(const void* ptr) {
-  RecordAddressEvent(format::MakeEventTag(EventTag::kReallocFailed, 0), ptr);
+  RecordEvent(format::MakeEventTag(EventTag::kReallocFailed, 0), ptr, nullptr, nullptr);
 }
 
 void RecordApiSnapshot(const char* label) {
