@@ -101,6 +101,13 @@ class EventMerger {
     bool active = false;     // listed in active_
   };
 
+  // The releasable part of a queue, in queue order.
+  struct Run {
+    const uint64_t* key;
+    const uint64_t* key_end;
+    const Event* event;
+  };
+
   // Buffers events of one queue: clamps their ticks and sets their keys.
   void Append(Queue& queue, uint32_t queue_index,
               std::span<const Event> events);
@@ -110,13 +117,14 @@ class EventMerger {
   // Sends the events of runs_ to the sink in (key, queue) order.
   void MergeRuns();
   // A run's place in the merge: its next key, ties to the lower run index
-  // (runs are in queue order), as one integer.
+  // (runs are in queue order), as one integer; kExhausted once it is empty.
   using Order = unsigned __int128;
+  static constexpr Order kExhausted = ~Order{0};
   static Order OrderOf(uint64_t key, uint32_t run) {
     return Order{key} << 32 | run;
   }
-  // Restores the heap after the top run's order grew.
-  void SiftDownTop();
+  // Emits what is left of one run.
+  void EmitRest(Run& run);
   void Emit(const Event& event) {
     output_[output_size_++] = event;
     if (output_size_ == kOutputBatch) Flush();
@@ -129,15 +137,12 @@ class EventMerger {
   std::vector<Queue> threads_;
   Queue snapshots_;
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
-  // Scratch for one release: the releasable part of a queue, in queue order.
-  struct Run {
-    const uint64_t* key;
-    const uint64_t* key_end;
-    const Event* event;
-  };
-  std::vector<Run> runs_;
+  std::vector<Run> runs_;  // scratch for one release
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
-  std::vector<Order> heap_;       // see MergeRuns()
+  // The loser tree of one merge (see MergeRuns()), by leaf or node.
+  std::vector<Order> heads_;
+  std::vector<uint32_t> losers_;
+  std::vector<uint32_t> winners_;
   // The batch being filled for the sink: kOutputBatch events, the first
   // output_size_ of them this batch's (Emit() needs no capacity check).
   std::vector<Event> output_;

@@ -74,7 +74,7 @@ inline bool HeapModel::TakeTemporary(const Block& block, uint64_t address,
   return block.thread == thread;
 }
 
-void HeapModel::Apply(const Event& event) {
+inline void HeapModel::ApplyHeapEvent(const Event& event) {
   totals_.last_tick = std::max(totals_.last_tick, event.tick);
   switch (event.type) {
     case EventType::kAlloc:
@@ -91,7 +91,28 @@ void HeapModel::Apply(const Event& event) {
   }
 }
 
-void HeapModel::OnAlloc(const Event& event) {
+void HeapModel::Apply(const Event& event) { ApplyHeapEvent(event); }
+
+void HeapModel::Replay(std::span<const Event> events, HeapTimeline& timeline) {
+  // How many events ahead the live block's slot is prefetched: enough to
+  // cover a cache miss, few enough to stay in L1.
+  constexpr size_t kPrefetchDistance = 8;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kPrefetchDistance < events.size()) {
+      live_.Prefetch(events[i + kPrefetchDistance].address);
+    }
+    __builtin_prefetch(&events[i] + 128);
+    const Event& event = events[i];
+    if (event.type == EventType::kSnapshot) {
+      TakeSnapshot(event.tick, event.size);
+    } else {
+      ApplyHeapEvent(event);
+      timeline.Record(event.tick, totals_.live_bytes);
+    }
+  }
+}
+
+inline void HeapModel::OnAlloc(const Event& event) {
   Thread(event.thread);  // exists from here on: TakeTemporary() indexes it
   const uint32_t slot = SlotOf(event.stack_id);
   StackStats& stats = stacks_[slot];
@@ -120,7 +141,7 @@ void HeapModel::OnAlloc(const Event& event) {
   thread.last_alloc_valid = true;
 }
 
-void HeapModel::OnFree(const Event& event) {
+inline void HeapModel::OnFree(const Event& event) {
   Thread(event.thread);
   const FreeKind kind = static_cast<FreeKind>(event.kind);
   Block block;

@@ -19,11 +19,13 @@
 #define HEAPTRAIL_ANALYZER_HEAP_MODEL_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "address_table.h"
+#include "heap_timeline.h"
 #include "heaptrail/trace_format.h"
 #include "records.h"
 #include "size_histogram.h"
@@ -100,11 +102,12 @@ class HeapModel {
 
   // kAlloc, kFree or kReallocFailed, in the global order.
   void Apply(const Event& event);
-  // Hints that an event on `address` comes soon: the replay calls it a few
-  // events ahead, so that the block's slot is in cache when it is needed.
-  void Prefetch(uint64_t address) const { live_.Prefetch(address); }
   // Records the live table now; `record_index` identifies the snapshot record.
   void TakeSnapshot(uint64_t tick, uint64_t record_index);
+  // The replay's loop: applies heap events and takes snapshots (kSnapshot
+  // pseudo-events, Event::size = record index) in order, and records the live
+  // bytes after each heap event in `timeline`.
+  void Replay(std::span<const Event> events, HeapTimeline& timeline);
 
   const HeapTotals& totals() const { return totals_; }
   const std::vector<StackStats>& stacks() const { return stacks_; }
@@ -140,6 +143,7 @@ class HeapModel {
     PendingRealloc realloc;
   };
 
+  void ApplyHeapEvent(const Event& event);
   void OnAlloc(const Event& event);
   void OnFree(const Event& event);
   void OnReallocFailed(const Event& event);

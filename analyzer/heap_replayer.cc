@@ -35,23 +35,7 @@ void HeapReplayer::Add(std::vector<Event>& events) {
 }
 
 void HeapReplayer::Apply(std::span<const Event> events) {
-  // How many events ahead the live block's slot is prefetched: enough to
-  // cover a cache miss, few enough to stay in L1.
-  constexpr size_t kPrefetchDistance = 8;
-  HeapModel& model = model_;
-  HeapTimeline& timeline = timeline_;
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (i + kPrefetchDistance < events.size()) {
-      model.Prefetch(events[i + kPrefetchDistance].address);
-    }
-    const Event& event = events[i];
-    if (event.type == EventType::kSnapshot) {
-      model.TakeSnapshot(event.tick, event.size);
-    } else {
-      model.Apply(event);
-      timeline.Record(event.tick, model.totals().live_bytes);
-    }
-  }
+  model_.Replay(events, timeline_);
 }
 
 void HeapReplayer::Work() {

@@ -304,13 +304,13 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
   const uint8_t* const begin = bytes.data();
   const uint8_t* const safe_end = begin + bytes.size() - kMaxRowEventBytes;
   const uint8_t* p = begin;
-  Event event;
-  event.thread = slot;
   while (p <= safe_end) {
     const uint8_t* const start = p;
     const uint8_t tag = *p++;
     const uint8_t kind = format::EventKindOf(tag);
-    uint64_t dtick, size, delta, stack;
+    uint64_t dtick, delta;
+    uint64_t size = 0, stack = 0;
+    EventType type;
     if (!ReadVarintUnchecked(p, dtick)) return start - begin;
     switch (format::EventTagOf(tag)) {
       case format::EventTag::kAlloc:
@@ -320,25 +320,27 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
             stack > kMaxU32) {
           return start - begin;
         }
-        event.type = EventType::kAlloc;
-        event.size = size;
-        event.stack_id = static_cast<uint32_t>(stack);
+        type = EventType::kAlloc;
         break;
       case format::EventTag::kFree:
         if (kind >= format::kFreeKindCount || !ReadSvarintUnchecked(p, delta))
           return start - begin;
-        event.type = EventType::kFree;
-        event.size = 0;
-        event.stack_id = 0;
+        type = EventType::kFree;
         break;
       default:  // rarer tags, and errors: the checked path
         return start - begin;
     }
     tick += dtick;
     address += delta;
-    event.kind = kind;
-    event.tick = tick;
-    event.address = address;
+    // Built whole, then copied: assigning the bit-fields of the vector's
+    // element in place would read the element's memory first.
+    const Event event{.tick = tick,
+                      .address = address,
+                      .size = size,
+                      .type = type,
+                      .kind = kind,
+                      .stack_id = static_cast<uint32_t>(stack),
+                      .thread = slot};
     events.push_back(event);
   }
   return p - begin;

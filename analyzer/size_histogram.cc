@@ -2,16 +2,9 @@
 
 #include "size_histogram.h"
 
-#include <bit>
 #include <cstddef>
 
 namespace heaptrail::analyzer {
-
-void SizeHistogram::Add(uint64_t size) {
-  const int index = std::bit_width(size);
-  counts_[index] += 1;
-  bytes_[index] += size;
-}
 
 std::vector<SizeBucket> SizeHistogram::Buckets() const {
   size_t first = 0;

@@ -8,6 +8,7 @@
 #define HEAPTRAIL_ANALYZER_SIZE_HISTOGRAM_H_
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -23,7 +24,12 @@ struct SizeBucket {
 
 class SizeHistogram {
  public:
-  void Add(uint64_t size);
+  // Inline: the replay calls it for every allocation.
+  void Add(uint64_t size) {
+    const int index = std::bit_width(size);
+    counts_[index] += 1;
+    bytes_[index] += size;
+  }
 
   // The buckets from the smallest non-empty one to the largest, empty ones
   // in between included (a histogram reads better without gaps); none when
