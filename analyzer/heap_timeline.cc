@@ -15,6 +15,9 @@ void HeapTimeline::RecordInNewBucket(uint64_t tick, uint64_t live_bytes) {
   bucket.last = live_bytes;
   bucket.max = bucket.used ? std::max(bucket.max, live_bytes) : live_bytes;
   bucket.used = true;
+  // The last bucket ends at (index + 1) << shift_, or past every tick.
+  const uint64_t end = uint64_t{index} + 1;
+  last_bucket_end_ = end <= (~uint64_t{0} >> shift_) ? end << shift_ : ~uint64_t{0};
 }
 
 void HeapTimeline::Coarsen() {
@@ -30,6 +33,7 @@ void HeapTimeline::Coarsen() {
   }
   buckets_ = std::move(merged);
   ++shift_;
+  last_bucket_end_ = 0;  // the next Record() finds the last bucket again
 }
 
 std::vector<TimelinePoint> HeapTimeline::Points() const {

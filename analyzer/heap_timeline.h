@@ -30,11 +30,10 @@ class HeapTimeline {
   // The live heap became `live_bytes` at `tick`; ticks never go backwards.
   // Inline: it runs once per event, and nearly always in the last bucket.
   void Record(uint64_t tick, uint64_t live_bytes) {
-    if (!buckets_.empty() && (tick >> shift_) == buckets_.size() - 1) {
-      Bucket& bucket = buckets_.back();
+    if (tick < last_bucket_end_) {
+      Bucket& bucket = buckets_.back();  // used: it is only made to be
       bucket.last = live_bytes;
-      bucket.max = bucket.used ? std::max(bucket.max, live_bytes) : live_bytes;
-      bucket.used = true;
+      bucket.max = std::max(bucket.max, live_bytes);
       return;
     }
     RecordInNewBucket(tick, live_bytes);
@@ -54,6 +53,9 @@ class HeapTimeline {
 
   uint32_t shift_ = 0;  // log2 of the ticks per bucket
   std::vector<Bucket> buckets_;
+  // The first tick past the last bucket (0 while there is none): the ticks
+  // below it and not below an earlier bucket's end fall in the last one.
+  uint64_t last_bucket_end_ = 0;
 };
 
 }  // namespace heaptrail::analyzer

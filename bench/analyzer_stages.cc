@@ -123,8 +123,10 @@ int Run(const std::string& path, int repeat) {
     for (const DecodedStep& step : steps) {
       if (step.events.empty()) {
         merger.ReleaseBefore(step.round_end);
-      } else {
-        merger.Add(step.events);
+      } else {  // as the decoder appends a record's events
+        std::vector<Event>& queue = merger.EventsOf(step.thread);
+        queue.insert(queue.end(), step.events.begin(), step.events.end());
+        merger.Appended(step.thread);
       }
     }
     merger.ReleaseAll();
