@@ -123,6 +123,17 @@ class EventMerger {
   static Order OrderOf(uint64_t key, uint32_t run) {
     return Order{key} << 32 | run;
   }
+  // Merge buffers of the first runs, reused from release to release.
+  struct Scratch {
+    std::vector<uint64_t> keys;
+    std::vector<Event> events;
+  };
+  // Merges two runs into `scratch`; returns the merged run.
+  Run MergeInto(Run& first, Run& second, Scratch& scratch);
+  // Merges two runs into the output.
+  void EmitMergeOf(Run& first, Run& second);
+  // Merges runs_ into the output, for any number of runs.
+  void MergeWithLoserTree();
   // Emits what is left of one run.
   void EmitRest(Run& run);
   void Emit(const Event& event) {
@@ -139,7 +150,8 @@ class EventMerger {
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
   std::vector<Run> runs_;  // scratch for one release
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
-  // The loser tree of one merge (see MergeRuns()), by leaf or node.
+  Scratch scratch_[2];
+  // The loser tree of one merge (see MergeWithLoserTree()), by leaf or node.
   std::vector<Order> heads_;
   std::vector<uint32_t> losers_;
   std::vector<uint32_t> winners_;

@@ -210,9 +210,13 @@ TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
 // order), where an event
 // takes the release rank of a release that follows it on its thread at the
 // same tick. Random threads, ticks with many ties, and rounds.
-TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
+// Random rounds of 1 to 6 threads (every way the merger merges: one run, two,
+// three and four merged two at a time, more in a loser tree), checked against
+// a sort by the rule. One release in `release_every` events on average.
+void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
+                                       int release_every) {
   std::mt19937_64 random(42);
-  for (int trial = 0; trial < 50; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     LogSink sink;
     EventMerger merger(&sink);
     std::vector<std::string> expected;
@@ -236,8 +240,8 @@ TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
       }
       pending = kept;
     };
-    for (int step = 0; step < 400; ++step) {
-      if (random() % 40 == 0) {
+    for (int step = 0; step < steps; ++step) {
+      if (random() % release_every == 0) {
         watermark += random() % 8;
         release(false);
         merger.ReleaseBefore(watermark);
@@ -271,6 +275,17 @@ TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
     merger.ReleaseAll();
     ASSERT_EQ(sink.log, expected) << "trial " << trial;
   }
+}
+
+TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
+  ExpectMergeEqualsTheSortOfTheRule(/*trials=*/50, /*steps=*/400,
+                                    /*release_every=*/40);
+}
+
+// Rounds of thousands of events: merges that span several output batches.
+TEST(EventMergerTest, LongRoundsMergeEqualsTheSortOfTheRule) {
+  ExpectMergeEqualsTheSortOfTheRule(/*trials=*/12, /*steps=*/40000,
+                                    /*release_every=*/8000);
 }
 
 }  // namespace
