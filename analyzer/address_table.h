@@ -2,11 +2,13 @@
 // replay's pattern: every block is inserted once and erased once, millions
 // of times, over a live set that mostly fits in cache.
 //
-// Open addressing with linear probing, at most an eighth full while the
+// Open addressing with linear probing, at most a sixteenth full while the
 // table is small enough to stay in cache (short clusters, few mispredicted
-// branches: an erase and an insert take 11 ns, against 41 ns half full and
-// 38 ns in absl::flat_hash_map, measured on glibc's addresses), at most half
-// full beyond that (memory: 64 bytes per entry). Erase shifts the
+// branches: an erase and an insert take 11 ns an eighth full, against 41 ns
+// half full and 38 ns in absl::flat_hash_map, measured on glibc's
+// addresses; a sixteenth full makes the whole replay 9% faster than an
+// eighth, bench/analyzer_stages), at most half full beyond that (memory: 64
+// bytes per entry). Erase shifts the
 // following entries back instead of leaving tombstones, so churn never
 // degrades the table or forces a rehash (a general-purpose table's cost on
 // this pattern). Prefetch() lets the replay start loading an address's slot
@@ -53,7 +55,7 @@ class AddressTable {
       if (empty_key_value_) return {&*empty_key_value_, false};
       return {&empty_key_value_.emplace(value), true};
     }
-    const size_t max_load = slots_.size() <= kSparseCapacity ? 8 : 2;
+    const size_t max_load = slots_.size() <= kSparseCapacity ? 16 : 2;
     if (max_load * (size_ + 1) > slots_.size()) Grow();
     for (size_t i = Home(address);; i = Next(i)) {
       Slot& slot = slots_[i];
