@@ -158,9 +158,10 @@ void EventMerger::MergeRuns() {
   for (const Run& run : runs_) {
     released_tick_ = std::max(released_tick_, run.key_end[-1] >> 2);
   }
-  // Few runs (the common case: a few threads busy on a few cores) merge two
-  // at a time, lower runs first, which keeps the ties in run order; more go
-  // through a loser tree.
+  // Two runs (the common case: two threads busy on two cores) merge with
+  // branch-free steps; more go through a loser tree. Merging three or four
+  // two at a time through scratch buffers was measured slower (the buffers'
+  // memory).
   switch (runs_.size()) {
     case 1:
       EmitRest(runs_[0]);
@@ -168,33 +169,18 @@ void EventMerger::MergeRuns() {
     case 2:
       EmitMergeOf(runs_[0], runs_[1]);
       break;
-    case 3: {
-      Run low = MergeInto(runs_[0], runs_[1], scratch_[0]);
-      EmitMergeOf(low, runs_[2]);
-      break;
-    }
-    case 4: {
-      Run low = MergeInto(runs_[0], runs_[1], scratch_[0]);
-      Run high = MergeInto(runs_[2], runs_[3], scratch_[1]);
-      EmitMergeOf(low, high);
-      break;
-    }
     default:
       MergeWithLoserTree();
   }
 }
 
-namespace {
-
-// Merges the heads of two runs by key, ties to `first`, for as long as both
-// have events and at most `limit` steps; returns the events written. Which
-// run goes next is chosen with arithmetic, not a branch: two threads busy on
-// two cores interleave event by event (1.6 events per turn on bench/mixed),
-// which a branch predictor cannot follow. Each step takes one event from
-// one run, so fewer steps than either run's length need no end check.
-template <bool kWithKeys, typename Run>
-size_t MergeSteps(Run& first, Run& second, Event* events, uint64_t* keys,
-                  size_t limit) {
+size_t EventMerger::MergeSteps(Run& first, Run& second, Event* events,
+                               size_t limit) {
+  // Which run goes next is chosen with arithmetic, not a branch: two threads
+  // busy on two cores interleave event by event (1.6 events per turn on
+  // bench/mixed), which a branch predictor cannot follow. Each step takes
+  // one event from one run, so fewer steps than either run's length need no
+  // end check.
   const size_t steps =
       std::min({limit, static_cast<size_t>(first.key_end - first.key),
                 static_cast<size_t>(second.key_end - second.key)});
@@ -204,7 +190,6 @@ size_t MergeSteps(Run& first, Run& second, Event* events, uint64_t* keys,
   const Event* second_event = second.event;
   for (size_t i = 0; i < steps; ++i) {
     const bool take_second = *second_key < *first_key;
-    if constexpr (kWithKeys) keys[i] = take_second ? *second_key : *first_key;
     events[i] = *(take_second ? second_event : first_event);
     first_key += !take_second;
     first_event += !take_second;
@@ -218,38 +203,10 @@ size_t MergeSteps(Run& first, Run& second, Event* events, uint64_t* keys,
   return steps;
 }
 
-}  // namespace
-
-EventMerger::Run EventMerger::MergeInto(Run& first, Run& second,
-                                        Scratch& scratch) {
-  const size_t size =
-      (first.key_end - first.key) + (second.key_end - second.key);
-  // Grown, never shrunk: resizing down and up again would clear it.
-  if (scratch.keys.size() < size) {
-    scratch.keys.resize(size);
-    scratch.events.resize(size);
-  }
-  uint64_t* keys = scratch.keys.data();
-  Event* events = scratch.events.data();
-  size_t done = 0;
-  while (first.key != first.key_end && second.key != second.key_end) {
-    done += MergeSteps<true>(first, second, events + done, keys + done,
-                             size - done);
-  }
-  for (Run* rest : {&first, &second}) {
-    const size_t left = rest->key_end - rest->key;
-    std::copy(rest->key, rest->key_end, keys + done);
-    std::copy(rest->event, rest->event + left, events + done);
-    done += left;
-  }
-  return Run{keys, keys + size, events};
-}
-
 void EventMerger::EmitMergeOf(Run& first, Run& second) {
   while (first.key != first.key_end && second.key != second.key_end) {
-    output_size_ +=
-        MergeSteps<false>(first, second, output_.data() + output_size_,
-                          nullptr, kOutputBatch - output_size_);
+    output_size_ += MergeSteps(first, second, output_.data() + output_size_,
+                               kOutputBatch - output_size_);
     if (output_size_ == kOutputBatch) Flush();
   }
   EmitRest(first);

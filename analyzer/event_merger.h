@@ -123,15 +123,12 @@ class EventMerger {
   static Order OrderOf(uint64_t key, uint32_t run) {
     return Order{key} << 32 | run;
   }
-  // Merge buffers of the first runs, reused from release to release.
-  struct Scratch {
-    std::vector<uint64_t> keys;
-    std::vector<Event> events;
-  };
-  // Merges two runs into `scratch`; returns the merged run.
-  Run MergeInto(Run& first, Run& second, Scratch& scratch);
   // Merges two runs into the output.
   void EmitMergeOf(Run& first, Run& second);
+  // Writes the next events of two runs by key, ties to `first`, while both
+  // have events and for at most `limit` events; returns how many it wrote.
+  static size_t MergeSteps(Run& first, Run& second, Event* events,
+                           size_t limit);
   // Merges runs_ into the output, for any number of runs.
   void MergeWithLoserTree();
   // Emits what is left of one run.
@@ -150,7 +147,6 @@ class EventMerger {
   std::vector<uint32_t> active_;  // queues holding events; snapshots = ~0u
   std::vector<Run> runs_;  // scratch for one release
   std::vector<size_t> run_ends_;  // per active_ entry: its releasable end
-  Scratch scratch_[2];
   // The loser tree of one merge (see MergeWithLoserTree()), by leaf or node.
   std::vector<Order> heads_;
   std::vector<uint32_t> losers_;
