@@ -158,29 +158,76 @@ void EventMerger::MergeRuns() {
   for (const Run& run : runs_) {
     released_tick_ = std::max(released_tick_, run.key_end[-1] >> 2);
   }
-  // Two runs (the common case: two threads busy on two cores) merge with
-  // branch-free steps; more go through a loser tree. Merging three or four
-  // two at a time through scratch buffers was measured slower (the buffers'
-  // memory).
-  switch (runs_.size()) {
-    case 1:
-      EmitRest(runs_[0]);
-      break;
-    case 2:
-      EmitMergeOf(runs_[0], runs_[1]);
-      break;
-    default:
-      MergeWithLoserTree();
+  if (runs_.size() <= kMaxPairedRuns) {
+    MergeInPairs();
+  } else {
+    MergeWithLoserTree();
   }
 }
 
-size_t EventMerger::MergeSteps(Run& first, Run& second, Event* events,
-                               size_t limit) {
-  // Which run goes next is chosen with arithmetic, not a branch: two threads
-  // busy on two cores interleave event by event (1.6 events per turn on
-  // bench/mixed), which a branch predictor cannot follow. Each step takes
-  // one event from one run, so fewer steps than either run's length need no
-  // end check.
+void EventMerger::MergeInPairs() {
+  // Threads share cores in time slices: at any moment about as many
+  // threads allocate as there are cores, and on the 2 cores of bench/mixed
+  // two runs interleave, event by event, for thousands of events, while the
+  // others wait. So the two runs ahead merge with each other, in
+  // branch-free steps, for as long as both stay below the third run's next
+  // key; then the three runs ahead are found again, by a scan.
+  while (true) {
+    // The three runs ahead by (key, run index).
+    Order orders[3] = {kExhausted, kExhausted, kExhausted};
+    uint32_t ahead[2] = {0, 0};
+    for (uint32_t i = 0; i < runs_.size(); ++i) {
+      const Run& run = runs_[i];
+      if (run.key == run.key_end) continue;
+      const Order order = OrderOf(*run.key, i);
+      if (order < orders[1]) {
+        orders[2] = orders[1];
+        if (order < orders[0]) {
+          orders[1] = orders[0];
+          ahead[1] = ahead[0];
+          orders[0] = order;
+          ahead[0] = i;
+        } else {
+          orders[1] = order;
+          ahead[1] = i;
+        }
+      } else if (order < orders[2]) {
+        orders[2] = order;
+      }
+    }
+    if (orders[0] == kExhausted) return;
+    Run& first = runs_[ahead[0]];
+    if (orders[1] == kExhausted) {
+      EmitRest(first);
+      return;
+    }
+    // Ties between the two go to the lower run; the third's key stops them
+    // (a tie with it, rare, takes the slow way below).
+    const uint64_t bound = static_cast<uint64_t>(orders[2] >> 32);
+    Run& second = runs_[ahead[1]];
+    const size_t emitted =
+        ahead[0] < ahead[1]
+            ? MergeSteps(first, second, bound, output_.data() + output_size_,
+                         kOutputBatch - output_size_)
+            : MergeSteps(second, first, bound, output_.data() + output_size_,
+                         kOutputBatch - output_size_);
+    output_size_ += emitted;
+    if (emitted == 0) {
+      // The next event ties with the third run's: the first run ahead goes.
+      Emit(*first.event++);
+      ++first.key;
+    } else if (output_size_ == kOutputBatch) {
+      Flush();
+    }
+  }
+}
+
+size_t EventMerger::MergeSteps(Run& first, Run& second, uint64_t bound,
+                               Event* events, size_t limit) {
+  // Which run goes next is chosen with arithmetic, not a branch: the two
+  // runs interleave event by event (1.6 events per turn on bench/mixed),
+  // which a branch predictor cannot follow. Each step takes one event from
+  // one run, so fewer steps than either run's length need no end check.
   const size_t steps =
       std::min({limit, static_cast<size_t>(first.key_end - first.key),
                 static_cast<size_t>(second.key_end - second.key)});
@@ -188,8 +235,10 @@ size_t EventMerger::MergeSteps(Run& first, Run& second, Event* events,
   const uint64_t* second_key = second.key;
   const Event* first_event = first.event;
   const Event* second_event = second.event;
-  for (size_t i = 0; i < steps; ++i) {
+  size_t i = 0;
+  for (; i < steps; ++i) {
     const bool take_second = *second_key < *first_key;
+    if ((take_second ? *second_key : *first_key) >= bound) break;
     events[i] = *(take_second ? second_event : first_event);
     first_key += !take_second;
     first_event += !take_second;
@@ -200,17 +249,7 @@ size_t EventMerger::MergeSteps(Run& first, Run& second, Event* events,
   first.event = first_event;
   second.key = second_key;
   second.event = second_event;
-  return steps;
-}
-
-void EventMerger::EmitMergeOf(Run& first, Run& second) {
-  while (first.key != first.key_end && second.key != second.key_end) {
-    output_size_ += MergeSteps(first, second, output_.data() + output_size_,
-                               kOutputBatch - output_size_);
-    if (output_size_ == kOutputBatch) Flush();
-  }
-  EmitRest(first);
-  EmitRest(second);
+  return i;
 }
 
 void EventMerger::MergeWithLoserTree() {

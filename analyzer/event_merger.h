@@ -123,12 +123,16 @@ class EventMerger {
   static Order OrderOf(uint64_t key, uint32_t run) {
     return Order{key} << 32 | run;
   }
-  // Merges two runs into the output.
-  void EmitMergeOf(Run& first, Run& second);
+  // Runs merged by MergeInPairs(), at most; more go through the loser tree
+  // (with many threads on many cores, many runs interleave).
+  static constexpr size_t kMaxPairedRuns = 8;
+  // Merges runs_ into the output, two runs at a time.
+  void MergeInPairs();
   // Writes the next events of two runs by key, ties to `first`, while both
-  // have events and for at most `limit` events; returns how many it wrote.
-  static size_t MergeSteps(Run& first, Run& second, Event* events,
-                           size_t limit);
+  // have events, their key stays below `bound`, and for at most `limit`
+  // events; returns how many it wrote.
+  static size_t MergeSteps(Run& first, Run& second, uint64_t bound,
+                           Event* events, size_t limit);
   // Merges runs_ into the output, for any number of runs.
   void MergeWithLoserTree();
   // Emits what is left of one run.

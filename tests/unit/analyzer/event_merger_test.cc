@@ -210,17 +210,17 @@ TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
 // order), where an event
 // takes the release rank of a release that follows it on its thread at the
 // same tick. Random threads, ticks with many ties, and rounds.
-// Random rounds of 1 to 6 threads (every way the merger merges: one run, two,
-// three and four merged two at a time, more in a loser tree), checked against
-// a sort by the rule. One release in `release_every` events on average.
+// Random rounds of 1 to `max_threads` threads, checked against a sort by the
+// rule. One release in `release_every` events on average.
 void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
-                                       int release_every) {
+                                       int release_every,
+                                       uint32_t max_threads) {
   std::mt19937_64 random(42);
   for (int trial = 0; trial < trials; ++trial) {
     LogSink sink;
     EventMerger merger(&sink);
     std::vector<std::string> expected;
-    const uint32_t threads = 1 + random() % 6;
+    const uint32_t threads = 1 + random() % max_threads;
     std::vector<uint64_t> last_tick(threads, 0);
     uint64_t sequence = 0;
     uint64_t watermark = 0;
@@ -277,15 +277,24 @@ void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
   }
 }
 
+// Up to 8 runs merge two at a time.
 TEST(EventMergerTest, MergeEqualsTheSortOfTheRule) {
   ExpectMergeEqualsTheSortOfTheRule(/*trials=*/50, /*steps=*/400,
-                                    /*release_every=*/40);
+                                    /*release_every=*/40, /*max_threads=*/8);
+}
+
+// More go through the loser tree.
+TEST(EventMergerTest, ManyThreadsMergeEqualsTheSortOfTheRule) {
+  ExpectMergeEqualsTheSortOfTheRule(/*trials=*/30, /*steps=*/1000,
+                                    /*release_every=*/100,
+                                    /*max_threads=*/24);
 }
 
 // Rounds of thousands of events: merges that span several output batches.
 TEST(EventMergerTest, LongRoundsMergeEqualsTheSortOfTheRule) {
   ExpectMergeEqualsTheSortOfTheRule(/*trials=*/12, /*steps=*/40000,
-                                    /*release_every=*/8000);
+                                    /*release_every=*/8000,
+                                    /*max_threads=*/8);
 }
 
 }  // namespace
