@@ -151,12 +151,8 @@ inline void HeapModel::OnFree(const Event& event) {
   Thread(event.thread);
   const FreeKind kind = static_cast<FreeKind>(event.kind);
   Block block;
-  if (!live_.Erase(event.address, &block)) {
-    ++totals_.unknown_frees;
-    if (kind == FreeKind::kRealloc) {
-      threads_[event.thread].realloc =
-          PendingRealloc{.active = true, .address = event.address};
-    }
+  if (!live_.Erase(event.address, &block)) [[unlikely]] {
+    OnUnknownFree(event);
     return;
   }
   RemoveLive(block);
@@ -167,18 +163,8 @@ inline void HeapModel::OnFree(const Event& event) {
     ++totals_.temporary_allocations;
     ++stacks_[block.slot].temporary_count;
   }
-  if (!format::IsMatchingRelease(block.kind, kind)) {
-    ++totals_.mismatched_frees;
-    ++stacks_[block.slot].mismatched_frees;
-    MismatchedFree& mismatch = mismatches_[MismatchKey{
-        block.slot, event.stack_id, static_cast<uint8_t>(block.kind),
-        event.kind}];
-    mismatch.alloc_stack = stacks_[block.slot].stack_id;
-    mismatch.free_stack = event.stack_id;
-    mismatch.alloc_kind = block.kind;
-    mismatch.free_kind = kind;
-    mismatch.count += 1;
-    mismatch.bytes += block.size;
+  if (!format::IsMatchingRelease(block.kind, kind)) [[unlikely]] {
+    OnMismatchedFree(event, block);
   }
   if (kind == FreeKind::kRealloc) {
     threads_[event.thread].realloc = PendingRealloc{.active = true,
@@ -187,6 +173,28 @@ inline void HeapModel::OnFree(const Event& event) {
                                                     .address = event.address,
                                                     .block = block};
   }
+}
+
+void HeapModel::OnUnknownFree(const Event& event) {
+  ++totals_.unknown_frees;
+  if (static_cast<FreeKind>(event.kind) == FreeKind::kRealloc) {
+    threads_[event.thread].realloc =
+        PendingRealloc{.active = true, .address = event.address};
+  }
+}
+
+void HeapModel::OnMismatchedFree(const Event& event, const Block& block) {
+  ++totals_.mismatched_frees;
+  ++stacks_[block.slot].mismatched_frees;
+  MismatchedFree& mismatch = mismatches_[MismatchKey{
+      block.slot, event.stack_id, static_cast<uint8_t>(block.kind),
+      event.kind}];
+  mismatch.alloc_stack = stacks_[block.slot].stack_id;
+  mismatch.free_stack = event.stack_id;
+  mismatch.alloc_kind = block.kind;
+  mismatch.free_kind = static_cast<FreeKind>(event.kind);
+  mismatch.count += 1;
+  mismatch.bytes += block.size;
 }
 
 void HeapModel::OnReallocFailed(const Event& event) {

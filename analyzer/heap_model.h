@@ -146,6 +146,9 @@ class HeapModel {
   void ApplyHeapEvent(const Event& event);
   void OnAlloc(const Event& event);
   void OnFree(const Event& event);
+  // OnFree()'s rare cases, out of its way.
+  void OnUnknownFree(const Event& event);
+  void OnMismatchedFree(const Event& event, const Block& block);
   void OnReallocFailed(const Event& event);
   // Adds / removes a block in the live totals and its stack.
   void AddLive(const Block& block, uint64_t tick);
