@@ -239,6 +239,40 @@ TEST(RecordDecoderTest, DeltaStateCarriesAcrossRecordsAndChunks) {
   EXPECT_EQ(decoder.thread_index(1), 9u);
 }
 
+// Enough events for the unchecked row decoder to take most of them, with
+// sizes of every varint length (1 to 8 bytes, and the largest allowed) and
+// address deltas of both signs.
+TEST(RecordDecoderTest, RowFastPathDecodesEverySizeLength) {
+  const uint64_t sizes[] = {0,          1,          127,
+                            128,        16383,      16384,
+                            2097151,    2097152,    uint64_t{1} << 35,
+                            uint64_t{1} << 49,      Event::kMaxSize};
+  std::string events;
+  std::vector<std::string> expected;
+  uint64_t address = 0;
+  uint64_t tick = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (const uint64_t size : sizes) {
+      const uint64_t next = 0x7f0000001000 + (round % 2 == 0 ? 16 : -16) *
+                                                 static_cast<int64_t>(size % 97);
+      events.push_back(static_cast<char>(
+          format::MakeEventTag(format::EventTag::kAlloc, 0)));
+      TraceBuilder::PutVarint(events, 1);  // dtick
+      TraceBuilder::PutVarint(events, size);
+      TraceBuilder::PutSvarint(events, static_cast<int64_t>(next - address));
+      TraceBuilder::PutVarint(events, 7);  // stack
+      address = next;
+      tick += 1;
+      expected.push_back(absl::StrCat("alloc t0 @", tick, " 0x",
+                                      absl::Hex(address), " ", size, " s7 k0"));
+    }
+  }
+  RecordDecoder decoder;
+  LogSink sink;
+  ASSERT_TRUE(decoder.DecodeChunk(Span(ThreadEventsRecord(1, events)), sink).ok());
+  EXPECT_EQ(sink.log, expected);
+}
+
 absl::Status Decode(const std::string& records) {
   RecordDecoder decoder;
   LogSink sink;
