@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config binutils zstd dwz
   libunwind-dev libmimalloc-dev libabsl-dev libgtest-dev libzstd-dev libdw-dev
+  libdeflate-dev              # inflates compressed debug sections faster than libelf
   nlohmann-json3-dev libcli11-dev
   python3 heaptrack sqlite3   # benchmarks and the heaptrack comparisons
   zlib1g-dev                  # gzip for pprof exports

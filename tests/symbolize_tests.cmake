@@ -34,6 +34,7 @@ set(_symfix_outputs
   ${_symfix_dir}/o0_strip_debug.so      # .symtab kept, no DWARF
   ${_symfix_dir}/o0_strip_all.so        # .dynsym only
   ${_symfix_dir}/o0.debug               # the DWARF alone (for .build-id/)
+  ${_symfix_dir}/o0_zlib.debug          # the same, sections zlib-compressed
   ${_symfix_dir}/o0_debuglink.so        # stripped + .gnu_debuglink to o0.debug
   ${_symfix_dir}/o0_debuglink_no_build_id.so  # same, build-id note removed
   ${_symfix_dir}/o2_no_aranges.so)      # clang-style: no .debug_aranges
@@ -42,6 +43,8 @@ add_custom_command(
   COMMAND ${CMAKE_OBJCOPY} --strip-debug ${_symfix_o0} o0_strip_debug.so
   COMMAND ${CMAKE_STRIP} --strip-all -o o0_strip_all.so ${_symfix_o0}
   COMMAND ${CMAKE_OBJCOPY} --only-keep-debug ${_symfix_o0} o0.debug
+  COMMAND ${CMAKE_OBJCOPY} --compress-debug-sections=zlib-gabi o0.debug
+          o0_zlib.debug
   COMMAND ${CMAKE_OBJCOPY} --strip-debug --add-gnu-debuglink=o0.debug
           ${_symfix_o0} o0_debuglink.so
   COMMAND ${CMAKE_OBJCOPY} --strip-debug --remove-section=.note.gnu.build-id
@@ -83,12 +86,13 @@ add_custom_target(heaptrail_symfix_files DEPENDS ${_symfix_outputs})
 add_executable(symbolize_test
   ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/debuginfo_locator_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/demangle_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/inflated_elf_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/symbolizer_test.cc)
 target_include_directories(symbolize_test PRIVATE ${_symfix_src})
 # One test symbolizes this very executable: it needs its DWARF in every build type.
 target_compile_options(symbolize_test PRIVATE -g)
 target_link_libraries(symbolize_test PRIVATE
-  heaptrail_symbolize GTest::gtest_main ${CMAKE_DL_LIBS})
+  heaptrail_symbolize PkgConfig::LIBDW GTest::gtest_main ${CMAKE_DL_LIBS})
 target_compile_definitions(symbolize_test PRIVATE
   HEAPTRAIL_SYMFIX_DIR="${_symfix_dir}"
   HEAPTRAIL_SYMFIX_O0="${_symfix_o0}"

@@ -399,6 +399,20 @@ TEST_F(SymbolizerTest, FindsDebugInfoByBuildId) {
                    module.path);
 }
 
+// As Debian ships them: inflated by InflatedElf, not by libelf.
+TEST_F(SymbolizerTest, FindsCompressedDebugInfoByBuildId) {
+  ScopedTempDir debug_dir;
+  const ModuleInfo module = O0Module(kFixtureDir + "/o0_strip_debug.so");
+  debug_dir.Put(kFixtureDir + "/o0_zlib.debug", BuildIdPath(module.build_id));
+  SymbolizerOptions options;
+  options.debug_directories = {debug_dir.path()};
+  Symbolizer symbolizer(options);
+  const size_t index = symbolizer.AddModule(module);
+  ExpectCallerLine(symbolizer.Symbolize(
+                       index, Address(o0_.inner_return_address), true),
+                   module.path);
+}
+
 TEST_F(SymbolizerTest, FindsDebugLinkNextToFile) {
   ScopedTempDir dir;
   const fs::path library =

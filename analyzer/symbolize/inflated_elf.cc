@@ -1,0 +1,165 @@
+// InflatedElf: one pass over the section headers, then the memory file
+// written through a mapping: the original bytes around the compressed
+// sections, and each section inflated straight into its place.
+
+#include "symbolize/inflated_elf.h"
+
+#include <elf.h>
+#include <libdeflate.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace heaptrail::analyzer::symbolize_internal {
+namespace {
+
+// A mapping, unmapped when it goes.
+class Mapping {
+ public:
+  Mapping(int fd, size_t size, bool writable)
+      : size_(size),
+        data_(mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                   writable ? MAP_SHARED : MAP_PRIVATE, fd, 0)) {}
+  ~Mapping() {
+    if (valid()) munmap(data_, size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  bool valid() const { return data_ != MAP_FAILED; }
+  uint8_t* bytes() const { return static_cast<uint8_t*>(data_); }
+
+ private:
+  size_t size_;
+  void* data_;
+};
+
+struct DeflateFree {
+  void operator()(libdeflate_decompressor* d) const {
+    libdeflate_free_decompressor(d);
+  }
+};
+
+// One compressed section: where its stream is, where it inflates to.
+struct Inflation {
+  size_t section;
+  uint64_t from;       // the stream, after the Elf64_Chdr
+  uint64_t from_size;
+  uint64_t to;         // offset in the new file
+  uint64_t size;       // inflated bytes
+  uint64_t alignment;
+};
+
+uint64_t AlignUp(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+}  // namespace
+
+UniqueFd InflatedElf(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) < sizeof(Elf64_Ehdr)) {
+    return {};
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const Mapping original(fd, size, /*writable=*/false);
+  if (!original.valid()) return {};
+  const uint8_t* const bytes = original.bytes();
+
+  Elf64_Ehdr header;
+  std::memcpy(&header, bytes, sizeof(header));
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+      header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_ident[EI_DATA] != ELFDATA2LSB ||
+      header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0 ||
+      header.e_shoff > size ||
+      header.e_shnum > (size - header.e_shoff) / sizeof(Elf64_Shdr)) {
+    return {};
+  }
+  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  std::memcpy(sections.data(), bytes + header.e_shoff,
+              sections.size() * sizeof(Elf64_Shdr));
+
+  // The inflated sections go after the original bytes, each aligned.
+  std::vector<Inflation> inflations;
+  uint64_t end = size;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    const Elf64_Shdr& section = sections[i];
+    if ((section.sh_flags & SHF_COMPRESSED) == 0 ||
+        section.sh_type == SHT_NOBITS) {
+      continue;
+    }
+    if (section.sh_offset > size || section.sh_size > size - section.sh_offset ||
+        section.sh_size < sizeof(Elf64_Chdr)) {
+      return {};
+    }
+    Elf64_Chdr compression;
+    std::memcpy(&compression, bytes + section.sh_offset, sizeof(compression));
+    const uint64_t alignment = std::max<uint64_t>(compression.ch_addralign, 1);
+    // Deflate cannot expand a stream more than 1032 times.
+    if (compression.ch_type != ELFCOMPRESS_ZLIB ||
+        compression.ch_size > kMaxInflatedBytes ||
+        compression.ch_size / 1032 > section.sh_size ||
+        (alignment & (alignment - 1)) != 0 || alignment > 4096) {
+      return {};
+    }
+    const uint64_t to = AlignUp(end, std::max<uint64_t>(alignment, 8));
+    inflations.push_back({i, section.sh_offset + sizeof(Elf64_Chdr),
+                          section.sh_size - sizeof(Elf64_Chdr), to,
+                          compression.ch_size, alignment});
+    end = to + compression.ch_size;
+    if (end - size > kMaxInflatedBytes) return {};
+  }
+  if (inflations.empty()) return {};
+
+  UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
+  if (!memory.valid() || ftruncate(memory.get(), static_cast<off_t>(end)) != 0) {
+    return {};
+  }
+  const Mapping image(memory.get(), end, /*writable=*/true);
+  if (!image.valid()) return {};
+  uint8_t* const out = image.bytes();
+
+  // The original bytes, but for the compressed streams, which nothing reads
+  // any more: the pages they would fill are never allocated.
+  std::vector<std::pair<uint64_t, uint64_t>> skipped;
+  for (const Inflation& inflation : inflations) {
+    skipped.emplace_back(inflation.from, inflation.from + inflation.from_size);
+  }
+  std::sort(skipped.begin(), skipped.end());
+  uint64_t copied = 0;
+  for (const auto& [from, to] : skipped) {
+    if (from > copied) std::memcpy(out + copied, bytes + copied, from - copied);
+    copied = std::max(copied, to);
+  }
+  if (size > copied) std::memcpy(out + copied, bytes + copied, size - copied);
+
+  const std::unique_ptr<libdeflate_decompressor, DeflateFree> inflater(
+      libdeflate_alloc_decompressor());
+  if (inflater == nullptr) return {};
+  for (const Inflation& inflation : inflations) {
+    size_t inflated = 0;
+    if (libdeflate_zlib_decompress(inflater.get(), bytes + inflation.from,
+                                   inflation.from_size, out + inflation.to,
+                                   inflation.size, &inflated) !=
+            LIBDEFLATE_SUCCESS ||
+        inflated != inflation.size) {
+      return {};
+    }
+    Elf64_Shdr& section = sections[inflation.section];
+    section.sh_offset = inflation.to;
+    section.sh_size = inflation.size;
+    section.sh_addralign = inflation.alignment;
+    section.sh_flags &= ~uint64_t{SHF_COMPRESSED};
+  }
+  std::memcpy(out + header.e_shoff, sections.data(),
+              sections.size() * sizeof(Elf64_Shdr));
+  return memory;
+}
+
+}  // namespace heaptrail::analyzer::symbolize_internal
