@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "event_merger.h"
 #include "heap_model.h"
 #include "heap_timeline.h"
 #include "records.h"
@@ -35,6 +36,8 @@ class alignas(kCacheLine) HeapReplayer {
   // ~90 ms of a 0.3 s report waiting for the other (16: 0.305 s, 128:
   // 0.285 s, measured).
   static constexpr size_t kDepth = 128;
+  // Empty batches the worker keeps ready for the producer while it waits.
+  static constexpr size_t kSpareAhead = 4;
 
   // Replays into `model` and `timeline`; on a worker thread when `worker`.
   HeapReplayer(HeapModel& model, HeapTimeline& timeline, bool worker);
