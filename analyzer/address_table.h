@@ -7,8 +7,8 @@
 // branches: an erase and an insert take 11 ns an eighth full, against 41 ns
 // half full and 38 ns in absl::flat_hash_map, measured on glibc's
 // addresses; a sixteenth full makes the whole replay 9% faster than an
-// eighth, bench/analyzer_stages), at most half full beyond that (memory: 64
-// bytes per entry). Erase shifts the
+// eighth, bench/analyzer_stages), at most half full beyond that (memory: 8
+// MiB at most while sparse, then 64 bytes per entry). Erase shifts the
 // following entries back instead of leaving tombstones, so churn never
 // degrades the table or forces a rehash (a general-purpose table's cost on
 // this pattern). Prefetch() lets the replay start loading an address's slot

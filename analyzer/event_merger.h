@@ -14,8 +14,8 @@
 // (so that alloc(p)@t, free(p)@t on one thread stay in that order even
 // though releases sort first). Each thread's queue is therefore already
 // sorted by its merge key (tick, rank), so a release merges the queues'
-// releasable prefixes (a k-way merge, O(n log k), not a sort of the whole
-// round) and keeps every thread's order.
+// releasable prefixes (a k-way merge, not a sort of the whole round) and
+// keeps every thread's order.
 //
 // The merge is the analyzer's hottest loop after the heap replay: queues
 // keep their keys apart from the events (the merge reads only the keys), and
@@ -126,7 +126,7 @@ class EventMerger {
   // Runs merged by MergeInPairs(), at most; more go through the loser tree
   // (with many threads on many cores, many runs interleave).
   static constexpr size_t kMaxPairedRuns = 8;
-  // Merges runs_ into the output, two runs at a time.
+  // Merges runs_ into the output, two runs at a time (see the .cc).
   void MergeInPairs();
   // Writes the next events of two runs by key, ties to `first`, while both
   // have events, their key stays below `bound`, and for at most `limit`

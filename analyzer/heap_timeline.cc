@@ -17,7 +17,8 @@ void HeapTimeline::RecordInNewBucket(uint64_t tick, uint64_t live_bytes) {
   bucket.used = true;
   // The last bucket ends at (index + 1) << shift_, or past every tick.
   const uint64_t end = uint64_t{index} + 1;
-  last_bucket_end_ = end <= (~uint64_t{0} >> shift_) ? end << shift_ : ~uint64_t{0};
+  last_bucket_end_ =
+      end <= (~uint64_t{0} >> shift_) ? end << shift_ : ~uint64_t{0};
 }
 
 void HeapTimeline::Coarsen() {

@@ -345,8 +345,6 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
     }
     tick += dtick;
     address += delta;
-    // Built whole, then copied: assigning the bit-fields of the vector's
-    // element in place would read the element's memory first.
     const Event event{.tick = tick,
                       .address = address,
                       .size = size,
