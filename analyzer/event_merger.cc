@@ -204,13 +204,11 @@ void EventMerger::MergeInPairs() {
     // Ties between the two go to the lower run; the third's key stops them
     // (a tie with it, rare, takes the slow way below).
     const uint64_t bound = static_cast<uint64_t>(orders[2] >> 32);
-    Run& second = runs_[ahead[1]];
+    Run& lower = runs_[std::min(ahead[0], ahead[1])];
+    Run& higher = runs_[std::max(ahead[0], ahead[1])];
     const size_t emitted =
-        ahead[0] < ahead[1]
-            ? MergeSteps(first, second, bound, output_.data() + output_size_,
-                         kOutputBatch - output_size_)
-            : MergeSteps(second, first, bound, output_.data() + output_size_,
-                         kOutputBatch - output_size_);
+        MergeSteps(lower, higher, bound, output_.data() + output_size_,
+                   kOutputBatch - output_size_);
     output_size_ += emitted;
     if (emitted == 0) {
       // The next event ties with the third run's: the first run ahead goes.
