@@ -55,16 +55,14 @@ void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
   // Never before an earlier event of the same thread, never before what was
   // already released (a late event is replayed late, not in the past).
   uint64_t floor = std::max(queue.last_tick, released_tick_);
-  const size_t first = queue.keys.size();
+  const size_t first = queue.keyed;
   const size_t count = queue.events.size() - first;
   if (count == 0) return;
-  queue.keys.resize(first + count);
-  uint64_t* const keys = queue.keys.data();
-  Event* const added = queue.events.data() + first;
-  for (size_t i = 0; i < count; ++i) {
-    Event& event = added[i];
-    event.tick = std::min(std::max(event.tick, floor), kMaxTick);
-    floor = event.tick;
+  Event* const events = queue.events.data();
+  for (size_t i = first; i < first + count; ++i) {
+    Event& event = events[i];
+    const uint64_t tick = std::min(std::max(event.tick, floor), kMaxTick);
+    floor = tick;
     uint8_t rank = kAllocRank;
     if (event.type == EventType::kSnapshot) {
       rank = kSnapshotRank;
@@ -73,15 +71,16 @@ void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
       // Earlier events of this thread at the same tick must still precede
       // this release: give them its rank (they stop at the first that has
       // it).
-      const uint64_t release_key = KeyOf(event.tick, kReleaseRank);
-      for (size_t j = first + i; j > queue.head; --j) {
-        uint64_t& earlier = keys[j - 1];
-        if ((earlier >> 2) != event.tick || earlier == release_key) break;
+      const uint64_t release_key = KeyOf(tick, kReleaseRank);
+      for (size_t j = i; j > queue.head; --j) {
+        uint64_t& earlier = events[j - 1].tick;
+        if ((earlier >> 2) != tick || earlier == release_key) break;
         earlier = release_key;
       }
     }
-    keys[first + i] = KeyOf(event.tick, rank);
+    event.tick = KeyOf(tick, rank);
   }
+  queue.keyed = first + count;
   queue.last_tick = floor;
   if (!queue.active) {
     queue.active = true;
@@ -113,17 +112,18 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
   size_t released = 0;
   for (uint32_t queue_index : active_) {
     const Queue& queue = QueueOf(queue_index);
-    const auto first = queue.keys.begin() + queue.head;
-    const size_t end =
-        everything ? queue.keys.size()
-                   : std::lower_bound(first, queue.keys.end(), end_key) -
-                         queue.keys.begin();
-    run_ends_.push_back(end);
-    if (end == queue.head) continue;
-    runs_.push_back(Run{queue.keys.data() + queue.head,
-                        queue.keys.data() + end,
-                        queue.events.data() + queue.head});
-    released += end - queue.head;
+    const Event* const first = queue.events.data() + queue.head;
+    const Event* const keyed_end = queue.events.data() + queue.keyed;
+    const Event* const end =
+        everything ? keyed_end
+                   : std::partition_point(first, keyed_end,
+                                          [end_key](const Event& event) {
+                                            return event.tick < end_key;
+                                          });
+    run_ends_.push_back(end - queue.events.data());
+    if (end == first) continue;
+    runs_.push_back(Run{first, end});
+    released += end - first;
   }
   MergeRuns();
 
@@ -132,9 +132,9 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
     const uint32_t queue_index = active_[i];
     Queue& queue = QueueOf(queue_index);
     const size_t end = run_ends_[i];
-    if (end == queue.keys.size()) {
-      queue.keys.clear();
+    if (end == queue.events.size()) {
       queue.events.clear();
+      queue.keyed = 0;
       queue.head = 0;
       queue.active = false;
       continue;
@@ -142,10 +142,10 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
     queue.head = end;
     // Compact now and then so that a long-lived queue does not keep the
     // released prefix of every round.
-    if (queue.head > queue.keys.size() / 2) {
-      queue.keys.erase(queue.keys.begin(), queue.keys.begin() + queue.head);
+    if (queue.head > queue.events.size() / 2) {
       queue.events.erase(queue.events.begin(),
                          queue.events.begin() + queue.head);
+      queue.keyed -= queue.head;
       queue.head = 0;
     }
     active_[kept++] = queue_index;
@@ -156,7 +156,7 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
 
 void EventMerger::MergeRuns() {
   for (const Run& run : runs_) {
-    released_tick_ = std::max(released_tick_, run.key_end[-1] >> 2);
+    released_tick_ = std::max(released_tick_, run.end[-1].tick >> 2);
   }
   if (runs_.size() <= kMaxPairedRuns) {
     MergeInPairs();
@@ -178,8 +178,8 @@ void EventMerger::MergeInPairs() {
     uint32_t ahead[2] = {0, 0};
     for (uint32_t i = 0; i < runs_.size(); ++i) {
       const Run& run = runs_[i];
-      if (run.key == run.key_end) continue;
-      const Order order = OrderOf(*run.key, i);
+      if (run.event == run.end) continue;
+      const Order order = OrderOf(run.event->tick, i);
       if (order < orders[1]) {
         orders[2] = orders[1];
         if (order < orders[0]) {
@@ -213,7 +213,6 @@ void EventMerger::MergeInPairs() {
     if (emitted == 0) {
       // The next event ties with the third run's: the first run ahead goes.
       Emit(*first.event++);
-      ++first.key;
     } else if (output_size_ == kOutputBatch) {
       Flush();
     }
@@ -227,25 +226,23 @@ size_t EventMerger::MergeSteps(Run& first, Run& second, uint64_t bound,
   // which a branch predictor cannot follow. Each step takes one event from
   // one run, so fewer steps than either run's length need no end check.
   const size_t steps =
-      std::min({limit, static_cast<size_t>(first.key_end - first.key),
-                static_cast<size_t>(second.key_end - second.key)});
-  const uint64_t* first_key = first.key;
-  const uint64_t* second_key = second.key;
+      std::min({limit, static_cast<size_t>(first.end - first.event),
+                static_cast<size_t>(second.end - second.event)});
   const Event* first_event = first.event;
   const Event* second_event = second.event;
   size_t i = 0;
   for (; i < steps; ++i) {
-    const bool take_second = *second_key < *first_key;
-    if ((take_second ? *second_key : *first_key) >= bound) break;
+    const uint64_t first_key = first_event->tick;
+    const uint64_t second_key = second_event->tick;
+    const bool take_second = second_key < first_key;
+    const uint64_t key = take_second ? second_key : first_key;
+    if (key >= bound) break;
     events[i] = *(take_second ? second_event : first_event);
-    first_key += !take_second;
+    events[i].tick = key >> 2;
     first_event += !take_second;
-    second_key += take_second;
     second_event += take_second;
   }
-  first.key = first_key;
   first.event = first_event;
-  second.key = second_key;
   second.event = second_event;
   return i;
 }
@@ -256,11 +253,11 @@ void EventMerger::MergeWithLoserTree() {
   // inner node holds the run that lost the match there. After the winner
   // emits, only the matches on its path are played again.
   size_t remaining = 0;
-  for (const Run& run : runs_) remaining += run.key_end - run.key;
+  for (const Run& run : runs_) remaining += run.end - run.event;
   const size_t leaves = std::bit_ceil(runs_.size());
   heads_.assign(leaves, kExhausted);
   for (uint32_t i = 0; i < runs_.size(); ++i) {
-    heads_[i] = OrderOf(*runs_[i].key, i);
+    heads_[i] = OrderOf(runs_[i].event->tick, i);
   }
   // Plays every match bottom-up: winners_[node] is the winner below node.
   losers_.resize(leaves);
@@ -280,9 +277,10 @@ void EventMerger::MergeWithLoserTree() {
     Event* const out = output_.data() + output_size_;
     for (size_t i = 0; i < steps; ++i) {
       Run& run = runs_[winner];
-      out[i] = *run.event++;
+      out[i] = *run.event;
+      out[i].tick = run.event->tick >> 2;
       heads_[winner] =
-          ++run.key == run.key_end ? kExhausted : OrderOf(*run.key, winner);
+          ++run.event == run.end ? kExhausted : OrderOf(run.event->tick, winner);
       for (size_t node = (leaves + winner) >> 1; node > 0; node >>= 1) {
         const uint32_t loser = losers_[node];
         const bool loser_wins = heads_[loser] < heads_[winner];
@@ -297,7 +295,7 @@ void EventMerger::MergeWithLoserTree() {
 }
 
 void EventMerger::EmitRest(Run& run) {
-  for (; run.key != run.key_end; ++run.key) Emit(*run.event++);
+  while (run.event != run.end) Emit(*run.event++);
 }
 
 void EventMerger::Flush() {

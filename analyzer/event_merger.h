@@ -17,9 +17,11 @@
 // releasable prefixes (a k-way merge, not a sort of the whole round) and
 // keeps every thread's order.
 //
-// The merge is the analyzer's hottest loop after the heap replay: queues
-// keep their keys apart from the events (the merge reads only the keys), and
-// the sink gets the ordered events in batches, not one call per event.
+// The merge is the analyzer's hottest loop after the heap replay. While an
+// event waits in its queue, its tick field holds its merge key (the tick and
+// the rank, as one integer): the merge reads one stream, not a second array
+// of keys, and restores the tick as it emits. The sink gets the ordered
+// events in batches, not one call per event.
 //
 // Memory is bounded by one round. A trace that never ends its rounds
 // (corrupt, or a recorder bug) cannot make it grow without bound: past
@@ -94,24 +96,24 @@ class EventMerger {
   }
 
   struct Queue {
-    std::vector<uint64_t> keys;  // (tick, rank) per event, non-decreasing
+    // Event::tick holds KeyOf(tick, rank) from `keyed` on: non-decreasing.
     std::vector<Event> events;
+    size_t keyed = 0;        // events before keyed have their key
     size_t head = 0;         // events before head were released
     uint64_t last_tick = 0;  // for the per-thread clamp
     bool active = false;     // listed in active_
   };
 
-  // The releasable part of a queue, in queue order.
+  // The releasable part of a queue, in queue order (keyed events).
   struct Run {
-    const uint64_t* key;
-    const uint64_t* key_end;
     const Event* event;
+    const Event* end;
   };
 
   // Buffers events of one queue: clamps their ticks and sets their keys.
   void Append(Queue& queue, uint32_t queue_index,
               std::span<const Event> events);
-  // Does the same for the events past the last key.
+  // Does the same for the events past `keyed`.
   void KeyNewEvents(Queue& queue, uint32_t queue_index);
   void Release(uint64_t watermark, bool everything);
   // Sends the events of runs_ to the sink in (key, queue) order.
@@ -137,8 +139,11 @@ class EventMerger {
   void MergeWithLoserTree();
   // Emits what is left of one run.
   void EmitRest(Run& run);
-  void Emit(const Event& event) {
-    output_[output_size_++] = event;
+  // Emits a keyed event with its tick restored.
+  void Emit(const Event& keyed) {
+    Event& event = output_[output_size_++];
+    event = keyed;
+    event.tick = keyed.tick >> 2;
     if (output_size_ == kOutputBatch) Flush();
   }
   Queue& QueueOf(uint32_t queue_index);

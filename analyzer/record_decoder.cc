@@ -307,6 +307,47 @@ inline bool ReadSvarintUnchecked(const uint8_t*& p, uint64_t& value) {
   return true;
 }
 
+// One row event at `p`, with no bounds check (kMaxRowEventBytes readable):
+// the event with its tick and address advanced from `tick` and `address`,
+// and `p` past it. False, leaving all as they were, on anything the checked
+// path must see: a rarer tag, an unknown kind, a field out of range.
+inline bool DecodeRowUnchecked(const uint8_t*& p, uint64_t tick,
+                               uint64_t address, Event& event) {
+  const uint8_t* q = p;
+  const uint8_t tag = *q++;
+  const uint8_t kind = format::EventKindOf(tag);
+  uint64_t dtick, delta;
+  uint64_t size = 0, stack = 0;
+  EventType type;
+  if (!ReadVarintUnchecked(q, dtick)) return false;
+  switch (format::EventTagOf(tag)) {
+    case format::EventTag::kAlloc:
+      if (kind >= format::kAllocKindCount ||
+          !ReadShortVarintUnchecked(q, size) || size > Event::kMaxSize ||
+          !ReadSvarintUnchecked(q, delta) || !ReadVarintUnchecked(q, stack) ||
+          stack > kMaxU32) {
+        return false;
+      }
+      type = EventType::kAlloc;
+      break;
+    case format::EventTag::kFree:
+      if (kind >= format::kFreeKindCount || !ReadSvarintUnchecked(q, delta))
+        return false;
+      type = EventType::kFree;
+      break;
+    default:
+      return false;
+  }
+  event.tick = tick + dtick;
+  event.address = address + delta;
+  event.size = size;
+  event.type = type;
+  event.kind = kind;
+  event.stack_id = static_cast<uint32_t>(stack);
+  p = q;
+  return true;
+}
+
 }  // namespace
 
 size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
@@ -317,43 +358,18 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
   const uint8_t* const begin = bytes.data();
   const uint8_t* const safe_end = begin + bytes.size() - kMaxRowEventBytes;
   const uint8_t* p = begin;
-  while (p <= safe_end) {
-    const uint8_t* const start = p;
-    const uint8_t tag = *p++;
-    const uint8_t kind = format::EventKindOf(tag);
-    uint64_t dtick, delta;
-    uint64_t size = 0, stack = 0;
-    EventType type;
-    if (!ReadVarintUnchecked(p, dtick)) return start - begin;
-    switch (format::EventTagOf(tag)) {
-      case format::EventTag::kAlloc:
-        if (kind >= format::kAllocKindCount ||
-            !ReadShortVarintUnchecked(p, size) || size > Event::kMaxSize ||
-            !ReadSvarintUnchecked(p, delta) || !ReadVarintUnchecked(p, stack) ||
-            stack > kMaxU32) {
-          return start - begin;
-        }
-        type = EventType::kAlloc;
-        break;
-      case format::EventTag::kFree:
-        if (kind >= format::kFreeKindCount || !ReadSvarintUnchecked(p, delta))
-          return start - begin;
-        type = EventType::kFree;
-        break;
-      default:  // rarer tags, and errors: the checked path
-        return start - begin;
-    }
-    tick += dtick;
-    address += delta;
-    const Event event{.tick = tick,
-                      .address = address,
-                      .size = size,
-                      .type = type,
-                      .kind = kind,
-                      .stack_id = static_cast<uint32_t>(stack),
-                      .thread = slot};
+  // The delta state in locals: through the references, every store into
+  // `events` could alias it, and it would be reloaded for every event.
+  Event event;
+  event.tick = tick;
+  event.address = address;
+  event.thread = slot;
+  while (p <= safe_end && DecodeRowUnchecked(p, event.tick, event.address,
+                                             event)) {
     events.push_back(event);
   }
+  tick = event.tick;
+  address = event.address;
   return p - begin;
 }
 

@@ -266,8 +266,13 @@ absl::StatusOr<bool> TraceReader::Next() {
     if (dctx_ == nullptr) return absl::ResourceExhaustedError("out of memory");
     // One spare byte: a frame that decompresses to more than raw_size is
     // caught as a size mismatch instead of a generic "buffer too small".
-    if (raw_.size() < size_t{chunk.raw_size} + 1)
+    if (raw_.size() < size_t{chunk.raw_size} + 1) {
+      // Room for any chunk at once: growing by a few bytes would otherwise
+      // copy the buffer into fresh pages, and the pages reserved beyond the
+      // chunks' size are never touched.
+      raw_.reserve(format::kMaxChunkRawSize + 1);
       raw_.resize(chunk.raw_size + 1);
+    }
     const size_t n = ZSTD_decompressDCtx(
         static_cast<ZSTD_DCtx*>(dctx_), raw_.data(), chunk.raw_size + 1,
         compressed_.data(), chunk.compressed_size);
