@@ -49,9 +49,10 @@ absl::Status CheckRegularFile(const std::string& path, const struct stat& st) {
   return NotATraceFile(path, "not a regular file");
 }
 
-// Why a zstd frame is unusable, or "" when it is a single frame with a
-// content checksum of exactly `size` bytes.
-std::string CheckFrame(const uint8_t* frame, size_t size) {
+// Why a zstd frame is unusable, or null when it is a single frame with a
+// content checksum of exactly `size` bytes. (Plain C: it may run under
+// MappedFile::Read().)
+const char* CheckFrame(const uint8_t* frame, size_t size) {
   uint32_t magic = 0;
   if (size < 5) return "frame too short";
   std::memcpy(&magic, frame, sizeof(magic));
@@ -60,7 +61,7 @@ std::string CheckFrame(const uint8_t* frame, size_t size) {
   const size_t frame_size = ZSTD_findFrameCompressedSize(frame, size);
   if (ZSTD_isError(frame_size)) return ZSTD_getErrorName(frame_size);
   if (frame_size != size) return "zstd frame size does not match the chunk";
-  return "";
+  return nullptr;
 }
 
 }  // namespace
@@ -100,15 +101,29 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
 }
 
 TraceReader::TraceReader(int fd, std::string path, uint64_t file_size)
-    : fd_(fd), path_(std::move(path)), file_size_(file_size) {}
+    : fd_(fd),
+      path_(std::move(path)),
+      file_size_(file_size),
+      map_(fd, file_size) {}
 
 TraceReader::~TraceReader() {
   ::close(fd_);
   ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
 }
 
+absl::Status TraceReader::Shrank() const {
+  return absl::DataLossError(
+      absl::StrCat(path_, " shrank while it was being read"));
+}
+
 absl::Status TraceReader::ReadExactly(uint64_t offset, void* buffer,
                                       size_t size) {
+  if (map_.mapped()) {
+    // Callers stay within the file's size at opening, the mapping's.
+    const uint8_t* const bytes = map_.bytes().data() + offset;
+    if (!map_.Read([&] { std::memcpy(buffer, bytes, size); })) return Shrank();
+    return absl::OkStatus();
+  }
   auto* out = static_cast<uint8_t*>(buffer);
   while (size > 0) {
     const ssize_t n = ::pread(fd_, out, size, static_cast<off_t>(offset));
@@ -118,15 +133,20 @@ absl::Status TraceReader::ReadExactly(uint64_t offset, void* buffer,
       return absl::DataLossError(
           absl::StrCat("cannot read ", path_, ": ", ErrnoText(error)));
     }
-    if (n == 0) {
-      return absl::DataLossError(
-          absl::StrCat(path_, " shrank while it was being read"));
-    }
+    if (n == 0) return Shrank();
     out += n;
     offset += static_cast<uint64_t>(n);
     size -= static_cast<size_t>(n);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<const uint8_t*> TraceReader::BytesAt(uint64_t offset,
+                                                    size_t size) {
+  if (map_.mapped()) return map_.bytes().data() + offset;
+  if (compressed_.size() < size) compressed_.resize(size);
+  HEAPTRAIL_RETURN_IF_ERROR(ReadExactly(offset, compressed_.data(), size));
+  return compressed_.data();
 }
 
 absl::Status TraceReader::ReadHeader() {
@@ -255,33 +275,41 @@ absl::StatusOr<bool> TraceReader::Next() {
   }
   const bool is_last = end == file_size_;
 
-  if (compressed_.size() < chunk.compressed_size) {
-    compressed_.resize(chunk.compressed_size);
+  HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t* const frame,
+                             BytesAt(frame_offset, chunk.compressed_size));
+  if (dctx_ == nullptr) dctx_ = ZSTD_createDCtx();
+  if (dctx_ == nullptr) return absl::ResourceExhaustedError("out of memory");
+  // One spare byte: a frame that decompresses to more than raw_size is
+  // caught as a size mismatch instead of a generic "buffer too small".
+  if (raw_.size() < size_t{chunk.raw_size} + 1) {
+    // Room for any chunk at once: growing by a few bytes would otherwise
+    // copy the buffer into fresh pages, and the pages reserved beyond the
+    // chunks' size are never touched.
+    raw_.reserve(format::kMaxChunkRawSize + 1);
+    raw_.resize(chunk.raw_size + 1);
   }
-  HEAPTRAIL_RETURN_IF_ERROR(
-      ReadExactly(frame_offset, compressed_.data(), chunk.compressed_size));
-  std::string damage = CheckFrame(compressed_.data(), chunk.compressed_size);
-  if (damage.empty()) {
-    if (dctx_ == nullptr) dctx_ = ZSTD_createDCtx();
-    if (dctx_ == nullptr) return absl::ResourceExhaustedError("out of memory");
-    // One spare byte: a frame that decompresses to more than raw_size is
-    // caught as a size mismatch instead of a generic "buffer too small".
-    if (raw_.size() < size_t{chunk.raw_size} + 1) {
-      // Room for any chunk at once: growing by a few bytes would otherwise
-      // copy the buffer into fresh pages, and the pages reserved beyond the
-      // chunks' size are never touched.
-      raw_.reserve(format::kMaxChunkRawSize + 1);
-      raw_.resize(chunk.raw_size + 1);
-    }
-    const size_t n = ZSTD_decompressDCtx(
-        static_cast<ZSTD_DCtx*>(dctx_), raw_.data(), chunk.raw_size + 1,
-        compressed_.data(), chunk.compressed_size);
-    if (ZSTD_isError(n)) {
-      damage = ZSTD_getErrorName(n);
-    } else if (n != chunk.raw_size) {
-      damage = absl::StrFormat("decompressed to %d bytes, header says %d", n,
-                               chunk.raw_size);
-    }
+  const char* frame_damage = nullptr;
+  size_t n = 0;
+  if (!map_.Read([&] {
+        frame_damage = CheckFrame(frame, chunk.compressed_size);
+        if (frame_damage != nullptr) return;
+        n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), raw_.data(),
+                                chunk.raw_size + 1, frame,
+                                chunk.compressed_size);
+      })) {
+    // Cut short: the context may be left anywhere.
+    ZSTD_DCtx_reset(static_cast<ZSTD_DCtx*>(dctx_),
+                    ZSTD_reset_session_and_parameters);
+    return Shrank();
+  }
+  std::string damage;
+  if (frame_damage != nullptr) {
+    damage = frame_damage;
+  } else if (ZSTD_isError(n)) {
+    damage = ZSTD_getErrorName(n);
+  } else if (n != chunk.raw_size) {
+    damage = absl::StrFormat("decompressed to %d bytes, header says %d", n,
+                             chunk.raw_size);
   }
   if (!damage.empty()) {
     if (is_last)

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "heaptrail/trace_format.h"
+#include "mapped_file.h"
 
 namespace heaptrail::analyzer {
 
@@ -73,6 +74,9 @@ class TraceReader {
 
   absl::Status ReadHeader();
   absl::Status ReadExactly(uint64_t offset, void* buffer, size_t size);
+  // The `size` bytes at `offset`: in the mapping, or read into compressed_.
+  absl::StatusOr<const uint8_t*> BytesAt(uint64_t offset, size_t size);
+  absl::Status Shrank() const;
   // Ends reading at a damaged last chunk: sets the warning, returns false.
   bool StopTruncated(const std::string& why);
   // True when the file holds only zero bytes from `offset` on, as a file
@@ -82,6 +86,10 @@ class TraceReader {
   int fd_;
   std::string path_;
   uint64_t file_size_;
+  // Frames are decompressed straight from the page cache, not copied first
+  // (bench/mixed's report: 0.97 of the wall time, 0.96 of the CPU time);
+  // pread() is the fallback where the file cannot be mapped.
+  MappedFile map_;
   uint64_t offset_ = 0;
   format::FileHeader header_{};
   uint32_t next_sequence_ = 0;

@@ -329,3 +329,45 @@ TEST(TraceReaderTest, FrameWithoutChecksumIsRejected) {
 
 }  // namespace
 }  // namespace heaptrail::analyzer
+
+namespace heaptrail::analyzer {
+namespace {
+
+// Chunks of incompressible records, over several pages of the file.
+std::string PagesOfChunks() {
+  testing::TraceBuilder builder;
+  uint64_t state = 88172645463325252ull;
+  for (int chunk = 0; chunk < 20; ++chunk) {
+    std::string executable(4000, 'x');
+    for (char& c : executable) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      c = static_cast<char>('a' + state % 26);
+    }
+    builder.ProcessInfo(executable, {}).EndChunk();
+  }
+  return builder.Build();
+}
+
+// The file is mapped: pages past the end of a file truncated under the
+// reader raise SIGBUS, which must come back as an error, whether it hits a
+// chunk header or the middle of a frame being decompressed.
+TEST(TraceReaderTest, FileThatShrinksWhileBeingReadIsAnError) {
+  const std::string bytes = PagesOfChunks();
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  ASSERT_GT(bytes.size(), 6 * page);
+  for (size_t cut = page; cut < bytes.size(); cut += page) {
+    const std::string path = WriteBytes("shrinks", bytes);
+    absl::StatusOr<std::unique_ptr<TraceReader>> reader =
+        TraceReader::Open(path);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(cut)), 0);
+    absl::StatusOr<int> chunks = ReadAll(**reader);
+    ASSERT_FALSE(chunks.ok()) << "cut at " << cut;
+    EXPECT_NE(chunks.status().message().find("shrank while it was being read"),
+              std::string::npos)
+        << chunks.status();
+  }
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
