@@ -5,7 +5,9 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -63,6 +65,15 @@ MappedFile::MappedFile(int fd, uint64_t size) {
 
 MappedFile::~MappedFile() {
   if (mapped()) ::munmap(const_cast<uint8_t*>(bytes_.data()), bytes_.size());
+}
+
+void MappedFile::ReleaseBefore(uint64_t offset) {
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t end = std::min<uint64_t>(offset, bytes_.size()) / page * page;
+  if (!mapped() || end <= released_) return;
+  ::madvise(const_cast<uint8_t*>(bytes_.data()) + released_, end - released_,
+            MADV_DONTNEED);
+  released_ = end;
 }
 
 bool MappedFile::Read(absl::FunctionRef<void()> read) const {

@@ -39,8 +39,14 @@ class MappedFile {
   // when it was, because the file shrank under it.
   bool Read(absl::FunctionRef<void()> read) const;
 
+  // Unmaps the whole pages before `offset` from the process (they stay in
+  // the page cache, and would be mapped again if read): what was read is
+  // not counted in the reader's resident memory.
+  void ReleaseBefore(uint64_t offset);
+
  private:
   std::span<const uint8_t> bytes_;
+  uint64_t released_ = 0;  // bytes released from the start
 };
 
 }  // namespace heaptrail::analyzer

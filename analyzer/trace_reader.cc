@@ -318,6 +318,7 @@ absl::StatusOr<bool> TraceReader::Next() {
   }
   raw_size_ = chunk.raw_size;
   offset_ = end;
+  map_.ReleaseBefore(offset_);
   ++next_sequence_;
   return true;
 }

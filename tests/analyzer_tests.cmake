@@ -15,6 +15,7 @@ add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/cli_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/event_merger_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/heap_model_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/mapped_file_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/record_decoder_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/run_command_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/site_diff_test.cc
