@@ -23,6 +23,7 @@ constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr size_t kMinStackNodeBytes = 3;
 constexpr size_t kMinSegmentBytes = 4;
 constexpr size_t kMinStringBytes = 1;
+constexpr size_t kMinRowEventBytes = 3;  // tag, tick and address deltas
 
 }  // namespace
 
@@ -265,6 +266,16 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
   // The events decoded before an error are handed on too.
   std::vector<Event>& events = sink.EventsOf(slot);
   const size_t first = events.size();
+  // Room at once for the most events the record can hold: the merger's
+  // queues keep a round's events, hundreds of thousands, and growing by
+  // push_back would copy them into fresh pages at every doubling (the
+  // reservation is only address space until written).
+  const size_t most = fields.absolute_addresses
+                          ? fields.tags->remaining()
+                          : fields.tags->remaining() / kMinRowEventBytes;
+  if (events.capacity() - first < most) {
+    events.reserve(std::max(2 * events.capacity(), first + most));
+  }
   const absl::Status status = DecodeEventsInto(fields, slot, events);
   if (events.size() != first) sink.EventsAppended(slot, first);
   return status;

@@ -108,8 +108,8 @@ def run(build_dir, repeat=3, steps=DEFAULT_STEPS):
         print(f"  {name:18} {f['wall_s']:8.2f}s {f['cpu_s']:8.2f}s "
               f"{f['max_rss_kib'] / 1024:7.1f} MiB {f['trace_bytes'] / 2**20:6.1f} MiB")
     verdict = "met" if figures["wall_ratio"] <= TARGET_RATIO else "not met"
-    print(f"  heaptrail / heaptrack_print: wall {figures['wall_ratio']:.2f}, "
-          f"CPU {figures['cpu_ratio']:.2f} (target <= {TARGET_RATIO}: {verdict})")
+    print(f"  heaptrail / heaptrack_print: wall {figures['wall_ratio']:.3f}, "
+          f"CPU {figures['cpu_ratio']:.3f} (target <= {TARGET_RATIO}: {verdict})")
     return figures
 
 
