@@ -224,23 +224,34 @@ size_t EventMerger::MergeSteps(Run& first, Run& second, uint64_t bound,
   // Which run goes next is chosen with arithmetic, not a branch: the two
   // runs interleave event by event (1.6 events per turn on bench/mixed),
   // which a branch predictor cannot follow. Each step takes one event from
-  // one run, so fewer steps than either run's length need no end check.
-  const size_t steps =
-      std::min({limit, static_cast<size_t>(first.end - first.event),
-                static_cast<size_t>(second.end - second.event)});
+  // one run, so fewer steps than either run's length need no end check
+  // (two fewer: each run's next key is loaded a step ahead).
+  const size_t first_size = static_cast<size_t>(first.end - first.event);
+  const size_t second_size = static_cast<size_t>(second.end - second.event);
+  const size_t steps = std::min({limit + 2, first_size, second_size});
+  if (steps < 3) return 0;
   const Event* first_event = first.event;
   const Event* second_event = second.event;
+  // Each run's key and the one after it: the choice of a step then needs
+  // no load, only the keys in registers (the loads run a step ahead, off
+  // the chain of choices).
+  uint64_t first_key = first_event[0].tick;
+  uint64_t first_next = first_event[1].tick;
+  uint64_t second_key = second_event[0].tick;
+  uint64_t second_next = second_event[1].tick;
   size_t i = 0;
-  for (; i < steps; ++i) {
-    const uint64_t first_key = first_event->tick;
-    const uint64_t second_key = second_event->tick;
+  for (; i < steps - 2; ++i) {
     const bool take_second = second_key < first_key;
     const uint64_t key = take_second ? second_key : first_key;
     if (key >= bound) break;
     events[i] = *(take_second ? second_event : first_event);
     events[i].tick = key >> 2;
+    first_key = take_second ? first_key : first_next;
+    second_key = take_second ? second_next : second_key;
     first_event += !take_second;
     second_event += take_second;
+    first_next = first_event[1].tick;
+    second_next = second_event[1].tick;
   }
   first.event = first_event;
   second.event = second_event;
