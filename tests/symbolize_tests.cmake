@@ -37,7 +37,10 @@ set(_symfix_outputs
   ${_symfix_dir}/o0_zlib.debug          # the same, sections zlib-compressed
   ${_symfix_dir}/o0_debuglink.so        # stripped + .gnu_debuglink to o0.debug
   ${_symfix_dir}/o0_debuglink_no_build_id.so  # same, build-id note removed
-  ${_symfix_dir}/o2_no_aranges.so)      # clang-style: no .debug_aranges
+  ${_symfix_dir}/o2_no_aranges.so       # clang-style: no .debug_aranges
+  ${_symfix_dir}/o2_strip_debug.so      # the -O2 fixture without DWARF
+  ${_symfix_dir}/o2.debug               # its DWARF alone
+  ${_symfix_dir}/o2_zlib.debug)         # the same, sections zlib-compressed
 add_custom_command(
   OUTPUT ${_symfix_outputs}
   COMMAND ${CMAKE_OBJCOPY} --strip-debug ${_symfix_o0} o0_strip_debug.so
@@ -51,6 +54,10 @@ add_custom_command(
           --add-gnu-debuglink=o0.debug ${_symfix_o0} o0_debuglink_no_build_id.so
   COMMAND ${CMAKE_OBJCOPY} --remove-section=.debug_aranges ${_symfix_o2}
           o2_no_aranges.so
+  COMMAND ${CMAKE_OBJCOPY} --strip-debug ${_symfix_o2} o2_strip_debug.so
+  COMMAND ${CMAKE_OBJCOPY} --only-keep-debug ${_symfix_o2} o2.debug
+  COMMAND ${CMAKE_OBJCOPY} --compress-debug-sections=zlib-gabi o2.debug
+          o2_zlib.debug
   DEPENDS heaptrail_symfix_o0 heaptrail_symfix_o2
   WORKING_DIRECTORY ${_symfix_dir}
   COMMENT "Deriving stripped and split-debug symbolizer fixtures"

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace heaptrail::analyzer::symbolize_internal {
@@ -58,6 +59,27 @@ uint64_t AlignUp(uint64_t value, uint64_t alignment) {
   return (value + alignment - 1) & ~(alignment - 1);
 }
 
+// A section's name, or "" when the names section does not hold it.
+std::string_view NameOf(const uint8_t* bytes, uint64_t size,
+                        const Elf64_Shdr& names, const Elf64_Shdr& section) {
+  if (names.sh_type != SHT_STRTAB || names.sh_offset > size ||
+      names.sh_size > size - names.sh_offset ||
+      section.sh_name >= names.sh_size) {
+    return {};
+  }
+  const auto* first =
+      reinterpret_cast<const char*>(bytes + names.sh_offset + section.sh_name);
+  const size_t room = names.sh_size - section.sh_name;
+  return std::string_view(first, strnlen(first, room));
+}
+
+// DWARF that no symbol, file or line lookup reads: variables' locations and
+// macros (.debug_loclists alone is a seventh of glibc's DWARF).
+bool NeverRead(std::string_view name) {
+  return name == ".debug_loc" || name == ".debug_loclists" ||
+         name == ".debug_macro" || name == ".debug_macinfo";
+}
+
 }  // namespace
 
 UniqueFd InflatedElf(int fd) {
@@ -86,10 +108,17 @@ UniqueFd InflatedElf(int fd) {
               sections.size() * sizeof(Elf64_Shdr));
 
   // The inflated sections go after the original bytes, each aligned.
+  // Compressed sections that are never read become SHT_NOBITS, which libdw
+  // skips, instead of being inflated.
   std::vector<Inflation> inflations;
+  std::vector<std::pair<uint64_t, uint64_t>> skipped;  // not copied
+  const Elf64_Shdr no_names{};
+  const Elf64_Shdr& names = header.e_shstrndx < sections.size()
+                                ? sections[header.e_shstrndx]
+                                : no_names;
   uint64_t end = size;
   for (size_t i = 0; i < sections.size(); ++i) {
-    const Elf64_Shdr& section = sections[i];
+    Elf64_Shdr& section = sections[i];
     if ((section.sh_flags & SHF_COMPRESSED) == 0 ||
         section.sh_type == SHT_NOBITS) {
       continue;
@@ -97,6 +126,13 @@ UniqueFd InflatedElf(int fd) {
     if (section.sh_offset > size || section.sh_size > size - section.sh_offset ||
         section.sh_size < sizeof(Elf64_Chdr)) {
       return {};
+    }
+    if (NeverRead(NameOf(bytes, size, names, section))) {
+      skipped.emplace_back(section.sh_offset,
+                           section.sh_offset + section.sh_size);
+      section.sh_type = SHT_NOBITS;
+      section.sh_flags &= ~uint64_t{SHF_COMPRESSED};
+      continue;
     }
     Elf64_Chdr compression;
     std::memcpy(&compression, bytes + section.sh_offset, sizeof(compression));
@@ -115,7 +151,7 @@ UniqueFd InflatedElf(int fd) {
     end = to + compression.ch_size;
     if (end - size > kMaxInflatedBytes) return {};
   }
-  if (inflations.empty()) return {};
+  if (inflations.empty() && skipped.empty()) return {};
 
   UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
   if (!memory.valid() || ftruncate(memory.get(), static_cast<off_t>(end)) != 0) {
@@ -127,7 +163,6 @@ UniqueFd InflatedElf(int fd) {
 
   // The original bytes, but for the compressed streams, which nothing reads
   // any more: the pages they would fill are never allocated.
-  std::vector<std::pair<uint64_t, uint64_t>> skipped;
   for (const Inflation& inflation : inflations) {
     skipped.emplace_back(inflation.from, inflation.from + inflation.from_size);
   }

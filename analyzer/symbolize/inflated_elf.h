@@ -3,7 +3,10 @@
 // glibc's debug file that is ~40 ms, two thirds of a small trace's report.
 // InflatedElf builds the same file with those sections already inflated, by
 // libdeflate (about three times faster than zlib here), in an anonymous memory
-// file, so that libelf has nothing left to inflate.
+// file, so that libelf has nothing left to inflate. Compressed DWARF that
+// no symbol, file or line lookup reads (variables' locations, macros) is not
+// inflated at all: its sections become SHT_NOBITS, which libdw skips (a
+// small trace's report: 0.92 of the time).
 //
 // Only 64-bit little-endian ELF with zlib-compressed sections is rewritten:
 // the inflated sections go after the original bytes, their headers point

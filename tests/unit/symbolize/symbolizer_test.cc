@@ -301,6 +301,28 @@ TEST_F(SymbolizerTest, ExpandsInlineChainWithoutDebugAranges) {
   EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
 }
 
+TEST_F(SymbolizerTest, ExpandsInlineChainFromCompressedDebugInfoByBuildId) {
+  // Debian's layout at -O2: the DWARF apart, compressed, found by build-id;
+  // InflatedElf leaves its location lists out, which lookups never read.
+  ScopedTempDir debug_dir;
+  const ModuleInfo module = O2Module(kFixtureDir + "/o2_strip_debug.so");
+  debug_dir.Put(kFixtureDir + "/o2_zlib.debug", BuildIdPath(module.build_id));
+  SymbolizerOptions options;
+  options.debug_directories = {debug_dir.path()};
+  Symbolizer symbolizer(options);
+  const size_t index = symbolizer.AddModule(module);
+  const std::vector<SourceFrame>& frames = symbolizer.Symbolize(
+      index, Address(o2_.return_address), /*is_return_address=*/true);
+  ASSERT_EQ(frames.size(), 3u) << Describe(frames);
+  EXPECT_EQ(frames[0].function,
+            "heaptrail_fixture::Inner(FixtureO2Result*, int)");
+  EXPECT_EQ(frames[0].line, static_cast<uint32_t>(o2_.inner_line));
+  EXPECT_EQ(frames[1].line, static_cast<uint32_t>(o2_.middle_line));
+  EXPECT_EQ(frames[2].line, static_cast<uint32_t>(o2_.outer_line));
+  EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
+  EXPECT_EQ(frames[2].file, kO2Source);
+}
+
 TEST_F(SymbolizerTest, ExpandsInlineChainWithSplitDwarf) {
   Symbolizer symbolizer(IsolatedOptions());
   const ModuleInfo module = ModuleOf(o2_split_.return_address);
