@@ -67,7 +67,7 @@ const char* CheckFrame(const uint8_t* frame, size_t size) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
-    const std::string& path) {
+    const std::string& path, Access access) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int error = errno;
@@ -95,16 +95,17 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
     return status;
   }
   std::unique_ptr<TraceReader> reader(
-      new TraceReader(fd, path, static_cast<uint64_t>(st.st_size)));
+      new TraceReader(fd, path, static_cast<uint64_t>(st.st_size), access));
   HEAPTRAIL_RETURN_IF_ERROR(reader->ReadHeader());
   return reader;
 }
 
-TraceReader::TraceReader(int fd, std::string path, uint64_t file_size)
+TraceReader::TraceReader(int fd, std::string path, uint64_t file_size,
+                         Access access)
     : fd_(fd),
       path_(std::move(path)),
       file_size_(file_size),
-      map_(fd, file_size) {}
+      map_(fd, access == Access::kMapped ? file_size : 0) {}
 
 TraceReader::~TraceReader() {
   ::close(fd_);

@@ -32,9 +32,13 @@ namespace heaptrail::analyzer {
 
 class TraceReader {
  public:
+  // How the file is read: mapped (the default; pread() where the file
+  // cannot be mapped), or always with pread().
+  enum class Access { kMapped, kRead };
+
   // Opens and validates the header of the trace at `path`.
   static absl::StatusOr<std::unique_ptr<TraceReader>> Open(
-      const std::string& path);
+      const std::string& path, Access access = Access::kMapped);
 
   ~TraceReader();
   TraceReader(const TraceReader&) = delete;
@@ -70,7 +74,7 @@ class TraceReader {
   uint64_t offset() const { return offset_; }
 
  private:
-  TraceReader(int fd, std::string path, uint64_t file_size);
+  TraceReader(int fd, std::string path, uint64_t file_size, Access access);
 
   absl::Status ReadHeader();
   absl::Status ReadExactly(uint64_t offset, void* buffer, size_t size);

@@ -355,17 +355,64 @@ TEST(TraceReaderTest, FileThatShrinksWhileBeingReadIsAnError) {
   const std::string bytes = PagesOfChunks();
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   ASSERT_GT(bytes.size(), 6 * page);
-  for (size_t cut = page; cut < bytes.size(); cut += page) {
-    const std::string path = WriteBytes("shrinks", bytes);
-    absl::StatusOr<std::unique_ptr<TraceReader>> reader =
-        TraceReader::Open(path);
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(cut)), 0);
-    absl::StatusOr<int> chunks = ReadAll(**reader);
-    ASSERT_FALSE(chunks.ok()) << "cut at " << cut;
-    EXPECT_NE(chunks.status().message().find("shrank while it was being read"),
-              std::string::npos)
-        << chunks.status();
+  for (const TraceReader::Access access :
+       {TraceReader::Access::kMapped, TraceReader::Access::kRead}) {
+    for (size_t cut = page; cut < bytes.size(); cut += page) {
+      const std::string path = WriteBytes("shrinks", bytes);
+      absl::StatusOr<std::unique_ptr<TraceReader>> reader =
+          TraceReader::Open(path, access);
+      ASSERT_TRUE(reader.ok()) << reader.status();
+      ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(cut)), 0);
+      absl::StatusOr<int> chunks = ReadAll(**reader);
+      ASSERT_FALSE(chunks.ok()) << "cut at " << cut;
+      EXPECT_NE(
+          chunks.status().message().find("shrank while it was being read"),
+          std::string::npos)
+          << chunks.status();
+    }
+  }
+}
+
+// What reading a file gives: each chunk's bytes, then the end (with the
+// warning) or the error.
+std::string Outcome(const std::string& path, TraceReader::Access access) {
+  absl::StatusOr<std::unique_ptr<TraceReader>> reader =
+      TraceReader::Open(path, access);
+  if (!reader.ok()) return "open: " + reader.status().ToString();
+  std::string outcome;
+  while (true) {
+    absl::StatusOr<bool> next = (*reader)->Next();
+    if (!next.ok()) return outcome + "error: " + next.status().ToString();
+    if (!*next) return outcome + "end: " + (*reader)->warning();
+    const std::span<const uint8_t> chunk = (*reader)->chunk();
+    outcome.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    outcome += "|";
+  }
+}
+
+// pread() is what a file that cannot be mapped gets: the same chunks, the
+// same truncations and errors.
+TEST(TraceReaderTest, MappedAndReadFilesGiveTheSameChunksAndErrors) {
+  testing::TraceBuilder builder = ThreeChunks();
+  const std::string valid = builder.Build();
+  std::string damaged = valid;
+  damaged[builder.chunk_offsets()[1] + sizeof(format::ChunkHeader) + 5] ^= 0x40;
+  const struct {
+    std::string bytes;
+    std::string outcome;  // a part of it
+  } files[] = {
+      {valid, "|end: "},
+      {valid.substr(0, valid.size() - 3), "end: trace truncated after chunk 1"},
+      {damaged, "error: DATA_LOSS"},
+      {valid + std::string(100, '\0'), "end: trace truncated after chunk 2"},
+      {valid.substr(0, 40), "open: DATA_LOSS"},
+      {PagesOfChunks(), "|end: "},
+  };
+  for (const auto& [bytes, outcome] : files) {
+    const std::string path = WriteBytes("access", bytes);
+    const std::string mapped = Outcome(path, TraceReader::Access::kMapped);
+    EXPECT_NE(mapped.find(outcome), std::string::npos) << mapped;
+    EXPECT_EQ(Outcome(path, TraceReader::Access::kRead), mapped);
   }
 }
 
