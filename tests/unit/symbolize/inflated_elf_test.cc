@@ -50,6 +50,17 @@ std::map<std::string, Section> SectionsOf(int fd) {
   return sections;
 }
 
+// Every section of `expected`, uncompressed, with the same bytes.
+void ExpectInflatedAs(const std::map<std::string, Section>& actual,
+                      const std::map<std::string, Section>& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (const auto& [name, section] : expected) {
+    ASSERT_TRUE(actual.contains(name)) << name;
+    EXPECT_EQ(actual.at(name).flags & SHF_COMPRESSED, 0u) << name;
+    EXPECT_EQ(actual.at(name).bytes, section.bytes) << name;
+  }
+}
+
 UniqueFd Open(const std::string& path) {
   return UniqueFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
 }
@@ -67,13 +78,7 @@ TEST(InflatedElfTest, InflatesEveryCompressedSection) {
   ASSERT_TRUE(inflated.valid());
   const UniqueFd original = Open(kFixtureDir + "/o0.debug");
   const std::map<std::string, Section> expected = SectionsOf(original.get());
-  const std::map<std::string, Section> actual = SectionsOf(inflated.get());
-  ASSERT_EQ(actual.size(), expected.size());
-  for (const auto& [name, section] : expected) {
-    ASSERT_TRUE(actual.contains(name)) << name;
-    EXPECT_EQ(actual.at(name).flags & SHF_COMPRESSED, 0u) << name;
-    EXPECT_EQ(actual.at(name).bytes, section.bytes) << name;
-  }
+  ExpectInflatedAs(SectionsOf(inflated.get()), expected);
 }
 
 TEST(InflatedElfTest, LeavesOutWhatSymbolizationNeverReads) {
@@ -86,13 +91,7 @@ TEST(InflatedElfTest, LeavesOutWhatSymbolizationNeverReads) {
   ASSERT_TRUE(inflated.valid());
   // SectionsOf() skips SHT_NOBITS sections: the lists are not there.
   expected.erase(".debug_loclists");
-  const std::map<std::string, Section> actual = SectionsOf(inflated.get());
-  ASSERT_EQ(actual.size(), expected.size());
-  for (const auto& [name, section] : expected) {
-    ASSERT_TRUE(actual.contains(name)) << name;
-    EXPECT_EQ(actual.at(name).flags & SHF_COMPRESSED, 0u) << name;
-    EXPECT_EQ(actual.at(name).bytes, section.bytes) << name;
-  }
+  ExpectInflatedAs(SectionsOf(inflated.get()), expected);
 }
 
 TEST(InflatedElfTest, LeavesFilesWithoutCompressedSectionsAlone) {

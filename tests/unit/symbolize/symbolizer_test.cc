@@ -156,6 +156,13 @@ SymbolizerOptions IsolatedOptions() {
   return options;
 }
 
+// Debug files found in `directory` only.
+SymbolizerOptions DebugDirectoryOptions(const fs::path& directory) {
+  SymbolizerOptions options;
+  options.debug_directories = {directory};
+  return options;
+}
+
 // --- Fixture -----------------------------------------------------------------
 
 class SymbolizerTest : public testing::Test {
@@ -192,6 +199,20 @@ class SymbolizerTest : public testing::Test {
     ModuleInfo module = ModuleOf(o2_.return_address);
     if (!path.empty()) module.path = path;
     return module;
+  }
+
+  // The -O2 fixture's allocation: Inner inlined into Middle inlined into
+  // Outer, each frame at its own line of the fixture's source.
+  static void ExpectInlineChain(const std::vector<SourceFrame>& frames,
+                                const FixtureO2Result& result) {
+    ASSERT_EQ(frames.size(), 3u) << Describe(frames);
+    EXPECT_EQ(frames[0].function,
+              "heaptrail_fixture::Inner(FixtureO2Result*, int)");
+    EXPECT_EQ(frames[0].line, static_cast<uint32_t>(result.inner_line));
+    EXPECT_EQ(frames[1].line, static_cast<uint32_t>(result.middle_line));
+    EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
+    EXPECT_EQ(frames[2].line, static_cast<uint32_t>(result.outer_line));
+    for (const SourceFrame& frame : frames) EXPECT_EQ(frame.file, kO2Source);
   }
 
   // Caller's frame when no line information is available.
@@ -292,13 +313,9 @@ TEST_F(SymbolizerTest, ExpandsInlineChainWithoutDebugAranges) {
   Symbolizer symbolizer(IsolatedOptions());
   const std::string path = kFixtureDir + "/o2_no_aranges.so";
   const size_t index = symbolizer.AddModule(O2Module(path));
-  const std::vector<SourceFrame>& frames = symbolizer.Symbolize(
-      index, Address(o2_.return_address), /*is_return_address=*/true);
-  ASSERT_EQ(frames.size(), 3u) << Describe(frames);
-  EXPECT_EQ(frames[0].line, static_cast<uint32_t>(o2_.inner_line));
-  EXPECT_EQ(frames[1].line, static_cast<uint32_t>(o2_.middle_line));
-  EXPECT_EQ(frames[2].line, static_cast<uint32_t>(o2_.outer_line));
-  EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
+  ExpectInlineChain(symbolizer.Symbolize(index, Address(o2_.return_address),
+                                         /*is_return_address=*/true),
+                    o2_);
 }
 
 TEST_F(SymbolizerTest, ExpandsInlineChainFromCompressedDebugInfoByBuildId) {
@@ -307,20 +324,11 @@ TEST_F(SymbolizerTest, ExpandsInlineChainFromCompressedDebugInfoByBuildId) {
   ScopedTempDir debug_dir;
   const ModuleInfo module = O2Module(kFixtureDir + "/o2_strip_debug.so");
   debug_dir.Put(kFixtureDir + "/o2_zlib.debug", BuildIdPath(module.build_id));
-  SymbolizerOptions options;
-  options.debug_directories = {debug_dir.path()};
-  Symbolizer symbolizer(options);
+  Symbolizer symbolizer(DebugDirectoryOptions(debug_dir.path()));
   const size_t index = symbolizer.AddModule(module);
-  const std::vector<SourceFrame>& frames = symbolizer.Symbolize(
-      index, Address(o2_.return_address), /*is_return_address=*/true);
-  ASSERT_EQ(frames.size(), 3u) << Describe(frames);
-  EXPECT_EQ(frames[0].function,
-            "heaptrail_fixture::Inner(FixtureO2Result*, int)");
-  EXPECT_EQ(frames[0].line, static_cast<uint32_t>(o2_.inner_line));
-  EXPECT_EQ(frames[1].line, static_cast<uint32_t>(o2_.middle_line));
-  EXPECT_EQ(frames[2].line, static_cast<uint32_t>(o2_.outer_line));
-  EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
-  EXPECT_EQ(frames[2].file, kO2Source);
+  ExpectInlineChain(symbolizer.Symbolize(index, Address(o2_.return_address),
+                                         /*is_return_address=*/true),
+                    o2_);
 }
 
 TEST_F(SymbolizerTest, ExpandsInlineChainWithSplitDwarf) {
@@ -328,17 +336,10 @@ TEST_F(SymbolizerTest, ExpandsInlineChainWithSplitDwarf) {
   const ModuleInfo module = ModuleOf(o2_split_.return_address);
   EXPECT_EQ(module.path, HEAPTRAIL_SYMFIX_O2_SPLIT);
   const size_t index = symbolizer.AddModule(module);
-  const std::vector<SourceFrame>& frames = symbolizer.Symbolize(
-      index, Address(o2_split_.return_address), /*is_return_address=*/true);
-  ASSERT_EQ(frames.size(), 3u) << Describe(frames);
-  EXPECT_EQ(frames[0].function,
-            "heaptrail_fixture::Inner(FixtureO2Result*, int)");
-  EXPECT_EQ(frames[0].file, kO2Source);
-  EXPECT_EQ(frames[0].line, static_cast<uint32_t>(o2_split_.inner_line));
-  EXPECT_EQ(frames[1].file, kO2Source);
-  EXPECT_EQ(frames[1].line, static_cast<uint32_t>(o2_split_.middle_line));
-  EXPECT_EQ(frames[2].function, "heaptrail_fixture::Outer(FixtureO2Result*)");
-  EXPECT_EQ(frames[2].line, static_cast<uint32_t>(o2_split_.outer_line));
+  ExpectInlineChain(
+      symbolizer.Symbolize(index, Address(o2_split_.return_address),
+                           /*is_return_address=*/true),
+      o2_split_);
 }
 
 TEST_F(SymbolizerTest, ResolvesMainExecutableOfThisProcess) {
@@ -426,9 +427,7 @@ TEST_F(SymbolizerTest, FindsCompressedDebugInfoByBuildId) {
   ScopedTempDir debug_dir;
   const ModuleInfo module = O0Module(kFixtureDir + "/o0_strip_debug.so");
   debug_dir.Put(kFixtureDir + "/o0_zlib.debug", BuildIdPath(module.build_id));
-  SymbolizerOptions options;
-  options.debug_directories = {debug_dir.path()};
-  Symbolizer symbolizer(options);
+  Symbolizer symbolizer(DebugDirectoryOptions(debug_dir.path()));
   const size_t index = symbolizer.AddModule(module);
   ExpectCallerLine(symbolizer.Symbolize(
                        index, Address(o0_.inner_return_address), true),
@@ -495,10 +494,7 @@ TEST_F(SymbolizerTest, FindsDwzSupplementaryFileByBuildId) {
   ASSERT_TRUE(facts.has_value());
   ScopedTempDir debug_dir;
   debug_dir.Put(kFixtureDir + "/dwz_common.debug", BuildIdPath(facts->build_id));
-  SymbolizerOptions options;
-  options.debug_directories = {debug_dir.path()};
-
-  Symbolizer symbolizer(options);
+  Symbolizer symbolizer(DebugDirectoryOptions(debug_dir.path()));
   const size_t index = symbolizer.AddModule(module);
   const uint64_t address = Address(result.return_address);
   const std::vector<SourceFrame>& frames =
@@ -700,9 +696,7 @@ TEST_F(SymbolizerTest, UsesDebugFileOfRecordedBuildIdWhenFileWasReplaced) {
   const ModuleInfo original = O0Module();
   ScopedTempDir debug_dir;
   debug_dir.Put(kFixtureDir + "/o0.debug", BuildIdPath(original.build_id));
-  SymbolizerOptions options;
-  options.debug_directories = {debug_dir.path()};
-  Symbolizer symbolizer(options);
+  Symbolizer symbolizer(DebugDirectoryOptions(debug_dir.path()));
   const ModuleInfo replaced = O0Module(HEAPTRAIL_SYMFIX_O2);
   const size_t index = symbolizer.AddModule(replaced);
   ExpectCallerLine(
