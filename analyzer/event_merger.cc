@@ -211,7 +211,8 @@ void EventMerger::MergeInPairs() {
                    kOutputBatch - output_size_);
     output_size_ += emitted;
     if (emitted == 0) {
-      // The next event ties with the third run's: the first run ahead goes.
+      // No step taken (the next key ties with the third run's, or a run is
+      // about to end): the run ahead emits one event.
       Emit(*first.event++);
     } else if (output_size_ == kOutputBatch) {
       Flush();
