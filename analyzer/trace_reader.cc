@@ -113,8 +113,10 @@ TraceReader::~TraceReader() {
 }
 
 absl::Status TraceReader::Shrank() const {
-  return absl::DataLossError(
-      absl::StrCat(path_, " shrank while it was being read"));
+  // A fault in the mapping is also what a read error (EIO) of its pages is.
+  return absl::DataLossError(absl::StrCat(
+      path_, " shrank while it was being read",
+      map_.mapped() ? " (or the system could not read it)" : ""));
 }
 
 absl::Status TraceReader::ReadExactly(uint64_t offset, void* buffer,
