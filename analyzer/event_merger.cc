@@ -74,7 +74,7 @@ void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
       const uint64_t release_key = KeyOf(tick, kReleaseRank);
       for (size_t j = i; j > queue.head; --j) {
         uint64_t& earlier = events[j - 1].tick;
-        if ((earlier >> 2) != tick || earlier == release_key) break;
+        if (TickOf(earlier) != tick || earlier == release_key) break;
         earlier = release_key;
       }
     }
@@ -156,7 +156,7 @@ void EventMerger::Release(uint64_t watermark, bool everything) {
 
 void EventMerger::MergeRuns() {
   for (const Run& run : runs_) {
-    released_tick_ = std::max(released_tick_, run.end[-1].tick >> 2);
+    released_tick_ = std::max(released_tick_, TickOf(run.end[-1].tick));
   }
   if (runs_.size() <= kMaxPairedRuns) {
     MergeInPairs();
@@ -246,7 +246,7 @@ size_t EventMerger::MergeSteps(Run& first, Run& second, uint64_t bound,
     const uint64_t key = take_second ? second_key : first_key;
     if (key >= bound) break;
     events[i] = *(take_second ? second_event : first_event);
-    events[i].tick = key >> 2;
+    events[i].tick = TickOf(key);
     first_key = take_second ? first_key : first_next;
     second_key = take_second ? second_next : second_key;
     first_event += !take_second;
@@ -290,7 +290,7 @@ void EventMerger::MergeWithLoserTree() {
     for (size_t i = 0; i < steps; ++i) {
       Run& run = runs_[winner];
       out[i] = *run.event;
-      out[i].tick = run.event->tick >> 2;
+      out[i].tick = TickOf(run.event->tick);
       heads_[winner] =
           ++run.event == run.end ? kExhausted : OrderOf(run.event->tick, winner);
       for (size_t node = (leaves + winner) >> 1; node > 0; node >>= 1) {

@@ -94,6 +94,7 @@ class EventMerger {
   static uint64_t KeyOf(uint64_t tick, uint8_t rank) {
     return tick << 2 | rank;
   }
+  static uint64_t TickOf(uint64_t key) { return key >> 2; }
 
   struct Queue {
     // Event::tick holds KeyOf(tick, rank) from `keyed` on: non-decreasing.
@@ -143,7 +144,7 @@ class EventMerger {
   void Emit(const Event& keyed) {
     Event& event = output_[output_size_++];
     event = keyed;
-    event.tick = keyed.tick >> 2;
+    event.tick = TickOf(keyed.tick);
     if (output_size_ == kOutputBatch) Flush();
   }
   Queue& QueueOf(uint32_t queue_index);

@@ -27,8 +27,8 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "symbolize/debuginfo_locator.h"
-#include "symbolize/inflated_elf.h"
 #include "symbolize/dwarf_frames.h"
+#include "symbolize/inflated_elf.h"
 #include "symbolize/symbol_table.h"
 
 namespace heaptrail::analyzer {

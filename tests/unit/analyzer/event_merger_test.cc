@@ -207,11 +207,10 @@ TEST(EventMergerTest, BufferIsBoundedWithoutRoundEnds) {
 
 // The merge of per-thread runs gives exactly the order of the rule written
 // as a sort: each round's events by (tick, rank, thread, the thread's own
-// order), where an event
-// takes the release rank of a release that follows it on its thread at the
-// same tick. Random threads, ticks with many ties, and rounds.
-// Random rounds of 1 to `max_threads` threads, checked against a sort by the
-// rule. One release in `release_every` events on average.
+// order), where an event takes the release rank of a release that follows it
+// on its thread at the same tick. Random runs of 1 to `max_threads` threads,
+// ticks with many ties, and rounds: one release in `release_every` events on
+// average.
 void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
                                        int release_every,
                                        uint32_t max_threads) {
