@@ -59,26 +59,31 @@ void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
   const size_t count = queue.events.size() - first;
   if (count == 0) return;
   Event* const events = queue.events.data();
+  // The key of the event before; it only decides whether to look back, and
+  // the look-back itself stops at the queue's unreleased head.
+  uint64_t previous_key = first > queue.head ? events[first - 1].tick : 0;
   for (size_t i = first; i < first + count; ++i) {
     Event& event = events[i];
     const uint64_t tick = std::min(std::max(event.tick, floor), kMaxTick);
     floor = tick;
-    uint8_t rank = kAllocRank;
-    if (event.type == EventType::kSnapshot) {
-      rank = kSnapshotRank;
-    } else if (event.type == EventType::kFree) {
-      rank = kReleaseRank;
+    // Without a branch: allocations and releases alternate at random.
+    const bool release = event.type == EventType::kFree;
+    const uint8_t rank = release ? kReleaseRank
+                         : event.type == EventType::kSnapshot ? kSnapshotRank
+                                                                : kAllocRank;
+    const uint64_t key = KeyOf(tick, rank);
+    if (release & (TickOf(previous_key) == tick) & (previous_key != key)) [[unlikely]] {
       // Earlier events of this thread at the same tick must still precede
       // this release: give them its rank (they stop at the first that has
       // it).
-      const uint64_t release_key = KeyOf(tick, kReleaseRank);
       for (size_t j = i; j > queue.head; --j) {
         uint64_t& earlier = events[j - 1].tick;
-        if (TickOf(earlier) != tick || earlier == release_key) break;
-        earlier = release_key;
+        if (TickOf(earlier) != tick || earlier == key) break;
+        earlier = key;
       }
     }
-    event.tick = KeyOf(tick, rank);
+    event.tick = key;
+    previous_key = key;
   }
   queue.keyed = first + count;
   queue.last_tick = floor;
