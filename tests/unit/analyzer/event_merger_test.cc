@@ -239,8 +239,14 @@ void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
       }
       pending = kept;
     };
+    std::vector<Event> run;
+    const auto add_run = [&] {
+      merger.Add(run);
+      run.clear();
+    };
     for (int step = 0; step < steps; ++step) {
       if (random() % release_every == 0) {
+        add_run();
         watermark += random() % 8;
         release(false);
         merger.ReleaseBefore(watermark);
@@ -256,7 +262,11 @@ void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
       const uint64_t address = step;
       const Event event =
           is_free ? Free(thread, tick, address) : Alloc(thread, tick, address);
-      merger.Add(event);
+      // One event at a time, or a thread's consecutive events as one run,
+      // as a decoded record adds them.
+      if (!run.empty() && run.back().thread != thread) add_run();
+      run.push_back(event);
+      if (random() % 2 == 0) add_run();
       const int rank = is_free ? 0 : 1;
       if (is_free) {
         for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
@@ -270,6 +280,7 @@ void ExpectMergeEqualsTheSortOfTheRule(int trials, int steps,
           absl::StrCat("t", thread, is_free ? " free " : " alloc ", address,
                        " @", tick));
     }
+    add_run();
     release(true);
     merger.ReleaseAll();
     ASSERT_EQ(sink.log, expected) << "trial " << trial;
