@@ -72,10 +72,12 @@ void EventMerger::KeyNewEvents(Queue& queue, uint32_t queue_index) {
                          : event.type == EventType::kSnapshot ? kSnapshotRank
                                                                 : kAllocRank;
     const uint64_t key = KeyOf(tick, rank);
-    if (release & (TickOf(previous_key) == tick) & (previous_key != key)) [[unlikely]] {
-      // Earlier events of this thread at the same tick must still precede
-      // this release: give them its rank (they stop at the first that has
-      // it).
+    // Earlier events of this thread at the same tick must still precede a
+    // release: they take its rank (the look-back stops at the first that
+    // has it). Rare: only a release right after an event of its tick.
+    const bool look_back =
+        release & (TickOf(previous_key) == tick) & (previous_key != key);
+    if (look_back) [[unlikely]] {
       for (size_t j = i; j > queue.head; --j) {
         uint64_t& earlier = events[j - 1].tick;
         if (TickOf(earlier) != tick || earlier == key) break;
