@@ -1,4 +1,4 @@
-// ChunkBuilder: a byte vector on the private heap.
+// ChunkBuilder: a byte vector on pages of its own.
 
 #include "chunk_builder.h"
 
@@ -8,16 +8,14 @@
 
 namespace heaptrail::preload {
 
-ChunkBuilder::~ChunkBuilder() { PrivateFree(data_); }
-
 uint8_t* ChunkBuilder::Reserve(size_t size) {
   if (size_ + size > capacity_) {
     size_t capacity = capacity_ == 0 ? 64 * 1024 : capacity_;
     while (capacity < size_ + size) capacity *= 2;
-    auto* data = static_cast<uint8_t*>(PrivateAlloc(capacity));
+    auto* data = static_cast<uint8_t*>(AllocatePages(capacity));
     if (data == nullptr) return nullptr;
     if (size_ != 0) std::memcpy(data, data_, size_);
-    PrivateFree(data_);
+    FreePages(data_, capacity_);
     data_ = data;
     capacity_ = capacity;
   }

@@ -1,5 +1,9 @@
 // The writer's growable buffer of top-level records for the chunk being
-// built. Memory comes from the private heap.
+// built, on pages of its own.
+//
+// Trivially destructible on purpose: the writer still runs after the
+// library's destructor (late frees at exit), so nothing it uses may be torn
+// down by a static destructor.
 //
 // Thread-safety: used by whoever holds the writer lock.
 
@@ -9,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "byte_writer.h"
 #include "heaptrail/trace_format.h"
@@ -20,7 +25,6 @@ class ChunkBuilder {
   constexpr ChunkBuilder() = default;
   ChunkBuilder(const ChunkBuilder&) = delete;
   ChunkBuilder& operator=(const ChunkBuilder&) = delete;
-  ~ChunkBuilder();
 
   // Makes room for `size` more bytes and returns where they go; commit them
   // with Commit(end). Null when out of memory.
@@ -43,6 +47,8 @@ class ChunkBuilder {
   size_t size_ = 0;
   size_t capacity_ = 0;
 };
+
+static_assert(std::is_trivially_destructible_v<ChunkBuilder>);
 
 }  // namespace heaptrail::preload
 

@@ -110,7 +110,7 @@ void ReadConfig(Config& config) {
   }
   if (const char* value = getenv("HEAPTRAIL_BUFFER_SIZE")) {
     long size;
-    if (ParseLong(value, 64, 64L << 20, &size) && (size & (size - 1)) == 0) {
+    if (ParseLong(value, 64, 8L << 20, &size) && (size & (size - 1)) == 0) {
       config.buffer_size = static_cast<size_t>(size);
     } else {
       Warn("HEAPTRAIL_BUFFER_SIZE", value);

@@ -31,7 +31,7 @@ constinit KnownModule* known = nullptr;     // kMaxKnownModules entries
 constinit size_t known_count = 0;
 constinit uint32_t next_module_id = 0;
 constinit std::atomic<uint32_t> epoch{0};
-constinit ChunkBuilder* pending = nullptr;  // queued records
+constinit ChunkBuilder pending;            // queued records
 constinit char exe_path[4096] = {};
 constinit std::atomic<uint64_t> scanned_generation{~0ull};  // adds + subs << 32
 
@@ -74,7 +74,7 @@ std::string_view ModulePath(const dl_phdr_info* info) {
 }
 
 void QueueLoad(const dl_phdr_info* info, std::string_view path, uint32_t id) {
-  ChunkBuilder& out = *pending;
+  ChunkBuilder& out = pending;
   out.PutRecordType(format::RecordType::kModuleLoad);
   out.PutVarint(id);
   out.PutVarint(epoch.load(std::memory_order_relaxed));
@@ -117,10 +117,8 @@ int VisitModule(dl_phdr_info* info, size_t, void*) {
 bool EnsureTables() {
   if (known == nullptr) {
     known = static_cast<KnownModule*>(AllocatePages(sizeof(KnownModule) * kMaxKnownModules));
-    void* memory = PrivateAlloc(sizeof(ChunkBuilder));
-    if (memory != nullptr) pending = new (memory) ChunkBuilder;
   }
-  return known != nullptr && pending != nullptr;
+  return known != nullptr;
 }
 
 int ReadGeneration(dl_phdr_info* info, size_t, void* out) {
@@ -157,9 +155,9 @@ void RescanModules() {
       }
       if (!unloaded) epoch.fetch_add(1, std::memory_order_relaxed);
       unloaded = true;
-      pending->PutRecordType(format::RecordType::kModuleUnload);
-      pending->PutVarint(known[i].id);
-      pending->PutVarint(epoch.load(std::memory_order_relaxed));
+      pending.PutRecordType(format::RecordType::kModuleUnload);
+      pending.PutVarint(known[i].id);
+      pending.PutVarint(epoch.load(std::memory_order_relaxed));
       known[i] = known[--known_count];
     }
   }
@@ -170,16 +168,16 @@ uint32_t ModuleEpoch() { return epoch.load(std::memory_order_relaxed); }
 
 void EmitModuleRecords(ChunkBuilder& out) {
   pthread_mutex_lock(&mutex);
-  if (pending != nullptr && pending->size() != 0) {
-    out.Append(pending->data(), pending->size());
-    pending->Clear();
+  if (pending.size() != 0) {
+    out.Append(pending.data(), pending.size());
+    pending.Clear();
   }
   pthread_mutex_unlock(&mutex);
 }
 
 void ForgetModulesAfterFork() {
   known_count = 0;
-  if (pending != nullptr) pending->Clear();
+  pending.Clear();
   scanned_generation.store(~0ull, std::memory_order_relaxed);
 }
 

@@ -1,12 +1,15 @@
-// The tracker's private heap: mimalloc, never the traced program's heap.
+// The tracker's private memory: pages straight from the kernel, never the
+// traced program's heap.
 //
-// Debian ships mimalloc only as a shared library that also exports malloc and
-// free. Linking it would put those into the program's global symbol scope
-// (ahead of glibc for some programs), so it is dlopen'ed RTLD_LOCAL instead
-// and only its mi_* entry points are used. Until it is loaded (or if it cannot
-// be), blocks come straight from mmap.
+// Every structure of the tracker is a fixed table, a grow-only list or a
+// buffer that grows rarely, so pages serve them as well as an allocator
+// would. And they are never torn down: process exit runs other libraries'
+// destructors and atexit handlers after ours, in an order nobody controls,
+// and their frees must still be recorded and written (docs/design.md, "Exit").
+// An allocator in a shared library of its own (mimalloc) runs its own exit
+// handler at a moment the loader picks; pages have no such moment.
 //
-// Thread-safe. Not async-signal-safe.
+// Thread-safe and async-signal-safe (mmap and munmap are system calls).
 
 #ifndef HEAPTRAIL_PRELOAD_PRIVATE_HEAP_H_
 #define HEAPTRAIL_PRELOAD_PRIVATE_HEAP_H_
@@ -15,15 +18,7 @@
 
 namespace heaptrail::preload {
 
-// Loads mimalloc. Called once at start-up, with the recursion guard held.
-void InitPrivateHeap();
-
-void* PrivateAlloc(size_t size);
-void* PrivateCalloc(size_t count, size_t size);
-void PrivateFree(void* ptr);
-
-// Zero-filled pages straight from the kernel, for large fixed tables; freed
-// with FreePages.
+// `size` bytes of zero-filled pages, or null; freed with FreePages(ptr, size).
 void* AllocatePages(size_t size);
 void FreePages(void* ptr, size_t size);
 

@@ -14,10 +14,11 @@
 #include "clock.h"
 #include "module_tracker.h"
 #include "next_allocator.h"
-#include "private_heap.h"
 #include "snapshot.h"
 #include "stack_capture.h"
 #include "writer.h"
+
+extern "C" int __cxa_atexit(void (*function)(void*), void* argument, void* dso_handle);
 
 namespace heaptrail::preload {
 
@@ -30,8 +31,9 @@ using format::AllocKind;
 using format::EventTag;
 using format::FreeKind;
 
-// Set once the library's destructor flushed the trace: from then on every
-// event is written at once, since nothing else will.
+// Set once every library's destructor has run and the trace was flushed
+// after them: from then on every event is written at once, since nothing
+// else will (see "Exit" in docs/design.md).
 constinit std::atomic<bool> exit_flushed{false};
 constinit pthread_key_t thread_exit_key = {};
 
@@ -215,7 +217,6 @@ void AfterForkInChild() {
 
 __attribute__((constructor)) void StartRecorder() {
   if (!EnterHook()) return;  // initializes; false when this process is not traced
-  InitPrivateHeap();
   if (tracker.config.snapshot_signal != 0) InstallSnapshotSignal(tracker.config.snapshot_signal);
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   StartWriterThread();
@@ -230,14 +231,37 @@ void ReleaseRuntimePools() {
   if (freeres != nullptr) freeres();
 }
 
+// The last round, once exit has run every library's destructor; later
+// events are written one by one (exit_flushed).
+void FlushAfterDestructors(void*) {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  bool was_busy = tls.busy;
+  tls.busy = true;
+  RunWriterRound(RoundKind::kFinal);
+  exit_flushed.store(true, std::memory_order_relaxed);
+  tls.busy = was_busy;
+}
+
+// Runs inside the loader's _dl_fini, in an order it picks: destructors of
+// other libraries may still follow and free. Their events stay buffered
+// until FlushAfterDestructors: registered now, it is the newest exit handler,
+// and glibc's exit runs handlers registered meanwhile as soon as _dl_fini
+// returns. A null DSO handle keeps our own __cxa_finalize from running it
+// early.
 __attribute__((destructor)) void StopRecorder() {
   if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
   StopWriterThread();
   ReleaseRuntimePools();  // its free is recorded: not inside a hook here
   tls.busy = true;
   RescanModules();
-  RunWriterRound(RoundKind::kFinal);
-  exit_flushed.store(true, std::memory_order_relaxed);
+  if (__cxa_atexit(FlushAfterDestructors, nullptr, nullptr) == 0) {
+    // Written now, should a later destructor crash; that trace then reads
+    // as cut short, which it is.
+    RunWriterRound(RoundKind::kFlush);
+  } else {
+    RunWriterRound(RoundKind::kFinal);
+    exit_flushed.store(true, std::memory_order_relaxed);
+  }
   tls.busy = false;
 }
 

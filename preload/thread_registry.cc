@@ -24,7 +24,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
     }
   }
   if (state == nullptr) {
-    void* memory = PrivateCalloc(1, sizeof(ThreadState));
+    void* memory = AllocatePages(sizeof(ThreadState));
     if (memory == nullptr) return nullptr;
     state = new (memory) ThreadState;
     if (!state->buffer.Init(buffer_capacity)) return nullptr;

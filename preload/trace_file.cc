@@ -2,7 +2,7 @@
 
 #include "trace_file.h"
 
-#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_createCCtx_advanced: our own heap
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_initStaticCCtx: a context on our own pages
 #include <zstd.h>
 
 #include <errno.h>
@@ -25,9 +25,6 @@ constexpr int kPreferredFd = 1000;
 // zstd at level 1 keeps up with a busy program on one core; the writer's
 // rounds batch enough data for it to find the repetition in event streams.
 constexpr int kCompressionLevel = 1;
-
-void* ZstdAlloc(void*, size_t size) { return PrivateAlloc(size); }
-void ZstdFree(void*, void* ptr) { PrivateFree(ptr); }
 
 }  // namespace
 
@@ -65,30 +62,37 @@ bool TraceFile::Open(const char* path, const format::FileHeader& header) {
     ZSTD_CCtx_reset(zstd_, ZSTD_reset_session_only);
     return WriteAll(&header, sizeof(header));
   }
-  zstd_ = ZSTD_createCCtx_advanced({ZstdAlloc, ZstdFree, nullptr});
-  if (zstd_ == nullptr) {
+  if (!CreateCompressor()) {
     Fail("cannot set up compression for", ENOMEM);
+    return false;
+  }
+  return WriteAll(&header, sizeof(header));
+}
+
+bool TraceFile::CreateCompressor() {
+  // A static context never allocates: compression works at any stage of
+  // exit, and the workspace is sized for any chunk at this level.
+  size_t workspace_size = ZSTD_estimateCCtxSize(kCompressionLevel);
+  void* workspace = AllocatePages(workspace_size);
+  compressed_capacity_ = ZSTD_compressBound(format::kMaxChunkRawSize);
+  compressed_ = static_cast<uint8_t*>(AllocatePages(compressed_capacity_));
+  zstd_ = workspace != nullptr ? ZSTD_initStaticCCtx(workspace, workspace_size) : nullptr;
+  if (zstd_ == nullptr || compressed_ == nullptr) {
+    FreePages(workspace, workspace_size);
+    FreePages(compressed_, compressed_capacity_);
+    zstd_ = nullptr;
+    compressed_ = nullptr;
     return false;
   }
   ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, kCompressionLevel);
   ZSTD_CCtx_setParameter(zstd_, ZSTD_c_checksumFlag, 1);
-  return WriteAll(&header, sizeof(header));
+  return true;
 }
 
 bool TraceFile::WriteChunk(const uint8_t* records, size_t size) {
   if (fd_ < 0 || size == 0) return fd_ >= 0;
   if (!Reattach()) return false;
-  size_t bound = ZSTD_compressBound(size);
-  if (bound > compressed_capacity_) {
-    PrivateFree(compressed_);
-    compressed_ = static_cast<uint8_t*>(PrivateAlloc(bound));
-    compressed_capacity_ = compressed_ ? bound : 0;
-    if (compressed_ == nullptr) {
-      Fail("out of memory writing", ENOMEM);
-      return false;
-    }
-  }
-  size_t written = ZSTD_compress2(zstd_, compressed_, bound, records, size);
+  size_t written = ZSTD_compress2(zstd_, compressed_, compressed_capacity_, records, size);
   if (ZSTD_isError(written)) {
     Fail("cannot compress a chunk of", EIO);
     return false;

@@ -46,6 +46,8 @@ class TraceFile {
   bool Reattach();
   // True while fd_ still refers to the file we created.
   bool StillOurs() const;
+  // The zstd context and the output buffer, on pages: false without memory.
+  bool CreateCompressor();
   bool WriteAll(const void* data, size_t size);
   void Fail(const char* what, int error);
 
@@ -54,7 +56,7 @@ class TraceFile {
   uint64_t inode_ = 0;
   uint32_t sequence_ = 0;
   ZSTD_CCtx_s* zstd_ = nullptr;
-  uint8_t* compressed_ = nullptr;
+  uint8_t* compressed_ = nullptr;   // room for any chunk's compressed size
   size_t compressed_capacity_ = 0;
   char path_[4096] = {};
 };

@@ -157,6 +157,70 @@ TEST_F(LifecycleTest, StaticConstructorsAndDestructorsAllocate) {
   EXPECT_EQ(at("static-member"), (SiteTotals{0, 0}));
 }
 
+// Exit after the tracker's destructor: libraries' destructors that the
+// loader runs later (linked or dlopen'ed), C++ statics destroyed in their
+// library's __cxa_finalize, the main thread's thread_local destructors and
+// exit handlers registered before any constructor (late_exit.c). Every
+// block those stages allocate or free is in the trace; with a ring of 256
+// bytes, the late events overflow it many times after the writer thread
+// has stopped.
+class LateExitTest : public LifecycleTest,
+                     public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(LateExitTest, EveryStageAfterTheTrackersDestructorIsRecorded) {
+  const std::string library = SamplesDir() + "/liblate_free.so";
+  for (const char* buffer_size : {"262144", "256"}) {
+    SCOPED_TRACE(std::string("HEAPTRAIL_BUFFER_SIZE=") + buffer_size);
+    std::vector<std::string> program = {SamplesDir() + "/" + GetParam()};
+    if (GetParam() == "late_exit_dlopen") program.push_back(library);
+    std::string trace = dir_ + "/" + GetParam() + buffer_size + ".trace";
+    ProcessResult run =
+        RunUnderCli(program, trace, {std::string("HEAPTRAIL_BUFFER_SIZE=") + buffer_size});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, "late_exit: 1001 entries\n");
+
+    json end = Report(trace, {"--at", "end", "--by", "line"});
+    json peak = Report(trace, {"--at", "peak", "--by", "line"});
+    auto at = [](const json& report, const std::string& source, const char* marker) {
+      return SiteAt(report, source, LineOf(source, marker));
+    };
+    // A library destructor after ours frees blocks of its constructor and
+    // of the program's, and allocates.
+    EXPECT_EQ(at(peak, "late_free_lib.c", "late-lib-constructor"), (SiteTotals{3003, 3}));
+    EXPECT_EQ(at(end, "late_free_lib.c", "late-lib-constructor"), (SiteTotals{0, 0}));
+    EXPECT_EQ(at(peak, "late_free_lib.c", "late-lib-early"), (SiteTotals{6000, 4}));
+    EXPECT_EQ(at(end, "late_free_lib.c", "late-lib-early"), (SiteTotals{0, 0}));
+    EXPECT_EQ(at(end, "late_free_lib.c", "late-lib-destructor"), (SiteTotals{2002, 1}));
+    // A static std::map destroyed in its library's __cxa_finalize: 1000
+    // nodes of 32 + 4 + 100 bytes (libstdc++'s red-black node, the key, the
+    // value), allocated inside libstdc++'s headers, so credited to the
+    // marked line with --cumulative.
+    json peak_cumulative = Report(trace, {"--at", "peak", "--by", "line", "--cumulative"});
+    json end_cumulative = Report(trace, {"--at", "end", "--by", "line", "--cumulative"});
+    EXPECT_EQ(at(peak_cumulative, "late_statics_lib.cc", "late-map-node"),
+              (SiteTotals{136000, 1000}));
+    EXPECT_EQ(at(end_cumulative, "late_statics_lib.cc", "late-map-node"), (SiteTotals{0, 0}));
+    EXPECT_EQ(at(end, "late_statics_lib.cc", "late-static-destructor"), (SiteTotals{3003, 1}));
+    // The main thread's thread_local destructor.
+    EXPECT_EQ(at(end, "late_statics_lib.cc", "late-tls-block"), (SiteTotals{0, 0}));
+    EXPECT_EQ(at(end, "late_statics_lib.cc", "late-tls-destructor"), (SiteTotals{888, 1}));
+    // Exit handlers registered before every constructor.
+    EXPECT_EQ(at(end, "late_exit.c", "early-atexit-kept"), (SiteTotals{5005, 1}));
+    EXPECT_EQ(at(end, "late_exit.c", "early-handler-kept"), (SiteTotals{7007, 1}));
+    for (const char* marker : {"early-atexit-temporary", "early-handler-temporary"}) {
+      EXPECT_EQ(at(end, "late_exit.c", marker), (SiteTotals{0, 0})) << marker;
+    }
+    json summary = end["summary"];
+    EXPECT_EQ(summary["unknown_frees"], 0);
+    EXPECT_EQ(summary["mismatched_frees"], 0);
+    EXPECT_FALSE(summary["truncated"].get<bool>());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LinkedAndDlopened, LateExitTest,
+                         ::testing::Values("late_exit", "late_exit_dlopen"),
+                         [](const auto& info) { return info.param; });
+
 // fd_hostile's blocks from before and after it touched the descriptors, all
 // in a complete trace.
 void ExpectFdHostileBlocks(const std::string& trace) {

@@ -1,5 +1,6 @@
 // libheaptrail.so exports exactly what libheaptrail.map lists: the hooks and
-// the C API, nothing of the recorder's internals.
+// the C API, nothing of the recorder's internals; and none of its globals is
+// constructed or destroyed at run time.
 
 #include <gtest/gtest.h>
 #include <stdio.h>
@@ -40,9 +41,10 @@ std::set<std::string> NamesInVersionScript(const std::string& path) {
   return names;
 }
 
-std::set<std::string> ExportedNames(const std::string& library) {
+// The names `nm FLAGS` lists for `library`.
+std::set<std::string> SymbolNames(const std::string& library, const std::string& flags) {
   std::set<std::string> names;
-  FILE* pipe = popen(("nm -D --defined-only -C '" + library + "'").c_str(), "r");
+  FILE* pipe = popen(("nm " + flags + " '" + library + "'").c_str(), "r");
   if (pipe == nullptr) return names;
   char line[1024];
   while (fgets(line, sizeof(line), pipe) != nullptr) {
@@ -59,9 +61,21 @@ std::set<std::string> ExportedNames(const std::string& library) {
 
 TEST(ExportedSymbolsTest, MatchVersionScript) {
   std::set<std::string> expected = NamesInVersionScript(HEAPTRAIL_VERSION_SCRIPT);
-  std::set<std::string> exported = ExportedNames(HEAPTRAIL_PRELOAD_PATH);
+  std::set<std::string> exported = SymbolNames(HEAPTRAIL_PRELOAD_PATH, "-D --defined-only -C");
   ASSERT_GT(expected.size(), 40u);
   EXPECT_EQ(exported, expected);
+}
+
+// Other libraries' destructors run after the library's own and free: the
+// recorder must still work then, so no global may have a destructor (nor a
+// constructor, which would run after the first allocations). The compiler
+// emits a _GLOBAL__sub_I_ function for every file that has either.
+TEST(ExportedSymbolsTest, NoGlobalIsConstructedOrDestroyedAtRunTime) {
+  std::set<std::string> names = SymbolNames(HEAPTRAIL_PRELOAD_PATH, "--defined-only");
+  ASSERT_GT(names.size(), 100u) << "the symbol table is needed (not stripped)";
+  for (const std::string& name : names) {
+    EXPECT_EQ(name.find("_GLOBAL__sub_I"), std::string::npos) << name;
+  }
 }
 
 }  // namespace
