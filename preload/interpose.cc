@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,43 @@ int pipe2(int fds[2], int flags) {
     }
   }
   return result;
+}
+
+// clone() without CLONE_VM makes a process, as fork() does, but glibc runs
+// no atfork handler for it (Chromium launches its children so): the
+// recorder's fork handlers run here. The child starts in CloneChildStart,
+// whose argument lives in the parent's stack frame: the child has a copy.
+struct CloneChild {
+  int (*start)(void*);
+  void* argument;
+};
+
+static int CloneChildStart(void* child) {
+  heaptrail::preload::AfterProcessCloneInChild();
+  auto* copy = static_cast<CloneChild*>(child);
+  int status = copy->start(copy->argument);
+  heaptrail::preload::BeforeProcessCloneChildReturns();
+  return status;
+}
+
+int clone(int (*start)(void*), void* stack, int flags, void* argument, ...) noexcept {
+  using Fn = int (*)(int (*)(void*), void*, int, void*, ...);
+  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "clone"));
+  // The optional arguments are passed on whether given or not, as glibc's
+  // own clone reads them: only the flags say which are meaningful.
+  va_list list;
+  va_start(list, argument);
+  auto* parent_tid = va_arg(list, pid_t*);
+  void* tls = va_arg(list, void*);
+  auto* child_tid = va_arg(list, pid_t*);
+  va_end(list);
+  if ((flags & CLONE_VM) != 0 || !heaptrail::preload::BeforeProcessClone()) {
+    return real(start, stack, flags, argument, parent_tid, tls, child_tid);
+  }
+  CloneChild child = {start, argument};
+  int pid = real(CloneChildStart, stack, flags, &child, parent_tid, tls, child_tid);
+  heaptrail::preload::AfterProcessCloneInParent();
+  return pid;
 }
 
 #define HEAPTRAIL_EXEC_HOOK(name, params, args)                                   \

@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "clock.h"
 #include "module_tracker.h"
 #include "next_allocator.h"
+#include "private_heap.h"
 #include "snapshot.h"
 #include "stack_capture.h"
 #include "writer.h"
@@ -36,6 +38,20 @@ using format::FreeKind;
 // else will (see "Exit" in docs/design.md).
 constinit std::atomic<bool> exit_flushed{false};
 constinit pthread_key_t thread_exit_key = {};
+// Nonzero in the process the recorder's state belongs to. Its page is
+// wiped in a child made by fork or clone without CLONE_VM, and kept by a
+// child that shares the memory (vfork, posix_spawn): see ForkedUnseen().
+constinit volatile uint8_t* owner_mark = nullptr;
+constexpr size_t kOwnerMarkSize = 4096;
+
+void MarkOwner() {
+  if (owner_mark == nullptr) {
+    auto* page = static_cast<uint8_t*>(AllocatePages(kOwnerMarkSize));
+    if (page == nullptr || madvise(page, kOwnerMarkSize, MADV_WIPEONFORK) != 0) return;
+    owner_mark = page;
+  }
+  *owner_mark = 1;
+}
 
 // --- thread life cycle -----------------------------------------------------------
 
@@ -49,6 +65,9 @@ ThreadState* CurrentThreadState(uint64_t tick) {
   ThreadState* state = tracker.threads.Claim(tick, tracker.config.buffer_size);
   if (state != nullptr) pthread_setspecific(thread_exit_key, state);
   tls.state = state;
+  // A thread other than the main one: the program is multi-threaded now, and
+  // one more thread, the writer, changes nothing it can rely on.
+  if (state != nullptr && state->os_tid != getpid()) StartWriterThread();
   return state;
 }
 
@@ -56,6 +75,25 @@ ThreadState* CurrentThreadState(uint64_t tick) {
 
 // The largest event: tag + 4 varints.
 constexpr size_t kMaxEventSize = 1 + 4 * kMaxVarintSize;
+
+// Without a writer thread, the recording thread runs a round every this
+// many events (one round, a clock read and a sigaction call when there is
+// little to write, is ~1 us), and at its first event 100 ms after the last
+// round, so that a program that allocates slowly still writes a chunk every
+// 100 ms. The first deadline, before the tick rate is known, is ~10 ms of a
+// 3 GHz TSC after start.
+constexpr uint32_t kEventsPerInlineRound = 1024;
+constexpr double kInlineRoundPeriodNs = 100e6;
+constexpr uint64_t kFirstInlineRoundTicks = uint64_t{1} << 20;
+constinit std::atomic<uint64_t> inline_round_deadline{~uint64_t{0}};
+
+void RunInlineRound(uint64_t tick) {
+  RunWriterRound(RoundKind::kPeriodic);
+  double elapsed_ns = double(ReadClockNs(CLOCK_MONOTONIC) - tracker.start_mono_ns);
+  double ticks_per_ns = elapsed_ns > 0 ? double(tick - tracker.start_tick) / elapsed_ns : 0;
+  inline_round_deadline.store(tick + uint64_t(ticks_per_ns * kInlineRoundPeriodNs),
+                              std::memory_order_relaxed);
+}
 
 uint8_t* PutTick(uint8_t* out, ThreadState* state, uint64_t tick) {
   uint64_t relative = tick > tracker.start_tick ? tick - tracker.start_tick : 0;
@@ -73,10 +111,25 @@ uint8_t* PutAddress(uint8_t* out, ThreadState* state, const void* ptr) {
   return out;
 }
 
-// `event` is a buffer of kMaxEventSize bytes, `size` of them used.
-void Publish(ThreadState* state, const uint8_t* event, size_t size) {
+// A child made by the clone or fork system call itself skips the atfork
+// handlers (clone() of glibc goes through ours; syscall(SYS_clone3) cannot):
+// it has a copy of the parent's buffers, the parent's file and no writer
+// thread. It stops recording, so that it never writes into the parent's
+// trace nor waits for a writer that is not there.
+bool ForkedUnseen() {
+  if (owner_mark == nullptr || *owner_mark != 0) [[likely]] return false;
+  tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
+  tracker.file.Abandon();
+  ResetWriterInChild();
+  return true;
+}
+
+// `event` is a buffer of kMaxEventSize bytes, `size` of them used; `tick`
+// is its time.
+void Publish(ThreadState* state, const uint8_t* event, size_t size, uint64_t tick) {
   ThreadBuffer& buffer = state->buffer;
   while (!buffer.HasRoom(size)) {
+    if (ForkedUnseen()) return;
     // Never drop: wait for the writer, or do its work when there is none.
     if (WriterThreadRunning()) {
       WakeWriter();
@@ -87,14 +140,14 @@ void Publish(ThreadState* state, const uint8_t* event, size_t size) {
     }
   }
   buffer.Append(event, size, kMaxEventSize);
-  if (exit_flushed.load(std::memory_order_relaxed)) {
-    RunWriterRound(RoundKind::kFinal);
-  } else if (buffer.CrossedWakeMark()) {
-    if (WriterThreadRunning()) {
-      WakeWriter();
-    } else {
-      RunWriterRound(RoundKind::kPeriodic);
-    }
+  if (WriterThreadRunning()) {
+    if (buffer.CrossedWakeMark()) WakeWriter();
+  } else if (exit_flushed.load(std::memory_order_relaxed)) {
+    if (!ForkedUnseen()) RunWriterRound(RoundKind::kFinal);
+  } else if (buffer.CrossedWakeMark() || ++state->events_since_round == kEventsPerInlineRound ||
+             tick >= inline_round_deadline.load(std::memory_order_relaxed)) {
+    state->events_since_round = 0;
+    if (!ForkedUnseen()) RunInlineRound(tick);
   }
 }
 
@@ -129,7 +182,7 @@ uint32_t CaptureStack(ThreadState* state, CallerFrame caller) {
   if (size != nullptr) out = PutVarint(out, *size);
   out = PutAddress(out, state, ptr);
   if (caller != nullptr) out = PutVarint(out, stack);
-  Publish(state, event, out - event);
+  Publish(state, event, out - event, tick);
 }
 
 // --- start-up -----------------------------------------------------------------------
@@ -184,8 +237,11 @@ bool OpenChildTrace() {
 void FollowInChild() {
   bool was_busy = tls.busy;
   tls.busy = true;  // the writer thread's creation allocates: not the program's
+  MarkOwner();
   tracker.start_tick = ReadTick();
   tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
+  inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
+                              std::memory_order_relaxed);
   tracker.depot.RepairAfterFork();
   tracker.threads.KeepOnlyAfterFork(tls.state, tracker.start_tick);
   ForgetSnapshotsAfterFork();
@@ -196,7 +252,8 @@ void FollowInChild() {
   DescendantOutputPath(tracker.config, getpid(), child_path, sizeof(child_path));
   RescanModules();  // never in the writer: see module_tracker.h
   DeferTraceFile(OpenChildTrace);
-  StartWriterThread();
+  // The child has one thread: the writer starts with its second (see
+  // CurrentThreadState()).
   tls.busy = was_busy;
 }
 
@@ -219,7 +276,6 @@ __attribute__((constructor)) void StartRecorder() {
   if (!EnterHook()) return;  // initializes; false when this process is not traced
   if (tracker.config.snapshot_signal != 0) InstallSnapshotSignal(tracker.config.snapshot_signal);
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
-  StartWriterThread();
   LeaveHook();
 }
 
@@ -249,7 +305,7 @@ void FlushAfterDestructors(void*) {
 // returns. A null DSO handle keeps our own __cxa_finalize from running it
 // early.
 __attribute__((destructor)) void StopRecorder() {
-  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive || ForkedUnseen()) return;
   StopWriterThread();
   ReleaseRuntimePools();  // its free is recorded: not inside a hook here
   tls.busy = true;
@@ -298,6 +354,9 @@ bool Initialize() {
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();
       RescanModules();
+      MarkOwner();
+      inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
+                                  std::memory_order_relaxed);
       mode = Mode::kActive;
     } else {
       tracker.file.Abandon();
@@ -333,11 +392,34 @@ void RecordApiSnapshot(const char* label) {
 }
 
 void FlushTrace(bool final) {
-  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive || ForkedUnseen()) return;
   bool was_busy = tls.busy;
   tls.busy = true;
   RunWriterRound(final ? RoundKind::kFinal : RoundKind::kFlush);
   tls.busy = was_busy;
+}
+
+bool BeforeProcessClone() {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return false;
+  BeforeFork();
+  return true;
+}
+
+void AfterProcessCloneInParent() { AfterForkInParent(); }
+
+void AfterProcessCloneInChild() { AfterForkInChild(); }
+
+void BeforeProcessCloneChildReturns() {
+  if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive || ForkedUnseen()) return;
+  StopWriterThread();
+  FlushTrace(/*final=*/true);
+}
+
+void FlushFromSignalHandler() {
+  if (WriterThreadRunning() || tls.busy || tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) {
+    return;
+  }
+  FlushTrace(/*final=*/false);
 }
 
 void DisableTracking() { tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed); }

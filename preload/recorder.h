@@ -61,6 +61,24 @@ void RecordApiSnapshot(const char* label);
 // _exit and exec, which skip the library's destructor.
 void FlushTrace(bool final);
 
+// A process made by clone() without CLONE_VM is a fork that pthread_atfork
+// handlers never see: the clone hook calls these around it instead. When
+// BeforeProcessClone() returns false (nothing recorded), neither of the
+// others is called.
+bool BeforeProcessClone();
+void AfterProcessCloneInParent();
+void AfterProcessCloneInChild();
+// The child's start function returned: glibc ends it with the exit system
+// call, which ends only the calling thread, so the writer thread stops first
+// (it would keep the process alive) and the trace is completed.
+void BeforeProcessCloneChildReturns();
+
+// From the snapshot signal's handler: without a writer thread, nobody else
+// would write the snapshot while the program waits, so this thread runs a
+// round, unless it was interrupted inside the tracker (the round's locks may
+// be its own). A round takes no lock of the program's and never allocates.
+void FlushFromSignalHandler();
+
 // Turns recording off for good (the trace file failed).
 void DisableTracking();
 

@@ -14,6 +14,7 @@
 
 #include "chunk_builder.h"
 #include "clock.h"
+#include "recorder.h"
 #include "writer.h"
 
 namespace heaptrail::preload {
@@ -83,6 +84,7 @@ void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
   uint32_t nonce = 0;
   if (info != nullptr && info->si_code == SI_QUEUE) nonce = static_cast<uint32_t>(info->si_value.sival_int);
   Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, nonce);
+  FlushFromSignalHandler();
   errno = saved_errno;
   if (previous_action.sa_flags & SA_SIGINFO) {
     if (previous_action.sa_sigaction != nullptr) previous_action.sa_sigaction(signo, info, context);

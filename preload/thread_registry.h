@@ -32,6 +32,7 @@ struct ThreadState {
   // --- owner thread ---------------------------------------------------------
   uint64_t previous_tick = 0;     // delta state of the event encoding
   uint64_t previous_address = 0;
+  uint32_t events_since_round = 0;  // without a writer thread (recorder.cc)
   StackCache stack_cache;
   ThreadBuffer buffer;
 

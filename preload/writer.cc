@@ -45,6 +45,7 @@ constinit uint64_t last_interval_snapshot_ns = 0;
 constinit std::atomic<uint32_t> wake_word{0};
 constinit std::atomic<bool> stop_requested{false};
 constinit std::atomic<bool> thread_running{false};
+constinit std::atomic<bool> start_claimed{false};  // StartWriterThread() ran
 constinit pthread_t writer_thread = {};
 using OpenFn = bool (*)();
 constinit OpenFn deferred_open = nullptr;  // see DeferTraceFile()
@@ -267,6 +268,7 @@ void RunWriterRound(RoundKind kind) {
 }
 
 void StartWriterThread() {
+  if (start_claimed.exchange(true, std::memory_order_acq_rel)) return;
   // The writer must never run the program's signal handlers.
   sigset_t all, saved;
   sigfillset(&all);
@@ -300,6 +302,7 @@ void DeferTraceFile(bool (*open)()) { deferred_open = open; }
 
 void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);
+  start_claimed.store(false, std::memory_order_relaxed);
   chunk.Clear();
   nodes_written = 1;
   process_info_written = false;

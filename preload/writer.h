@@ -1,9 +1,11 @@
 // The writer: drains every thread's buffer in rounds, adds the stack nodes,
 // module changes, snapshots, RSS and clock samples, ends each round with a
 // RoundEnd record (see trace_format.h, "Ordering") and writes compressed
-// chunks. Normally a background thread runs the rounds; before it exists and
-// after it stopped (early start-up, process exit), threads run them
-// themselves.
+// chunks. A background thread runs the rounds once the program has a second
+// thread; until then, and after it stopped at exit, the recording threads run
+// them themselves. A single-threaded program stays single-threaded under the
+// tracker: the kernel refuses unshare(CLONE_NEWUSER) to a process with
+// threads, and Chromium's zygote aborts when it has one.
 //
 // Thread-safety: a round runs under the writer lock. WakeWriter() is
 // async-signal-safe.
@@ -13,7 +15,8 @@
 
 namespace heaptrail::preload {
 
-// Starts the background thread. Called from the library's constructor.
+// Starts the background thread, unless started already. Not from a signal
+// handler.
 void StartWriterThread();
 
 // Stops and joins the background thread (at exit).

@@ -219,7 +219,68 @@ TEST_P(LateExitTest, EveryStageAfterTheTrackersDestructorIsRecorded) {
 
 INSTANTIATE_TEST_SUITE_P(LinkedAndDlopened, LateExitTest,
                          ::testing::Values("late_exit", "late_exit_dlopen"),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& sample) {
+                           return sample.param;
+                         });
+
+// Children made without fork() (clone_process.c), traced alone and with
+// --follow-fork: the parent's trace is exact and never gets the child's
+// events; a child made by glibc's clone() is followed like a forked one; a
+// child made by the system call itself cannot be followed and stays silent;
+// a CLONE_VM child's blocks are the parent's heap. And a single-threaded
+// program stays so: the tracker adds no thread to it.
+struct CloneCase {
+  std::string mode;
+  std::string expected_out;
+  SiteTotals vm_child_block;        // in the parent's trace
+  bool followed_child_has_a_trace;
+};
+
+void PrintTo(const CloneCase& clone, std::ostream* out) { *out << clone.mode; }
+
+class CloneProcessTest : public LifecycleTest, public ::testing::WithParamInterface<CloneCase> {};
+
+TEST_P(CloneProcessTest, ParentTraceExactChildFollowedWhenItCanBe) {
+  const CloneCase& clone = GetParam();
+  for (bool follow : {false, true}) {
+    SCOPED_TRACE(follow ? "--follow-fork" : "alone");
+    fs::path traces = dir_ + (follow ? "/followed" : "/alone");
+    fs::create_directories(traces);
+    std::vector<std::string> extra_env;
+    if (follow) extra_env.push_back("HEAPTRAIL_FOLLOW_FORK=1");
+    ProcessResult run = RunUnderCli({SamplesDir() + "/clone_process", clone.mode},
+                                    (traces / "t.%p.trace").string(), extra_env);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, clone.expected_out);
+    std::vector<std::string> files = FilesIn(traces.string());
+    ASSERT_EQ(files.size(), follow && clone.followed_child_has_a_trace ? 2u : 1u);
+    // The parent's pid is the smaller one here: it made the child.
+    std::string parent = (traces / files[0]).string();
+    json report = Report(parent, {"--at", "end", "--by", "line"});
+    auto at = [&](const json& r, const char* marker) {
+      return SiteAt(r, "clone_process.c", LineOf("clone_process.c", marker));
+    };
+    EXPECT_EQ(at(report, "parent-block"), (SiteTotals{100, 10}));
+    EXPECT_EQ(at(report, "vm-child-block"), clone.vm_child_block);
+    EXPECT_EQ(at(report, "clone-child-block"), (SiteTotals{0, 0}));
+    EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+    if (files.size() == 2) {
+      json child = Report((traces / files[1]).string(), {"--at", "end", "--by", "line"});
+      EXPECT_EQ(at(child, "clone-child-block"), (SiteTotals{4321, 1}));
+      EXPECT_EQ(at(child, "parent-block"), (SiteTotals{0, 0}));
+      EXPECT_EQ(child["summary"]["allocations"], 100001);
+      EXPECT_FALSE(child["summary"]["truncated"].get<bool>());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WithoutFork, CloneProcessTest,
+    ::testing::Values(CloneCase{"clone", "child exit 7\n", {0, 0}, true},
+                      CloneCase{"raw", "child exit 7\n", {0, 0}, false},
+                      CloneCase{"vm", "child exit 7\n", {555, 1}, false},
+                      CloneCase{"single", "single-threaded\n", {0, 0}, false}),
+    [](const ::testing::TestParamInfo<CloneCase>& clone) { return clone.param.mode; });
 
 // fd_hostile's blocks from before and after it touched the descriptors, all
 // in a complete trace.

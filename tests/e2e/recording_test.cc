@@ -163,25 +163,44 @@ TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
   EXPECT_FALSE(summary["truncated"].get<bool>());
 }
 
-// SIGKILL leaves no chance to flush: what the writer wrote before (it writes
-// a chunk at least every 100 ms) must still report, with a warning.
-TEST_F(RecordingTest, KilledProgramLeavesReadableTrace) {
-  std::string trace = dir_ + "/killed.trace";
+// SIGKILL leaves no chance to flush: what was written before must still
+// report, with a warning. `signals` are sent (by name, 0.2 s apart) before
+// the kill, one second after the start.
+json KilledSummary(const std::string& trace, const std::string& mode,
+                   const std::vector<std::string>& signals) {
   std::string script = "HEAPTRAIL_OUTPUT='" + trace + "' LD_PRELOAD='" + PreloadPath() + "' '" +
-                       SamplesDir() + "/allocate_then_wait' & pid=$!; sleep 1; kill -9 $pid; " +
-                       "wait $pid";
+                       SamplesDir() + "/allocate_then_wait' " + mode + " & pid=$!; sleep 1; ";
+  for (const std::string& signal : signals) script += "kill -" + signal + " $pid; sleep 0.2; ";
+  script += "kill -9 $pid; wait $pid";
   ProcessResult run = RunProcess({"/bin/sh", "-c", script});
   EXPECT_EQ(run.exit_code, 128 + 9);
   EXPECT_EQ(run.out, "ready\n");
   ProcessResult report = RunProcess({CliPath(), "report", trace, "--format", "json"});
-  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.err.find("warning"), std::string::npos) << report.err;
   json summary = ParseJson(report)["summary"];
   EXPECT_TRUE(summary["truncated"].get<bool>());
+  return summary;
+}
+
+// With a writer thread (the program has a second thread), a chunk is
+// written at least every 100 ms.
+TEST_F(RecordingTest, KilledProgramLeavesReadableTrace) {
+  std::string trace = dir_ + "/killed.trace";
+  KilledSummary(trace, "thread", {});
+  EXPECT_EQ(MarkedSite(trace, "allocate_then_wait.c", "waiting-block"), (SiteTotals{100000, 1000}));
+}
+
+// A single-threaded program has no writer thread; a snapshot signal writes
+// what it recorded at once, though it allocates nothing more.
+TEST_F(RecordingTest, KilledSingleThreadedProgramKeepsWhatItsSnapshotWrote) {
+  std::string trace = dir_ + "/killed.trace";
+  json summary = KilledSummary(trace, "", {"USR2"});
   // The 1000 blocks and the runtime's pool (allocated before main, never
   // released: no destructor ran).
   EXPECT_EQ(summary["allocations"], 1001);
   EXPECT_EQ(summary["leaked_blocks"], 1001);
+  EXPECT_EQ(summary["snapshots"], 1);
 }
 
 TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
