@@ -13,6 +13,7 @@ packages=(
   golang-go valgrind chromium chromium-driver  # export and HTML tests: go tool pprof, ms_print, a browser
   libc6-dbg                   # glibc's debug info: its frames in the golden report test
   git sqlite3 perl nodejs     # the real-program tests
+  curl openjdk-17-jdk-headless util-linux  # more real programs: curl, java, unshare
   clang libclang-rt-14-dev    # the fuzz targets (clang 14's libFuzzer and sanitizer runtimes)
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: installs what is missing, builds, and runs every test: the
-# Release build's whole suite, the analyzer and the unit tests under
+# Release build's whole suite, the transparency corpus of /usr/bin, the
+# analyzer and the unit tests under
 # ASan+UBSan, a short run of every fuzz target (clang), and the buffer and
 # interning tests under TSan. Each step says what it runs.
 set -euo pipefail
@@ -13,6 +14,9 @@ scripts/setup.sh
 step "Release build (B/): every test"
 scripts/build.sh
 ctest --test-dir B --output-on-failure --timeout 600 -j2
+
+step "Transparency corpus: every ELF program in /usr/bin with --version, plain and traced"
+python3 tests/corpus/usr_bin_corpus.py --cli B/bin/heaptrail --jobs 6
 
 step "ASan+UBSan build (B-asan/): analyzer, symbolizer and preload unit tests, the CLI on hostile traces"
 cmake -S . -B B-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEAPTRAIL_SANITIZE=ON \

@@ -1,5 +1,8 @@
-// Programs nobody here wrote, from Debian packages: python3, g++ (cc1plus),
-// git, sqlite3, perl and node (with worker threads). Under the tracker each
+// Programs nobody here wrote, from Debian packages: python3 (also with
+// multiprocessing's fork), g++ (cc1plus), clang++, cmake + ninja, apt-cache,
+// curl, java (a thread pool), chromium (headless, also with its zygote and
+// children followed), git, sqlite3, perl, node (with worker threads) and
+// unshare (a user namespace: only for a single-threaded process). Under the tracker each
 // must print byte-identical output and exit with the same status as without
 // it, leave a trace that reports cleanly, and record the same number of
 // allocation calls as heaptrack for the same deterministic run (within 1%:
@@ -83,6 +86,31 @@ class RealProgramTest : public TempDirTest {
                 static_cast<long long>(ours), static_cast<long long>(theirs));
     EXPECT_LE(std::llabs(ours - theirs), theirs / 100) << "heaptrail " << ours << " vs heaptrack "
                                                        << theirs;
+  }
+
+  // `program` untracked and under `heaptrail run --follow-fork` (each
+  // process its own trace in a directory of its own): same stdout, same
+  // status, and every trace reads without error (a child its parent killed
+  // has no end: a warning). Returns the number of traces.
+  size_t CheckTransparentFollowingForks(const std::vector<std::string>& program,
+                                        const std::string& name) {
+    ProcessResult plain = RunProcess(program, env_);
+    std::string traces = dir_ + "/" + name + ".traces";
+    fs::create_directories(traces);
+    std::vector<std::string> env = env_;
+    env.push_back("HEAPTRAIL_FOLLOW_FORK=1");
+    ProcessResult traced = RunUnderCli(program, traces + "/" + name + ".%p.trace", env);
+    EXPECT_EQ(traced.exit_code, plain.exit_code) << traced.err;
+    EXPECT_EQ(traced.out, plain.out);
+    EXPECT_FALSE(plain.out.empty());
+    std::vector<std::string> files = FilesIn(traces);
+    for (const std::string& file : files) {
+      ProcessResult report = RunProcess({CliPath(), "report", traces + "/" + file});
+      EXPECT_EQ(report.exit_code, 0) << file << ": " << report.err;
+      EXPECT_EQ(report.err.find("error"), std::string::npos) << file << ": " << report.err;
+    }
+    fs::remove_all(traces);
+    return files.size();
   }
 
   // Transparency, then the count comparison.
@@ -225,6 +253,127 @@ if (isMainThread) {
 }
 )");
   Check({"/usr/bin/node", dir_ + "/workers.js"}, "node");
+}
+
+TEST_F(RealProgramTest, ClangCompilesATranslationUnit) {
+  WriteFile("unit.cc", R"(
+#include <map>
+#include <string>
+#include <vector>
+std::map<std::string, int> Count(const std::vector<std::string>& words) {
+  std::map<std::string, int> counts;
+  for (const auto& w : words) ++counts[w];
+  return counts;
+}
+)");
+  // clang 14 compiles in its own process (no cc1 child): the object file on
+  // stdout, compared byte for byte, and counted against heaptrack. Its
+  // libLLVM frees thousands of blocks from destructors after the tracker's.
+  Check({"/usr/bin/clang++", "-O1", "-c", dir_ + "/unit.cc", "-o", "-"}, "clang");
+}
+
+TEST_F(RealProgramTest, CmakeConfiguresAndBuildsWithNinjaFollowingForks) {
+  WriteFile("CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.20)\nproject(small CXX)\n"
+            "add_library(util STATIC util.cc)\nadd_executable(app main.cc)\n"
+            "target_link_libraries(app PRIVATE util)\n");
+  WriteFile("util.cc", "#include <string>\nstd::string Greeting() { return \"hello\"; }\n");
+  WriteFile("main.cc",
+            "#include <iostream>\n#include <string>\nstd::string Greeting();\n"
+            "int main() { std::cout << Greeting() << '\\n'; }\n");
+  // Configure, build and run in a fresh build directory each time: cmake
+  // forks the compilers, ninja forks them again.
+  std::string script = "d=$(mktemp -d -p '" + dir_ + "') && cmake -S '" + dir_ +
+                       "' -B \"$d\" -G Ninja >/dev/null && cmake --build \"$d\" >/dev/null && "
+                       "\"$d/app\"";
+  EXPECT_GT(CheckTransparentFollowingForks({"/bin/sh", "-c", script}, "cmake"), 10u);
+}
+
+TEST_F(RealProgramTest, AptCachePolicy) {
+  Check({"/usr/bin/apt-cache", "policy", "bash"}, "apt-cache");
+}
+
+TEST_F(RealProgramTest, CurlFetchesAFileUrl) {
+  std::string data;
+  for (int i = 0; i < 2000; ++i) data += "line " + std::to_string(i) + "\n";
+  WriteFile("data.txt", data);
+  Check({"/usr/bin/curl", "-s", "file://" + dir_ + "/data.txt"}, "curl");
+}
+
+TEST_F(RealProgramTest, JavaThreadPool) {
+  WriteFile("Pool.java", R"(
+import java.util.*;
+import java.util.concurrent.*;
+public class Pool {
+  public static void main(String[] args) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<Long>> results = new ArrayList<>();
+    for (int t = 0; t < 8; ++t) {
+      final int id = t;
+      results.add(pool.submit(() -> {
+        Map<String, Integer> m = new HashMap<>();
+        for (int i = 0; i < 50000; ++i) m.merge("k" + (i * 31 + id) % 5000, 1, Integer::sum);
+        long s = 0;
+        for (int v : m.values()) s += v;
+        return s;
+      }));
+    }
+    long total = 0;
+    for (Future<Long> f : results) total += f.get();
+    pool.shutdown();
+    System.out.println("total " + total);
+  }
+}
+)");
+  // The JVM's own threads (JIT, GC) allocate as they please: no count to
+  // compare, only transparency.
+  CheckTransparent({"/usr/bin/java", dir_ + "/Pool.java"}, "java");
+}
+
+// Headless chromium dumping a page's DOM after its script ran: the browser
+// alone, then with every process it starts followed (its zygotes check that
+// they are single-threaded, and its launcher forks with clone()).
+TEST_F(RealProgramTest, ChromiumHeadlessDumpDom) {
+  WriteFile("page.html",
+            "<html><body><p id=x>static</p><script>document.getElementById('x')"
+            ".textContent = 'from script';</script></body></html>");
+  auto chromium = [&](const std::string& profile) {
+    return std::vector<std::string>{
+        "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--user-data-dir=" + dir_ + "/" + profile, "--dump-dom",
+        "file://" + dir_ + "/page.html"};
+  };
+  ASSERT_TRUE(fs::exists("/usr/bin/chromium")) << "run scripts/setup.sh";
+  CheckTransparentFollowingForks(chromium("followed"), "chromium-followed");
+  std::vector<std::string> alone = chromium("alone");
+  ProcessResult plain = RunProcess(alone, env_);
+  EXPECT_NE(plain.out.find("from script"), std::string::npos) << plain.err;
+  std::string trace = dir_ + "/chromium.trace";
+  ProcessResult traced = RunUnderCli(alone, trace, env_);
+  EXPECT_EQ(traced.exit_code, plain.exit_code) << traced.err;
+  EXPECT_EQ(traced.out, plain.out);
+}
+
+TEST_F(RealProgramTest, PythonMultiprocessingWithFork) {
+  WriteFile("pool.py", R"(
+import multiprocessing as mp
+def work(n):
+    return sum(len(str(i) * (i % 7)) for i in range(n))
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    with mp.Pool(3) as pool:
+        print(pool.map(work, [20000 + i for i in range(12)]))
+)");
+  EXPECT_GE(CheckTransparentFollowingForks({"/usr/bin/python3", dir_ + "/pool.py"}, "mp"), 4u);
+}
+
+// The kernel refuses a user namespace to a process with more than one
+// thread: the tracker must not add one.
+TEST_F(RealProgramTest, UnshareIntoAUserNamespace) {
+  ProcessResult plain = RunProcess({"/usr/bin/unshare", "-U", "-r", "/usr/bin/id", "-u"}, env_);
+  if (plain.exit_code != 0) GTEST_SKIP() << "user namespaces unavailable here: " << plain.err;
+  CheckTransparent({"/usr/bin/unshare", "-U", "-r", "/usr/bin/id", "-u"}, "unshare");
 }
 
 }  // namespace
