@@ -14,6 +14,7 @@ packages=(
   libc6-dbg                   # glibc's debug info: its frames in the golden report test
   git sqlite3 perl nodejs     # the real-program tests
   curl openjdk-17-jdk-headless util-linux  # more real programs: curl, java, unshare
+  libjemalloc2 libgoogle-perftools4         # programs linked with jemalloc, tcmalloc
   clang libclang-rt-14-dev    # the fuzz targets (clang 14's libFuzzer and sanitizer runtimes)
 )
 

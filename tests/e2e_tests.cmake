@@ -37,7 +37,7 @@ target_sources(report_test PRIVATE e2e/golden_report_test.cc)
 heaptrail_e2e_test(export_test leaks snapshots)
 heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_unload
                    plugin_first plugin_second unwinding static_lifetime fd_hostile
-                   block_signals late_exit late_exit_dlopen clone_process)
+                   block_signals late_exit late_exit_dlopen clone_process thread_storm)
 heaptrail_e2e_test(fault_test empty leaks cross_thread_free allocate_then_wait)
 heaptrail_e2e_test(security_test leaks)
 heaptrail_e2e_test(hostile_input_test fd_hostile)
@@ -46,3 +46,9 @@ if(HEAPTRAIL_SANITIZER_FLAGS)
   target_compile_definitions(hostile_input_test PRIVATE HEAPTRAIL_CLI_SANITIZED=1)
 endif()
 heaptrail_e2e_test(real_programs_test)
+# Built only where jemalloc and tcmalloc are installed (samples/CMakeLists.txt).
+foreach(sample with_jemalloc with_tcmalloc)
+  if(TARGET ${sample})
+    add_dependencies(lifecycle_test ${sample})
+  endif()
+endforeach()

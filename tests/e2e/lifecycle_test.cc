@@ -282,6 +282,46 @@ INSTANTIATE_TEST_SUITE_P(
                       CloneCase{"single", "single-threaded\n", {0, 0}, false}),
     [](const ::testing::TestParamInfo<CloneCase>& clone) { return clone.param.mode; });
 
+TEST_F(LifecycleTest, TenThousandShortLivedThreads) {
+  std::string trace = TraceSample({"thread_storm"}, "thread_storm: 10000 threads\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  auto at = [&](const char* marker) {
+    return SiteAt(report, "thread_storm.c", LineOf("thread_storm.c", marker));
+  };
+  EXPECT_EQ(at("storm-kept"), (SiteTotals{160000, 10000}));
+  EXPECT_EQ(at("storm-temporary"), (SiteTotals{0, 0}));
+  EXPECT_EQ(report["summary"]["threads"], 10001);
+}
+
+// A program linked with jemalloc or tcmalloc keeps its allocator: every
+// block is forwarded to it and every one recorded.
+class OtherAllocatorTest : public LifecycleTest,
+                           public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(OtherAllocatorTest, EveryBlockRecorded) {
+  if (!fs::exists(SamplesDir() + "/" + GetParam())) {
+    GTEST_SKIP() << GetParam() << " not built: install libjemalloc2 and libgoogle-perftools4 "
+                 << "(scripts/setup.sh)";
+  }
+  std::string trace = TraceSample({GetParam()}, "other_allocator: done\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  auto at = [&](const char* marker) {
+    return SiteAt(report, "other_allocator.c", LineOf("other_allocator.c", marker));
+  };
+  EXPECT_EQ(at("kept-block"), (SiteTotals{308, 4}));
+  EXPECT_EQ(at("temporary-block"), (SiteTotals{0, 0}));
+  json summary = report["summary"];
+  EXPECT_GE(summary["temporary_allocations"].get<int64_t>(), 400000);
+  EXPECT_EQ(summary["mismatched_frees"], 0);
+  EXPECT_EQ(summary["unknown_frees"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(JemallocAndTcmalloc, OtherAllocatorTest,
+                         ::testing::Values("with_jemalloc", "with_tcmalloc"),
+                         [](const ::testing::TestParamInfo<std::string>& sample) {
+                           return sample.param;
+                         });
+
 // fd_hostile's blocks from before and after it touched the descriptors, all
 // in a complete trace.
 void ExpectFdHostileBlocks(const std::string& trace) {
