@@ -238,6 +238,7 @@ void FollowInChild() {
   bool was_busy = tls.busy;
   tls.busy = true;  // the writer thread's creation allocates: not the program's
   MarkOwner();
+  ReadProcessFiles();
   tracker.start_tick = ReadTick();
   tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
   inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
@@ -354,6 +355,7 @@ bool Initialize() {
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();
       RescanModules();
+      ReadProcessFiles();
       MarkOwner();
       inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
                                   std::memory_order_relaxed);

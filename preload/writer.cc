@@ -6,6 +6,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "module_tracker.h"
 #include "recorder.h"
 #include "snapshot.h"
+#include "trace_file.h"
 #include "tracker.h"
 
 namespace heaptrail::preload {
@@ -60,31 +62,48 @@ void WriteChunk(uint64_t now_ns) {
   last_chunk_ns = now_ns;
 }
 
-// Reads a whole small /proc file into `buffer`; returns its length.
-ssize_t ReadProcFile(const char* path, char* buffer, size_t size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
+// Reads a whole small file into `buffer`; returns its length.
+ssize_t ReadWhole(int fd, char* buffer, size_t size) {
   ssize_t total = 0;
   while (total < ssize_t(size)) {
-    ssize_t n = read(fd, buffer + total, size - total);
+    ssize_t n = pread(fd, buffer + total, size - total, total);
     if (n <= 0) break;
     total += n;
   }
-  close(fd);
   return total;
 }
 
+// What the rounds read from /proc, gathered before the program runs: a
+// program may forbid opening files later (a seccomp sandbox kills it for
+// that), but not reading a descriptor it already has.
+constinit char exe_path[4096] = {};
+constinit ssize_t exe_path_size = 0;
+constinit char cmdline[16384] = {};
+constinit ssize_t cmdline_size = 0;
+constinit int statm_fd = -1;
+constinit struct stat statm_identity = {};
+
+// /proc/self/statm, kept open; reopened when the program closed it or put
+// another file under its number (the number is then the program's).
+void OpenStatm() {
+  statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (statm_fd >= 0) statm_fd = MoveToHighDescriptor(statm_fd);
+  if (statm_fd >= 0 && fstat(statm_fd, &statm_identity) != 0) statm_fd = -1;
+}
+
+bool StatmStillOurs() {
+  struct stat st;
+  return statm_fd >= 0 && fstat(statm_fd, &st) == 0 && st.st_dev == statm_identity.st_dev &&
+         st.st_ino == statm_identity.st_ino;
+}
+
 void EmitProcessInfo() {
-  char exe[4096];
-  ssize_t exe_size = readlink("/proc/self/exe", exe, sizeof(exe));
-  static char cmdline[16384];  // writer lock held
-  ssize_t size = ReadProcFile("/proc/self/cmdline", cmdline, sizeof(cmdline));
   chunk.PutRecordType(RecordType::kProcessInfo);
-  chunk.PutString(std::string_view(exe, exe_size > 0 ? exe_size : 0));
+  chunk.PutString(std::string_view(exe_path, exe_path_size));
   uint64_t argc = 0;
-  for (ssize_t i = 0; i < size; ++i) argc += cmdline[i] == '\0';
+  for (ssize_t i = 0; i < cmdline_size; ++i) argc += cmdline[i] == '\0';
   chunk.PutVarint(argc);
-  for (ssize_t i = 0, start = 0; i < size; ++i) {
+  for (ssize_t i = 0, start = 0; i < cmdline_size; ++i) {
     if (cmdline[i] != '\0') continue;
     chunk.PutString(std::string_view(cmdline + start, i - start));
     start = i + 1;
@@ -92,8 +111,9 @@ void EmitProcessInfo() {
 }
 
 void EmitRss(uint64_t tick) {
+  if (!StatmStillOurs()) OpenStatm();
   char statm[128];
-  ssize_t n = ReadProcFile("/proc/self/statm", statm, sizeof(statm) - 1);
+  ssize_t n = ReadWhole(statm_fd, statm, sizeof(statm) - 1);
   if (n <= 0) return;
   statm[n] = '\0';
   unsigned long size_pages = 0, resident_pages = 0;
@@ -299,6 +319,16 @@ void LockWriter() { pthread_mutex_lock(&writer_mutex); }
 void UnlockWriter() { pthread_mutex_unlock(&writer_mutex); }
 
 void DeferTraceFile(bool (*open)()) { deferred_open = open; }
+
+void ReadProcessFiles() {
+  if (StatmStillOurs()) close(statm_fd);  // a forked child's: the parent's memory
+  OpenStatm();
+  exe_path_size = readlink("/proc/self/exe", exe_path, sizeof(exe_path));
+  if (exe_path_size < 0) exe_path_size = 0;
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  cmdline_size = fd >= 0 ? ReadWhole(fd, cmdline, sizeof(cmdline)) : 0;
+  if (fd >= 0) close(fd);
+}
 
 void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);

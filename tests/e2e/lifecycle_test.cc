@@ -322,6 +322,21 @@ INSTANTIATE_TEST_SUITE_P(JemallocAndTcmalloc, OtherAllocatorTest,
                            return sample.param;
                          });
 
+// A seccomp filter that kills the process when it opens a file: the
+// tracker reads what it needs of /proc before the program runs.
+TEST_F(LifecycleTest, SandboxThatForbidsOpeningFiles) {
+  std::string trace = TraceSample({"seccomp_sandbox"},
+                                  "seccomp_sandbox: sandboxed\nseccomp_sandbox: done\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  auto at = [&](const char* marker) {
+    return SiteAt(report, "seccomp_sandbox.c", LineOf("seccomp_sandbox.c", marker));
+  };
+  EXPECT_EQ(at("sandboxed-block"), (SiteTotals{3333, 1}));
+  EXPECT_EQ(at("sandboxed-temporary"), (SiteTotals{0, 0}));
+  EXPECT_GE(report["summary"]["temporary_allocations"].get<int64_t>(), 100000);
+  EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+}
+
 // fd_hostile's blocks from before and after it touched the descriptors, all
 // in a complete trace.
 void ExpectFdHostileBlocks(const std::string& trace) {
