@@ -21,11 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "event_merger.h"
-#include "heap_model.h"
-#include "heap_timeline.h"
-#include "record_decoder.h"
-#include "trace_reader.h"
+#include "replay/event_merger.h"
+#include "replay/heap_model.h"
+#include "replay/heap_timeline.h"
+#include "trace/record_decoder.h"
+#include "trace/trace_reader.h"
 
 namespace heaptrail::analyzer {
 namespace {
