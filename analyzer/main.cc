@@ -2,8 +2,8 @@
 
 #include <iostream>
 
-#include "cli.h"
-#include "progress.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
 
 #ifdef HEAPTRAIL_USE_MIMALLOC
 #include <mimalloc.h>

@@ -1,7 +1,7 @@
 // Times each stage of the analyzer's event pipeline on one trace, one stage
 // at a time on one thread, so that a change to one stage is measured without
 // the noise of the others (the report runs them overlapped on several
-// threads; see README, "Performance"):
+// threads; see docs/performance.md):
 //   read     read and decompress every chunk (TraceReader)
 //   decode   decode the chunks' records into per-thread events
 //   merge    order the events (EventMerger), round by round as decoded
@@ -21,11 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "event_merger.h"
-#include "heap_model.h"
-#include "heap_timeline.h"
-#include "record_decoder.h"
-#include "trace_reader.h"
+#include "replay/event_merger.h"
+#include "replay/heap_model.h"
+#include "replay/heap_timeline.h"
+#include "trace/record_decoder.h"
+#include "trace/trace_reader.h"
 
 namespace heaptrail::analyzer {
 namespace {

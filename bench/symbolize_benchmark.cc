@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "stack_symbolizer.h"
-#include "symbol_source.h"
-#include "trace_analysis.h"
+#include "replay/trace_analysis.h"
+#include "symbolize/stack_symbolizer.h"
+#include "symbolize/symbol_source.h"
 
 namespace heaptrail::analyzer {
 namespace {

@@ -3,7 +3,7 @@
 # a real deployment meets (stripped, split debug info, no build-id, no
 # .debug_aranges).
 
-set(_symfix_src ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/fixtures)
+set(_symfix_src ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer/symbolize/fixtures)
 set(_symfix_dir ${CMAKE_CURRENT_BINARY_DIR}/symbolize_fixtures)
 
 # Fixtures: never sanitized, optimisation fixed by the fixture, not by the
@@ -91,10 +91,10 @@ endif()
 add_custom_target(heaptrail_symfix_files DEPENDS ${_symfix_outputs})
 
 add_executable(symbolize_test
-  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/debuginfo_locator_test.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/demangle_test.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/inflated_elf_test.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolize/symbolizer_test.cc)
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer/symbolize/debuginfo_locator_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer/symbolize/demangle_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer/symbolize/inflated_elf_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/unit/analyzer/symbolize/symbolizer_test.cc)
 target_include_directories(symbolize_test PRIVATE ${_symfix_src})
 # One test symbolizes this very executable: it needs its DWARF in every build type.
 target_compile_options(symbolize_test PRIVATE -g)

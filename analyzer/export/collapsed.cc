@@ -1,12 +1,12 @@
 // Folded stacks: symbolized, joined, merged (two stacks can differ only in
 // addresses that symbolize alike), sorted.
 
-#include "collapsed.h"
+#include "export/collapsed.h"
 
 #include <map>
 #include <string>
 
-#include "user_frames.h"
+#include "export/user_frames.h"
 
 namespace heaptrail::analyzer {
 

@@ -11,9 +11,9 @@
 #include <ostream>
 #include <span>
 
-#include "heap_model.h"
-#include "stack_symbolizer.h"
-#include "stack_tree.h"
+#include "replay/heap_model.h"
+#include "symbolize/stack_symbolizer.h"
+#include "trace/stack_tree.h"
 
 namespace heaptrail::analyzer {
 

@@ -1,6 +1,6 @@
 // Gzip: one deflate stream with a gzip wrapper (windowBits 15 + 16).
 
-#include "gzip.h"
+#include "export/gzip.h"
 
 #include <zlib.h>
 

@@ -1,7 +1,7 @@
 // Massif: a list of moments in time order, each written as a snapshot; a
 // frame tree per detailed one, children sorted by size as massif does.
 
-#include "massif.h"
+#include "export/massif.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "user_frames.h"
+#include "export/user_frames.h"
 
 namespace heaptrail::analyzer {
 namespace {

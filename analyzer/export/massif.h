@@ -13,8 +13,8 @@
 
 #include <ostream>
 
-#include "stack_symbolizer.h"
-#include "trace_analysis.h"
+#include "replay/trace_analysis.h"
+#include "symbolize/stack_symbolizer.h"
 
 namespace heaptrail::analyzer {
 

@@ -1,7 +1,7 @@
 // The Profile message, built table by table: strings, functions, mappings
 // and locations are interned while the samples are walked, then written.
 
-#include "pprof.h"
+#include "export/pprof.h"
 
 #include <algorithm>
 #include <array>
@@ -11,8 +11,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "proto_writer.h"
-#include "user_frames.h"
+#include "export/proto_writer.h"
+#include "export/user_frames.h"
 
 namespace heaptrail::analyzer {
 namespace {

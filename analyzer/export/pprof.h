@@ -14,9 +14,9 @@
 #include <span>
 #include <string>
 
-#include "heap_model.h"
-#include "stack_symbolizer.h"
-#include "trace_analysis.h"
+#include "replay/heap_model.h"
+#include "replay/trace_analysis.h"
+#include "symbolize/stack_symbolizer.h"
 
 namespace heaptrail::analyzer {
 

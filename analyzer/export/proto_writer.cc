@@ -1,6 +1,6 @@
 // ProtoWriter: base-128 varints, little-endian groups of 7 bits.
 
-#include "proto_writer.h"
+#include "export/proto_writer.h"
 
 namespace heaptrail::analyzer {
 

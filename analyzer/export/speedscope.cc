@@ -1,12 +1,12 @@
 // Speedscope: frames interned by (name, file, line), one sample per stack.
 
-#include "speedscope.h"
+#include "export/speedscope.h"
 
 #include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "user_frames.h"
+#include "export/user_frames.h"
 
 namespace heaptrail::analyzer {
 

@@ -12,10 +12,10 @@
 #include <span>
 #include <string>
 
-#include "heap_model.h"
 #include "nlohmann/json.hpp"
-#include "stack_symbolizer.h"
-#include "stack_tree.h"
+#include "replay/heap_model.h"
+#include "symbolize/stack_symbolizer.h"
+#include "trace/stack_tree.h"
 
 namespace heaptrail::analyzer {
 

@@ -1,12 +1,12 @@
 // UserFrames: the stack tree walked node by node, allocator frames dropped
 // from the innermost end.
 
-#include "user_frames.h"
+#include "export/user_frames.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "sites.h"
+#include "report/sites.h"
 
 namespace heaptrail::analyzer {
 

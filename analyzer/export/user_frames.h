@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "stack_symbolizer.h"
-#include "stack_tree.h"
+#include "symbolize/stack_symbolizer.h"
+#include "trace/stack_tree.h"
 
 namespace heaptrail::analyzer {
 

@@ -1,7 +1,7 @@
 // FlameTree: a vector of nodes with per-node child maps; pruning happens
 // only when the JSON is written.
 
-#include "flame_tree.h"
+#include "html/flame_tree.h"
 
 #include <algorithm>
 

@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "heap_model.h"
 #include "nlohmann/json.hpp"
-#include "stack_symbolizer.h"
-#include "stack_tree.h"
+#include "replay/heap_model.h"
+#include "symbolize/stack_symbolizer.h"
+#include "trace/stack_tree.h"
 
 namespace heaptrail::analyzer {
 

@@ -2,7 +2,7 @@
 // <script type="application/json"> element, where only "</" could end the
 // element early: it is written "<\/", which JSON reads back as "</".
 
-#include "html_page.h"
+#include "html/html_page.h"
 
 #include <utility>
 #include <vector>

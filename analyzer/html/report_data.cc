@@ -1,6 +1,6 @@
 // BuildReportData: one section of the document per function.
 
-#include "report_data.h"
+#include "html/report_data.h"
 
 #include <algorithm>
 #include <string>
@@ -9,10 +9,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "flame_tree.h"
-#include "report.h"
-#include "report_json.h"
-#include "sites.h"
+#include "html/flame_tree.h"
+#include "report/report.h"
+#include "report/report_json.h"
+#include "report/sites.h"
 
 namespace heaptrail::analyzer {
 namespace {

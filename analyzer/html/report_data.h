@@ -11,8 +11,8 @@
 #define HEAPTRAIL_ANALYZER_HTML_REPORT_DATA_H_
 
 #include "nlohmann/json.hpp"
-#include "stack_symbolizer.h"
-#include "trace_analysis.h"
+#include "replay/trace_analysis.h"
+#include "symbolize/stack_symbolizer.h"
 
 namespace heaptrail::analyzer {
 

@@ -20,23 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "trace/module_info.h"
+
 namespace heaptrail::analyzer {
-
-// A PT_LOAD segment as recorded: it is mapped at load_bias + vaddr.
-struct Segment {
-  uint64_t vaddr = 0;
-  uint64_t memsz = 0;
-  uint64_t file_offset = 0;
-  uint32_t flags = 0;  // PF_X | PF_W | PF_R
-};
-
-// A module of the traced process, as the trace recorded it.
-struct ModuleInfo {
-  std::string path;      // absolute path of the file (the executable too)
-  uint64_t load_bias = 0;
-  std::string build_id;  // raw bytes of the GNU build-id note; may be empty
-  std::vector<Segment> segments;
-};
 
 // One source-level frame. A machine address yields one or more of these: the
 // inlined callees first, the function that really holds the code last.

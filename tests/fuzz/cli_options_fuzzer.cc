@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char directory[] = "/tmp/heaptrail-cli-fuzz.XXXXXX";

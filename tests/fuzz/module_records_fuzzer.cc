@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "module_map.h"
-#include "record_decoder.h"
+#include "trace/module_map.h"
+#include "trace/record_decoder.h"
 
 namespace {
 

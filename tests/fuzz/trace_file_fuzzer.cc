@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "fuzz_file.h"
-#include "trace_analysis.h"
+#include "replay/trace_analysis.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = heaptrail::fuzzing::WriteFuzzFile(data, size);

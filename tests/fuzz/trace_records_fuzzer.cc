@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "fuzz_file.h"
-#include "trace_analysis.h"
-#include "trace_builder.h"
+#include "replay/trace_analysis.h"
+#include "trace/trace_builder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   heaptrail::analyzer::testing::TraceBuilder builder(heaptrail::format::ClockKind::kTsc);

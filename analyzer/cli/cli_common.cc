@@ -1,0 +1,123 @@
+// Shared subcommand plumbing.
+
+#include "cli/cli_common.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "cli/progress.h"
+#include "symbolize/symbol_warmer.h"
+
+namespace heaptrail::analyzer {
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> Load(
+    const std::string& path, CliIo& io, SymbolWarmer* warmer) {
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis;
+  {
+    ProgressMeter progress(io.err, io.err_is_terminal);
+    AnalyzeOptions options;
+    options.progress = [&progress](uint64_t done, uint64_t total) {
+      progress.Update(done, total);
+    };
+    if (warmer != nullptr) {
+      options.on_stack_nodes = [warmer](const StackNodesRecord& record,
+                                        ModuleMap& modules) {
+        warmer->Add(record, modules);
+      };
+      options.on_module_load = [warmer](ModuleMap& modules) {
+        warmer->ModulesLoaded(modules);
+      };
+    }
+    analysis = AnalyzeTrace(path, options);
+  }
+  if (analysis.ok()) {
+    for (const std::string& warning : (*analysis)->warnings) {
+      io.err << "heaptrail: warning: " << warning << "\n";
+    }
+  }
+  return analysis;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
+    const std::string& path, CliIo& io) {
+  return Load(path, io, nullptr);
+}
+
+absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
+                                                    CliIo& io, bool parallel) {
+  SymbolizedTrace trace;
+  trace.symbols = MakeDwarfSymbolSource();
+  SymbolWarmer warmer(*trace.symbols);
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
+      Load(path, io, &warmer);
+  absl::flat_hash_map<size_t, size_t> loaded_modules = warmer.Stop();
+  if (!analysis.ok()) return analysis.status();
+  trace.analysis = std::move(*analysis);
+  StackSymbolizer::SourceFactory factory;
+  if (parallel) factory = [] { return MakeDwarfSymbolSource(); };
+  trace.symbolizer = std::make_unique<StackSymbolizer>(
+      trace.analysis->stacks, trace.analysis->modules, *trace.symbols,
+      std::move(factory), std::move(loaded_modules));
+  return trace;
+}
+
+int ReportError(CliIo& io, const absl::Status& status) {
+  io.err << "heaptrail: error: " << status.message() << "\n";
+  return kExitError;
+}
+
+void AddByOption(CLI::App& command, std::string* by) {
+  command
+      .add_option("--by", *by,
+                  "Group sites by line (default), function, file or stack")
+      ->check(CLI::IsMember({"line", "function", "file", "stack"}));
+}
+
+void AddCumulativeFlag(CLI::App& command, bool* cumulative, const char* shows) {
+  command.add_flag("--cumulative", *cumulative,
+                   absl::StrCat("Credit every frame of a stack, not only the "
+                                "allocating one: a site shows ",
+                                shows,
+                                " that was allocated under it (recursion "
+                                "counted once)"));
+}
+
+CLI::Option* AddTopOption(CLI::App& command, size_t* top, const char* what) {
+  return command.add_option(
+      "--top", *top,
+      absl::StrCat("Show the N first ", what,
+                   " (default: 10 in text, all in JSON)"));
+}
+
+void AddFormatOption(CLI::App& command, std::string* format) {
+  command.add_option("--format", *format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json) {
+  if (top_option.count() > 0) return top;
+  return json ? 0 : 10;
+}
+
+absl::StatusOr<GroupBy> ParseGrouping(const std::string& by, bool cumulative) {
+  absl::StatusOr<GroupBy> parsed = ParseGroupBy(by);
+  if (parsed.ok() && cumulative && *parsed == GroupBy::kStack) {
+    return absl::InvalidArgumentError(
+        "--cumulative groups by line, function or file, not by stack");
+  }
+  return parsed;
+}
+
+absl::Status WriteOutputFile(const std::string& path, std::string_view data) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << data;
+  file.close();
+  if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace heaptrail::analyzer

@@ -1,0 +1,17 @@
+// `heaptrail growth`: the leak suspects of a trace, from its snapshots.
+
+#ifndef HEAPTRAIL_ANALYZER_CLI_CLI_GROWTH_H_
+#define HEAPTRAIL_ANALYZER_CLI_CLI_GROWTH_H_
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_common.h"
+
+namespace heaptrail::analyzer {
+
+// Registers the subcommand; when it runs, its exit status goes to *exit_code.
+void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code);
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_CLI_CLI_GROWTH_H_

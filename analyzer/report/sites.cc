@@ -1,0 +1,219 @@
+// Site grouping: a key string per GroupBy, one hash map of sites, then a
+// sort. The representative stack is symbolized once per site, at the end.
+
+#include "report/sites.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+constexpr std::string_view kPreloadName = "libheaptrail.so";
+
+// Entry points of the allocation surface, as a symbolizer names them. The
+// __libc_ aliases appear when glibc's own symbols win the lookup.
+constexpr std::string_view kAllocationFunctions[] = {
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "free_sized",
+    "free_aligned_sized",
+    "aligned_alloc",
+    "posix_memalign",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "__libc_malloc",
+    "__libc_calloc",
+    "__libc_realloc",
+    "__libc_memalign",
+    "__libc_valloc",
+    "__libc_pvalloc",
+    "__posix_memalign",
+    "__libc_free",
+};
+
+std::string_view BaseName(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+FrameInfo InfoOf(const SourceFrame& frame) {
+  return FrameInfo{frame.function, frame.file, frame.line, frame.module};
+}
+
+// The location of a site: the innermost frame outside the allocator, or the
+// innermost frame when every frame is inside it.
+size_t LocationIndex(const std::vector<const SourceFrame*>& frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (!IsAllocatorFrame(*frames[i])) return i;
+  }
+  return 0;
+}
+
+FrameInfo LocationKey(const SourceFrame* frame, GroupBy by) {
+  if (frame == nullptr) return FrameInfo{"<unknown>", "", 0, ""};
+  switch (by) {
+    case GroupBy::kFunction:
+      return FrameInfo{frame->function, frame->file, 0, frame->module};
+    case GroupBy::kFile:
+      // Without debug info the module is the finest "file" there is.
+      if (frame->file.empty()) return FrameInfo{"", "", 0, frame->module};
+      return FrameInfo{"", frame->file, 0, frame->module};
+    case GroupBy::kLine:
+    case GroupBy::kStack:
+      return InfoOf(*frame);
+  }
+  return InfoOf(*frame);
+}
+
+std::string KeyString(const FrameInfo& info) {
+  return absl::StrCat(info.function, "\n", info.file, "\n", info.line, "\n",
+                      info.module);
+}
+
+struct Accumulator {
+  Site site;
+  uint32_t top_stack = 0;
+  uint64_t top_bytes = 0;
+  uint64_t top_blocks = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<GroupBy> ParseGroupBy(std::string_view text) {
+  if (text == "line") return GroupBy::kLine;
+  if (text == "function") return GroupBy::kFunction;
+  if (text == "file") return GroupBy::kFile;
+  if (text == "stack") return GroupBy::kStack;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "unknown grouping '%s' (expected line, function, file or stack)", text));
+}
+
+absl::StatusOr<SortBy> ParseSortBy(std::string_view text) {
+  if (text == "size") return SortBy::kSize;
+  if (text == "count") return SortBy::kCount;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown sort key '%s' (expected size or count)", text));
+}
+
+bool IsAllocatorFrame(const SourceFrame& frame) {
+  if (BaseName(frame.module) == kPreloadName) return true;
+  std::string_view name = frame.function;
+  // "operator new(unsigned long)", "operator new[](...)", and the mangled
+  // forms (_Znwm, _Znam, ...) when no demangled name is known.
+  if (name.starts_with("operator new") || name.starts_with("operator delete") ||
+      name.starts_with("_Znw") || name.starts_with("_Zna") ||
+      name.starts_with("_Zdl") || name.starts_with("_Zda")) {
+    return true;
+  }
+  const size_t paren = name.find('(');
+  if (paren != std::string_view::npos) name = name.substr(0, paren);
+  for (std::string_view entry : kAllocationFunctions) {
+    if (name == entry) return true;
+  }
+  return false;
+}
+
+std::vector<Site> BuildSites(std::span<const StackValue> values,
+                             const SiteOptions& options,
+                             StackSymbolizer& symbolizer) {
+  absl::flat_hash_map<std::string, Accumulator> by_key;
+  const auto credit = [&by_key](std::string key, FrameInfo info,
+                                const StackValue& value) {
+    auto [it, inserted] = by_key.try_emplace(std::move(key));
+    Accumulator& acc = it->second;
+    if (inserted) acc.site.location = std::move(info);
+    acc.site.size += value.bytes;
+    acc.site.count += value.blocks;
+    acc.site.stack_count += 1;
+    if (inserted || value.bytes > acc.top_bytes ||
+        (value.bytes == acc.top_bytes && value.blocks > acc.top_blocks)) {
+      acc.top_stack = value.stack_id;
+      acc.top_bytes = value.bytes;
+      acc.top_blocks = value.blocks;
+    }
+  };
+  const GroupBy by = options.by;
+  absl::flat_hash_set<std::string> credited;  // keys of the current stack
+  for (const StackValue& value : values) {
+    const std::vector<const SourceFrame*> frames =
+        symbolizer.Frames(value.stack_id);
+    if (frames.empty()) {
+      FrameInfo info = LocationKey(nullptr, by);
+      std::string key = KeyString(info);
+      credit(std::move(key), std::move(info), value);
+      continue;
+    }
+    const size_t location = LocationIndex(frames);
+    if (by == GroupBy::kStack) {
+      std::string key;
+      for (size_t i = location; i < frames.size(); ++i) {
+        absl::StrAppend(&key, KeyString(InfoOf(*frames[i])), "\n");
+      }
+      credit(std::move(key), InfoOf(*frames[location]), value);
+    } else if (!options.cumulative) {
+      FrameInfo info = LocationKey(frames[location], by);
+      std::string key = KeyString(info);
+      credit(std::move(key), std::move(info), value);
+    } else {
+      credited.clear();
+      for (size_t i = location; i < frames.size(); ++i) {
+        FrameInfo info = LocationKey(frames[i], by);
+        std::string key = KeyString(info);
+        if (!credited.insert(key).second) continue;  // recursion
+        credit(std::move(key), std::move(info), value);
+      }
+    }
+  }
+
+  std::vector<Accumulator*> accumulators;
+  accumulators.reserve(by_key.size());
+  for (auto& [key, acc] : by_key) accumulators.push_back(&acc);
+  const SortBy sort = options.sort;
+  const auto primary = [sort](const Site& s) {
+    return sort == SortBy::kSize ? std::pair(s.size, s.count)
+                                 : std::pair(s.count, s.size);
+  };
+  std::sort(accumulators.begin(), accumulators.end(),
+            [&](const Accumulator* a, const Accumulator* b) {
+              const auto pa = primary(a->site);
+              const auto pb = primary(b->site);
+              if (pa != pb) return pa > pb;
+              return std::tie(a->site.location, a->top_stack) <
+                     std::tie(b->site.location, b->top_stack);
+            });
+  if (options.top > 0 && accumulators.size() > options.top) {
+    accumulators.resize(options.top);
+  }
+
+  std::vector<Site> sites;
+  sites.reserve(accumulators.size());
+  for (Accumulator* acc : accumulators) {
+    const std::vector<const SourceFrame*> frames =
+        symbolizer.Frames(acc->top_stack);
+    // The site's own frame: the location, or for a cumulative site the
+    // first frame outwards that has the site's key.
+    size_t first = frames.empty() ? 0 : LocationIndex(frames);
+    while (first < frames.size() &&
+           !(LocationKey(frames[first], by) == acc->site.location)) {
+      ++first;
+    }
+    for (size_t i = first; i < frames.size(); ++i) {
+      acc->site.stack.push_back(InfoOf(*frames[i]));
+    }
+    sites.push_back(std::move(acc->site));
+  }
+  return sites;
+}
+
+}  // namespace heaptrail::analyzer

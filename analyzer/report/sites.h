@@ -1,0 +1,75 @@
+// Groups per-stack values into report "sites": by source line (the default),
+// function, file, or whole stack. A site is located at the innermost frame
+// outside the allocator and the preload: frames of libheaptrail.so and the
+// allocation entry points themselves (malloc, operator new, ...) are
+// skipped, inlined frames counting as frames of their own.
+//
+// Cumulative grouping credits every frame of a stack from that location
+// outwards (tracemalloc's cumulative=True): a line shows what was allocated
+// under it. A location that recursion repeats within one stack is credited
+// once, so no site ever counts more than the stacks under it.
+//
+// Thread-safety: functions; the StackSymbolizer passed in is not shared.
+
+#ifndef HEAPTRAIL_ANALYZER_REPORT_SITES_H_
+#define HEAPTRAIL_ANALYZER_REPORT_SITES_H_
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "replay/heap_model.h"
+#include "symbolize/stack_symbolizer.h"
+
+namespace heaptrail::analyzer {
+
+enum class GroupBy { kLine, kFunction, kFile, kStack };
+enum class SortBy { kSize, kCount };
+
+absl::StatusOr<GroupBy> ParseGroupBy(std::string_view text);
+absl::StatusOr<SortBy> ParseSortBy(std::string_view text);
+
+struct FrameInfo {
+  std::string function;
+  std::string file;
+  uint32_t line = 0;
+  std::string module;
+  // By function, file, line, module: the tie-break of every site ordering.
+  auto operator<=>(const FrameInfo&) const = default;
+  bool operator==(const FrameInfo&) const = default;
+};
+
+struct Site {
+  FrameInfo location;        // per GroupBy: line, function or file
+  uint64_t size = 0;         // summed StackValue::bytes
+  uint64_t count = 0;        // summed StackValue::blocks
+  uint32_t stack_count = 0;  // distinct stacks merged into this site
+  std::vector<FrameInfo>
+      stack;  // the largest contributing stack, from location outwards
+};
+
+// True for a frame inside the allocator or the preload.
+bool IsAllocatorFrame(const SourceFrame& frame);
+
+struct SiteOptions {
+  GroupBy by = GroupBy::kLine;
+  bool cumulative = false;  // credit every frame; no effect with kStack
+  SortBy sort = SortBy::kSize;
+  size_t top = 0;  // > 0: keep only the first `top` sites
+};
+
+// Groups `values` into sites and sorts them (descending by size or count;
+// ties by location for a stable output). A site's `stack` is its largest
+// contributing stack from the site's own frame outwards.
+std::vector<Site> BuildSites(std::span<const StackValue> values,
+                             const SiteOptions& options,
+                             StackSymbolizer& symbolizer);
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_REPORT_SITES_H_

@@ -1,0 +1,81 @@
+// Turns a stack id into source frames: walks the stack tree from the node
+// up, resolves each ip to the module alive in the node's epoch, and asks
+// the SymbolSource for its frames (inlined frames expanded). Frames are
+// cached per node, so a node shared by many stacks is resolved once.
+//
+// An ip outside every module becomes a frame named by its address; an id
+// the tree does not hold becomes one "<unknown stack N>" frame.
+//
+// Prefetch() symbolizes many stacks ahead on several threads: each thread
+// has a SymbolSource of its own (from the factory), preloaded on the calling
+// thread, and takes whole modules or, for a module holding more than its
+// share of the addresses, a run of neighbouring addresses (that module is
+// then loaded by several sources). The frames are the same as on demand;
+// only who computes them differs.
+//
+// Thread-safety: not thread-safe.
+
+#ifndef HEAPTRAIL_ANALYZER_SYMBOLIZE_STACK_SYMBOLIZER_H_
+#define HEAPTRAIL_ANALYZER_SYMBOLIZE_STACK_SYMBOLIZER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "symbolize/symbol_source.h"
+#include "trace/module_map.h"
+#include "trace/stack_tree.h"
+
+namespace heaptrail::analyzer {
+
+class StackSymbolizer {
+ public:
+  using SourceFactory = std::function<std::unique_ptr<SymbolSource>()>;
+
+  // Without a factory, Prefetch() does nothing. `loaded_modules` maps module
+  // map indices to the indices of modules `symbols` already holds (see
+  // SymbolWarmer).
+  StackSymbolizer(const StackTree& tree, ModuleMap& modules,
+                  SymbolSource& symbols, SourceFactory factory = nullptr,
+                  absl::flat_hash_map<size_t, size_t> loaded_modules = {});
+  StackSymbolizer(const StackSymbolizer&) = delete;
+  StackSymbolizer& operator=(const StackSymbolizer&) = delete;
+
+  // Source frames of a stack, innermost first. Pointers stay valid for the
+  // symbolizer's lifetime.
+  std::vector<const SourceFrame*> Frames(uint32_t stack_id);
+  // Source frames of one node (one address), innermost (inlined) first; the
+  // node must be in the tree.
+  const std::vector<SourceFrame>& NodeFrames(uint32_t node);
+
+  // Symbolizes the nodes of `stack_ids` on up to `threads` threads; does
+  // nothing for fewer than kMinPrefetchNodes nodes. Modules the main source
+  // already holds are left to it: their debug info is loaded there.
+  void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads);
+
+  static constexpr size_t kMinPrefetchNodes = 64;
+
+ private:
+  const std::vector<SourceFrame>& Own(SourceFrame frame);
+
+  const StackTree& tree_;
+  ModuleMap& modules_;
+  SymbolSource& symbols_;
+  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> node_frames_;
+  // Module index -> SymbolSource index; registered on first use.
+  absl::flat_hash_map<size_t, size_t> source_index_;
+  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
+      unknown_stacks_;
+  std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
+  SourceFactory factory_;
+  // Prefetch()'s sources: their frames are referenced by node_frames_.
+  std::vector<std::unique_ptr<SymbolSource>> prefetch_sources_;
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_SYMBOLIZE_STACK_SYMBOLIZER_H_

@@ -1,0 +1,189 @@
+// The testable parts of `heaptrail run`: output naming, trace file
+// patterns, the program's environment, signal names.
+
+#include "cli/run_command.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cli/cli_run.h"
+#include "cli/signal_names.h"
+#include "gtest/gtest.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+TEST(RunCommandTest, DefaultOutputIsNamedAfterTheProgramInTheCwd) {
+  RunOptions options;
+  options.command = {"/usr/bin/python3", "-c", "pass"};
+  EXPECT_EQ(OutputPattern(options, "/home/u"),
+            "/home/u/heaptrail.python3.%p.trace");
+  options.command = {"./odd%name"};
+  EXPECT_EQ(OutputPattern(options, "/w"), "/w/heaptrail.odd%%name.%p.trace");
+}
+
+TEST(RunCommandTest, OutputIsMadeAbsolute) {
+  RunOptions options;
+  options.command = {"prog"};
+  options.output = "out/t.trace";
+  EXPECT_EQ(OutputPattern(options, "/w"), "/w/out/t.trace");
+  options.output = "/tmp/x.%p.trace";
+  EXPECT_EQ(OutputPattern(options, "/w"), "/tmp/x.%p.trace");
+}
+
+TEST(RunCommandTest, ExpandsPidAndPercent) {
+  EXPECT_EQ(ExpandPattern("/t/a.%p.trace", 1234), "/t/a.1234.trace");
+  EXPECT_EQ(ExpandPattern("/t/100%%.%p", 7), "/t/100%.7");
+  EXPECT_EQ(ExpandPattern("/t/plain", 7), "/t/plain");
+}
+
+TEST(RunCommandTest, MatchesTheFilesATracedProcessWrites) {
+  EXPECT_TRUE(MatchesTracePattern("heaptrail.prog.%p.trace",
+                                  "heaptrail.prog.42.trace"));
+  EXPECT_TRUE(MatchesTracePattern("heaptrail.prog.%p.trace",
+                                  "heaptrail.prog.42.trace.1"));
+  EXPECT_FALSE(
+      MatchesTracePattern("heaptrail.prog.%p.trace", "heaptrail.prog..trace"));
+  EXPECT_FALSE(MatchesTracePattern("heaptrail.prog.%p.trace",
+                                   "heaptrail.prog.4x.trace"));
+  EXPECT_FALSE(MatchesTracePattern("heaptrail.prog.%p.trace",
+                                   "heaptrail.prog.42.trace."));
+  EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace"));
+  EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace.3"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.x"));
+  // A followed child's trace, and that of a program it exec'd.
+  EXPECT_TRUE(MatchesTracePattern("out.trace", "out.trace.1234.1"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.1234.1.2"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.1234."));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.trace.label.77"));
+  EXPECT_FALSE(MatchesTracePattern("out.trace", "out.traces"));
+  EXPECT_TRUE(MatchesTracePattern("a%%b.%p", "a%b.9"));
+}
+
+std::vector<std::string> Env(const RunOptions& options,
+                             const std::vector<std::string>& environment) {
+  absl::StatusOr<std::vector<std::string>> env = BuildEnvironment(
+      environment, "/opt/lib/libheaptrail.so", "/w/t.%p.trace", options, 99);
+  EXPECT_TRUE(env.ok()) << env.status();
+  return env.ok() ? *env : std::vector<std::string>();
+}
+
+bool Has(const std::vector<std::string>& env, const std::string& entry) {
+  return std::find(env.begin(), env.end(), entry) != env.end();
+}
+
+TEST(RunCommandTest, EnvironmentAddsThePreloadAndSettings) {
+  RunOptions options;
+  options.command = {"prog"};
+  options.snapshot_signal = "usr1";
+  options.snapshot_interval_s = 0.5;
+  options.depth = 64;
+  options.follow_fork = true;
+  options.free_stacks = true;
+  const std::vector<std::string> env = Env(
+      options, {"PATH=/bin", "LD_PRELOAD=/lib/other.so", "HEAPTRAIL_DEPTH=3"});
+  EXPECT_TRUE(Has(env, "PATH=/bin"));
+  EXPECT_TRUE(Has(env, "LD_PRELOAD=/opt/lib/libheaptrail.so:/lib/other.so"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_OUTPUT=/w/t.%p.trace"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_SNAPSHOT_SIGNAL=" + std::to_string(SIGUSR1)));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_SNAPSHOT_INTERVAL=0.5"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_DEPTH=64"));
+  EXPECT_FALSE(Has(env, "HEAPTRAIL_DEPTH=3"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_FOLLOW_FORK=1"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_FREE_STACKS=1"));
+  EXPECT_TRUE(Has(env, "HEAPTRAIL_LAUNCHER_PID=99"));
+  EXPECT_EQ(std::count_if(env.begin(), env.end(),
+                          [](const std::string& e) {
+                            return e.starts_with("LD_PRELOAD=");
+                          }),
+            1);
+}
+
+TEST(RunCommandTest, EnvironmentWithoutAnExistingPreload) {
+  RunOptions options;
+  options.command = {"prog"};
+  const std::vector<std::string> env = Env(options, {"LD_PRELOAD="});
+  EXPECT_TRUE(Has(env, "LD_PRELOAD=/opt/lib/libheaptrail.so"));
+  EXPECT_FALSE(std::any_of(env.begin(), env.end(), [](const std::string& e) {
+    return e.starts_with("HEAPTRAIL_FOLLOW_FORK") ||
+           e.starts_with("HEAPTRAIL_FREE_STACKS") ||
+           e.starts_with("HEAPTRAIL_DEPTH");
+  }));
+}
+
+TEST(RunCommandTest, InvalidSettingsAreErrors) {
+  RunOptions options;
+  options.command = {"prog"};
+  options.snapshot_signal = "SIGKILL";
+  EXPECT_FALSE(BuildEnvironment({}, "p", "o", options, 1).ok());
+  options.snapshot_signal = "";
+  options.depth = 0;
+  EXPECT_FALSE(BuildEnvironment({}, "p", "o", options, 1).ok());
+  options.depth.reset();
+  options.snapshot_interval_s = -1;
+  EXPECT_FALSE(BuildEnvironment({}, "p", "o", options, 1).ok());
+}
+
+TEST(RunCommandTest, MissingPreloadIsAnError) {
+  absl::StatusOr<std::string> preload =
+      FindPreload("/nonexistent/bin/heaptrail");
+  ASSERT_FALSE(preload.ok());
+  EXPECT_NE(preload.status().message().find(
+                "/nonexistent/bin/../lib/libheaptrail.so"),
+            std::string::npos);
+}
+
+TEST(SignalNamesTest, ParsesNumbersAndNames) {
+  EXPECT_EQ(*ParseSnapshotSignal("12"), 12);
+  EXPECT_EQ(*ParseSnapshotSignal("SIGUSR2"), SIGUSR2);
+  EXPECT_EQ(*ParseSnapshotSignal("USR2"), SIGUSR2);
+  EXPECT_EQ(*ParseSnapshotSignal("usr1"), SIGUSR1);
+  EXPECT_EQ(*ParseSnapshotSignal("SIGRTMIN+2"), SIGRTMIN + 2);
+  EXPECT_EQ(*ParseSnapshotSignal("RTMAX-1"), SIGRTMAX - 1);
+  EXPECT_EQ(*ParseSnapshotSignal("rtmin"), SIGRTMIN);
+}
+
+TEST(SignalNamesTest, RejectsWhatCannotTakeASnapshot) {
+  EXPECT_FALSE(ParseSnapshotSignal("KILL").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("SIGSTOP").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("0").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("999").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("SIGFOO").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("RTMIN+999").ok());
+  EXPECT_FALSE(ParseSnapshotSignal("").ok());
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
+
+namespace heaptrail::analyzer {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(SeparateRunCommandTest, InsertsTheSeparatorBeforeTheProgram) {
+  EXPECT_EQ(SeparateRunCommand({"run", "ls", "-l"}),
+            (Args{"run", "--", "ls", "-l"}));
+  EXPECT_EQ(
+      SeparateRunCommand({"run", "-o", "x.trace", "--follow-fork", "ls", "-l"}),
+      (Args{"run", "-o", "x.trace", "--follow-fork", "--", "ls", "-l"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--depth", "8", "prog"}),
+            (Args{"run", "--depth", "8", "--", "prog"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--output=x", "prog", "--", "a"}),
+            (Args{"run", "--output=x", "--", "prog", "--", "a"}));
+}
+
+TEST(SeparateRunCommandTest, LeavesOtherCommandLinesAlone) {
+  EXPECT_EQ(SeparateRunCommand({"run", "--", "ls", "-l"}),
+            (Args{"run", "--", "ls", "-l"}));
+  EXPECT_EQ(SeparateRunCommand({"run", "--help"}), (Args{"run", "--help"}));
+  EXPECT_EQ(SeparateRunCommand({"report", "t", "--at", "end"}),
+            (Args{"report", "t", "--at", "end"}));
+  EXPECT_EQ(SeparateRunCommand({}), Args{});
+}
+
+}  // namespace
+}  // namespace heaptrail::analyzer
