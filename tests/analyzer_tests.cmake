@@ -46,8 +46,3 @@ if(HEAPTRAIL_SANITIZER_FLAGS)
 endif()
 
 gtest_discover_tests(heaptrail_analyzer_tests DISCOVERY_TIMEOUT 60)
-
-# unit/preload/format_round_trip_test.cc (preload_tests.cmake) decodes with
-# the trace stage and still writes its headers bare ("trace_reader.h"); it
-# finds them here until it writes "trace/trace_reader.h".
-target_include_directories(format_round_trip_test PRIVATE ${PROJECT_SOURCE_DIR}/analyzer/trace)

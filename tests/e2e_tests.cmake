@@ -26,7 +26,7 @@ function(heaptrail_e2e_test name)
   gtest_discover_tests(${name} NO_PRETTY_VALUES DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
 endfunction()
 
-heaptrail_e2e_test(recording_test empty leaks every_entry_point cross_thread_free fork_child
+heaptrail_e2e_test(recording_test empty leaks every_entry_point cross_thread_free fork_child static_program
                    snapshots allocate_then_wait deep_stacks deep_stacks_nofp)
 heaptrail_e2e_test(snapshot_diff_test phases growth two_builds_old two_builds_new)
 heaptrail_e2e_test(snapshot_signal_test own_handler snapshot_threads)

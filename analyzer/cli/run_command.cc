@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/signal_names.h"
+#include "cli/static_program.h"
 
 extern char** environ;
 
@@ -381,7 +382,13 @@ int RunProgram(const RunOptions& options, std::ostream& err) {
     }
   }
   if (written.empty()) {
-    err << "heaptrail: no trace was written (expected " << main_path << ")\n";
+    if (IsStaticallyLinked(FindProgram(options.command[0]))) {
+      err << "heaptrail: " << options.command[0]
+          << " is statically linked: no preloaded library can reach its "
+             "allocations, so nothing was recorded\n";
+    } else {
+      err << "heaptrail: no trace was written (expected " << main_path << ")\n";
+    }
   }
   for (const std::string& path : written) {
     err << "heaptrail: trace written to " << path << "\n";

@@ -203,6 +203,17 @@ TEST_F(RecordingTest, KilledSingleThreadedProgramKeepsWhatItsSnapshotWrote) {
   EXPECT_EQ(summary["snapshots"], 1);
 }
 
+// A static program never loads the preload: it runs unharmed, and `run`
+// says why there is no trace.
+TEST_F(RecordingTest, StaticallyLinkedProgramRunsAndTheCliSaysWhyNothingWasRecorded) {
+  std::string trace = dir_ + "/static.trace";
+  ProcessResult run = RunUnderCli({SamplesDir() + "/static_program"}, trace);
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_EQ(run.out, "static_program: ran\n");
+  EXPECT_NE(run.err.find("static_program is statically linked"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(trace));
+}
+
 TEST_F(RecordingTest, ProgramOutputAndExitStatusUnchanged) {
   std::vector<std::string> program = {"/bin/sh", "-c", "echo out; echo err >&2; exit 7"};
   ProcessResult plain = RunProcess(program);

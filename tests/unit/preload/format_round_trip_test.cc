@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "byte_cursor.h"
 #include "byte_writer.h"
 #include "chunk_builder.h"
 #include "event_columns.h"
-#include "record_decoder.h"
+#include "trace/byte_cursor.h"
+#include "trace/record_decoder.h"
+#include "trace/trace_reader.h"
 #include "trace_file.h"
-#include "trace_reader.h"
 
 namespace heaptrail {
 namespace {

@@ -11,6 +11,7 @@
 
 #include "cli/cli_run.h"
 #include "cli/signal_names.h"
+#include "cli/static_program.h"
 #include "gtest/gtest.h"
 
 namespace heaptrail::analyzer {
@@ -183,6 +184,23 @@ TEST(SeparateRunCommandTest, LeavesOtherCommandLinesAlone) {
   EXPECT_EQ(SeparateRunCommand({"report", "t", "--at", "end"}),
             (Args{"report", "t", "--at", "end"}));
   EXPECT_EQ(SeparateRunCommand({}), Args{});
+}
+
+// Debian's ldconfig is linked statically; this test and ls are not.
+TEST(StaticProgramTest, TellsAStaticExecutableFromOtherFiles) {
+  EXPECT_TRUE(IsStaticallyLinked("/usr/sbin/ldconfig"));
+  EXPECT_FALSE(IsStaticallyLinked("/proc/self/exe"));
+  EXPECT_FALSE(IsStaticallyLinked("/usr/bin/ls"));
+  EXPECT_FALSE(IsStaticallyLinked("/etc/passwd"));
+  EXPECT_FALSE(IsStaticallyLinked("/nonexistent"));
+}
+
+TEST(StaticProgramTest, FindsProgramsAsPosixSpawnpDoes) {
+  EXPECT_EQ(FindProgram("./relative/name"), "./relative/name");
+  std::string sh = FindProgram("sh");
+  ASSERT_FALSE(sh.empty());
+  EXPECT_EQ(sh.substr(sh.size() - 3), "/sh");
+  EXPECT_EQ(FindProgram("no-such-program-heaptrail"), "");
 }
 
 }  // namespace
