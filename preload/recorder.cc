@@ -206,12 +206,20 @@ void WriteHeader(const char* path, uint64_t start_unix_ns) {
 
 // The writer's order: a round holds the writer lock and takes the module
 // lock to emit module records.
+// The forking thread holds the tracker's locks across the fork: it counts
+// as inside the tracker, so that a snapshot signal's handler on it does not
+// take them again.
+constinit bool busy_before_fork = false;  // under the writer lock
+
 void BeforeFork() {
   LockWriter();
   LockModules();
+  busy_before_fork = tls.busy;
+  tls.busy = true;
 }
 
 void AfterForkInParent() {
+  tls.busy = busy_before_fork;
   UnlockModules();
   UnlockWriter();
 }
@@ -236,7 +244,7 @@ bool OpenChildTrace() {
 // write (see DeferTraceFile()).
 void FollowInChild() {
   bool was_busy = tls.busy;
-  tls.busy = true;  // the writer thread's creation allocates: not the program's
+  tls.busy = true;  // the module scan below is not the program's
   MarkOwner();
   ReadProcessFiles();
   tracker.start_tick = ReadTick();
@@ -264,11 +272,12 @@ void AfterForkInChild() {
   // A parent whose trace failed stays untraced, and so do its children.
   if (tracker.config.follow_fork && tracker.mode.load(std::memory_order_relaxed) == Mode::kActive) {
     FollowInChild();
-    return;
+  } else {
+    tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
+    ResetWriterInChild();
+    UnlockModules();
   }
-  tracker.mode.store(Mode::kDisabled, std::memory_order_relaxed);
-  ResetWriterInChild();
-  UnlockModules();
+  tls.busy = busy_before_fork;
 }
 
 // --- the library's constructor and destructor ------------------------------------

@@ -47,7 +47,7 @@ constinit uint64_t last_interval_snapshot_ns = 0;
 constinit std::atomic<uint32_t> wake_word{0};
 constinit std::atomic<bool> stop_requested{false};
 constinit std::atomic<bool> thread_running{false};
-constinit std::atomic<bool> start_claimed{false};  // StartWriterThread() ran
+constinit std::atomic<bool> start_claimed{false};  // started, or stopped for good
 constinit pthread_t writer_thread = {};
 using OpenFn = bool (*)();
 constinit OpenFn deferred_open = nullptr;  // see DeferTraceFile()
@@ -302,6 +302,7 @@ void StartWriterThread() {
 }
 
 void StopWriterThread() {
+  start_claimed.store(true, std::memory_order_relaxed);  // never again: exit
   if (!thread_running.exchange(false, std::memory_order_acq_rel)) return;
   stop_requested.store(true, std::memory_order_release);
   WakeWriter();

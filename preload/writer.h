@@ -15,11 +15,11 @@
 
 namespace heaptrail::preload {
 
-// Starts the background thread, unless started already. Not from a signal
-// handler.
+// Starts the background thread, unless started already or stopped. Not from
+// a signal handler.
 void StartWriterThread();
 
-// Stops and joins the background thread (at exit).
+// Stops and joins the background thread, for good (at exit).
 void StopWriterThread();
 
 bool WriterThreadRunning();
