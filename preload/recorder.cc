@@ -16,11 +16,13 @@
 #include "module_tracker.h"
 #include "next_allocator.h"
 #include "private_heap.h"
+#include "proc_files.h"
 #include "snapshot.h"
 #include "stack_capture.h"
 #include "writer.h"
 
 extern "C" int __cxa_atexit(void (*function)(void*), void* argument, void* dso_handle);
+extern "C" void __libc_freeres();
 
 namespace heaptrail::preload {
 
@@ -246,7 +248,7 @@ void FollowInChild() {
   bool was_busy = tls.busy;
   tls.busy = true;  // the module scan below is not the program's
   MarkOwner();
-  ReadProcessFiles();
+  OpenProcFiles();
   tracker.start_tick = ReadTick();
   tracker.start_mono_ns = ReadClockNs(CLOCK_MONOTONIC);
   inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
@@ -297,10 +299,21 @@ void ReleaseRuntimePools() {
   if (freeres != nullptr) freeres();
 }
 
+// glibc keeps blocks for the life of the process (stdio buffers, NSS
+// modules, locale and loader data) and releases them only in
+// __libc_freeres, as valgrind has it do at exit: then they are not leaks.
+// Only once every destructor has run, and only when no other thread runs:
+// it frees what a running thread may be using. Its frees are recorded; the
+// tracker itself holds nothing of glibc's heap.
+void ReleaseLibcBlocks() {
+  if (CountThreads() == 1) __libc_freeres();
+}
+
 // The last round, once exit has run every library's destructor; later
 // events are written one by one (exit_flushed).
 void FlushAfterDestructors(void*) {
   if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
+  ReleaseLibcBlocks();
   bool was_busy = tls.busy;
   tls.busy = true;
   RunWriterRound(RoundKind::kFinal);
@@ -316,7 +329,9 @@ void FlushAfterDestructors(void*) {
 // early.
 __attribute__((destructor)) void StopRecorder() {
   if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive || ForkedUnseen()) return;
+  tls.busy = true;  // the join frees the writer's thread-local storage: ours
   StopWriterThread();
+  tls.busy = false;
   ReleaseRuntimePools();  // its free is recorded: not inside a hook here
   tls.busy = true;
   RescanModules();
@@ -364,7 +379,7 @@ bool Initialize() {
         pthread_key_create(&thread_exit_key, OnThreadExit) == 0) {
       InitStackCapture();
       RescanModules();
-      ReadProcessFiles();
+      OpenProcFiles();
       MarkOwner();
       inline_round_deadline.store(tracker.start_tick + kFirstInlineRoundTicks,
                                   std::memory_order_relaxed);
@@ -422,7 +437,9 @@ void AfterProcessCloneInChild() { AfterForkInChild(); }
 
 void BeforeProcessCloneChildReturns() {
   if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive || ForkedUnseen()) return;
+  tls.busy = true;  // the join frees the writer's thread-local storage: ours
   StopWriterThread();
+  tls.busy = false;
   FlushTrace(/*final=*/true);
 }
 

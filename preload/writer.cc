@@ -6,7 +6,6 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,9 +15,10 @@
 #include "clock.h"
 #include "event_columns.h"
 #include "module_tracker.h"
+#include "private_heap.h"
+#include "proc_files.h"
 #include "recorder.h"
 #include "snapshot.h"
-#include "trace_file.h"
 #include "tracker.h"
 
 namespace heaptrail::preload {
@@ -32,6 +32,7 @@ constexpr uint64_t kChunkPeriodNs = 100 * kMillisecond;  // the most a kill can 
 constexpr uint64_t kRssPeriodNs = 100 * kMillisecond;
 constexpr uint64_t kClockPeriodNs = 50 * kMillisecond;
 constexpr size_t kChunkTarget = 2u << 20;  // well under kMaxChunkRawSize
+constexpr size_t kWriterStackSize = 512 * 1024;
 
 constinit pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 constinit ChunkBuilder chunk;
@@ -62,65 +63,26 @@ void WriteChunk(uint64_t now_ns) {
   last_chunk_ns = now_ns;
 }
 
-// Reads a whole small file into `buffer`; returns its length.
-ssize_t ReadWhole(int fd, char* buffer, size_t size) {
-  ssize_t total = 0;
-  while (total < ssize_t(size)) {
-    ssize_t n = pread(fd, buffer + total, size - total, total);
-    if (n <= 0) break;
-    total += n;
-  }
-  return total;
-}
-
-// What the rounds read from /proc, gathered before the program runs: a
-// program may forbid opening files later (a seccomp sandbox kills it for
-// that), but not reading a descriptor it already has.
-constinit char exe_path[4096] = {};
-constinit ssize_t exe_path_size = 0;
-constinit char cmdline[16384] = {};
-constinit ssize_t cmdline_size = 0;
-constinit int statm_fd = -1;
-constinit struct stat statm_identity = {};
-
-// /proc/self/statm, kept open; reopened when the program closed it or put
-// another file under its number (the number is then the program's).
-void OpenStatm() {
-  statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (statm_fd >= 0) statm_fd = MoveToHighDescriptor(statm_fd);
-  if (statm_fd >= 0 && fstat(statm_fd, &statm_identity) != 0) statm_fd = -1;
-}
-
-bool StatmStillOurs() {
-  struct stat st;
-  return statm_fd >= 0 && fstat(statm_fd, &st) == 0 && st.st_dev == statm_identity.st_dev &&
-         st.st_ino == statm_identity.st_ino;
-}
-
 void EmitProcessInfo() {
   chunk.PutRecordType(RecordType::kProcessInfo);
-  chunk.PutString(std::string_view(exe_path, exe_path_size));
+  chunk.PutString(ExecutablePath());
+  std::string_view cmdline = CommandLine();
   uint64_t argc = 0;
-  for (ssize_t i = 0; i < cmdline_size; ++i) argc += cmdline[i] == '\0';
+  for (char c : cmdline) argc += c == '\0';
   chunk.PutVarint(argc);
-  for (ssize_t i = 0, start = 0; i < cmdline_size; ++i) {
+  for (size_t i = 0, start = 0; i < cmdline.size(); ++i) {
     if (cmdline[i] != '\0') continue;
-    chunk.PutString(std::string_view(cmdline + start, i - start));
+    chunk.PutString(cmdline.substr(start, i - start));
     start = i + 1;
   }
 }
 
 void EmitRss(uint64_t tick) {
-  if (!StatmStillOurs()) OpenStatm();
-  char statm[128];
-  ssize_t n = ReadWhole(statm_fd, statm, sizeof(statm) - 1);
-  if (n <= 0) return;
-  statm[n] = '\0';
-  unsigned long size_pages = 0, resident_pages = 0;
-  if (sscanf(statm, "%lu %lu", &size_pages, &resident_pages) != 2) return;
+  uint64_t bytes;
+  if (!ReadResidentBytes(&bytes)) return;
   chunk.PutRecordType(RecordType::kRss);
   chunk.PutVarint(RelativeTick(tick));
-  chunk.PutVarint(uint64_t{resident_pages} * sysconf(_SC_PAGESIZE));
+  chunk.PutVarint(bytes);
 }
 
 void EmitStackNodes() {
@@ -294,9 +256,20 @@ void StartWriterThread() {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   stop_requested.store(false, std::memory_order_relaxed);
-  if (pthread_create(&writer_thread, nullptr, WriterMain, nullptr) == 0) {
-    pthread_setname_np(writer_thread, "heaptrail");
-    thread_running.store(true, std::memory_order_release);
+  // A stack of our own: glibc keeps a thread stack it allocated in a cache
+  // that __libc_freeres empties at exit, and with it would free the
+  // writer's thread-local storage, allocated unrecorded (inside the
+  // tracker), as a block the trace never saw. For a stack of ours, glibc
+  // frees that storage when the thread is joined, inside the tracker.
+  pthread_attr_t attributes;
+  void* stack = AllocatePages(kWriterStackSize);
+  if (stack != nullptr && pthread_attr_init(&attributes) == 0) {
+    if (pthread_attr_setstack(&attributes, stack, kWriterStackSize) == 0 &&
+        pthread_create(&writer_thread, &attributes, WriterMain, nullptr) == 0) {
+      pthread_setname_np(writer_thread, "heaptrail");
+      thread_running.store(true, std::memory_order_release);
+    }
+    pthread_attr_destroy(&attributes);
   }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 }
@@ -320,16 +293,6 @@ void LockWriter() { pthread_mutex_lock(&writer_mutex); }
 void UnlockWriter() { pthread_mutex_unlock(&writer_mutex); }
 
 void DeferTraceFile(bool (*open)()) { deferred_open = open; }
-
-void ReadProcessFiles() {
-  if (StatmStillOurs()) close(statm_fd);  // a forked child's: the parent's memory
-  OpenStatm();
-  exe_path_size = readlink("/proc/self/exe", exe_path, sizeof(exe_path));
-  if (exe_path_size < 0) exe_path_size = 0;
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  cmdline_size = fd >= 0 ? ReadWhole(fd, cmdline, sizeof(cmdline)) : 0;
-  if (fd >= 0) close(fd);
-}
 
 void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);

@@ -46,12 +46,6 @@ void UnlockWriter();
 // program it exec'd takes the name. Called before the writer starts.
 void DeferTraceFile(bool (*open)());
 
-// Opens and reads what the rounds need of /proc (the process's command line
-// and executable; its RSS is read again each time, from a descriptor kept
-// open). At start-up and in a followed child, before the program runs: it
-// may forbid opening files later. Not thread-safe.
-void ReadProcessFiles();
-
 // In a forked child: drops the writer's state (the parent's); a followed
 // child then writes a trace of its own from scratch.
 void ResetWriterInChild();

@@ -177,7 +177,7 @@ TEST_P(LateExitTest, EveryStageAfterTheTrackersDestructorIsRecorded) {
     ProcessResult run =
         RunUnderCli(program, trace, {std::string("HEAPTRAIL_BUFFER_SIZE=") + buffer_size});
     ASSERT_EQ(run.exit_code, 0) << run.err;
-    EXPECT_EQ(run.out, "late_exit: 1001 entries\n");
+    EXPECT_EQ(run.out, "late_exit: 1001 entries\nlate_exit: last handler\n");
 
     json end = Report(trace, {"--at", "end", "--by", "line"});
     json peak = Report(trace, {"--at", "peak", "--by", "line"});
@@ -335,6 +335,27 @@ TEST_F(LifecycleTest, SandboxThatForbidsOpeningFiles) {
   EXPECT_EQ(at("sandboxed-temporary"), (SiteTotals{0, 0}));
   EXPECT_GE(report["summary"]["temporary_allocations"].get<int64_t>(), 100000);
   EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+}
+
+// glibc's own blocks (stdio, NSS, locale, time zone, the loader's error
+// string) are released by __libc_freeres before the last flush, as valgrind
+// does: only the program's block is live at the end, as memcheck says.
+TEST_F(LifecycleTest, GlibcBlocksAreReleasedAtExitAsValgrindDoes) {
+  std::string trace = dir_ + "/libc_blocks.trace";
+  ProcessResult run = RunUnderCli({SamplesDir() + "/libc_blocks"}, trace, {"TZ=UTC"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "libc_blocks: root 1970-01-01 dlerror\n");
+  json report = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SiteAt(report, "libc_blocks.c", LineOf("libc_blocks.c", "kept-block")),
+            (SiteTotals{4242, 1}));
+  EXPECT_EQ(report["summary"]["leaked_bytes"], 4242);
+  EXPECT_EQ(report["summary"]["leaked_blocks"], 1);
+  EXPECT_EQ(report["summary"]["unknown_frees"], 0);
+  ProcessResult memcheck =
+      RunProcess({"valgrind", SamplesDir() + "/libc_blocks"}, {"TZ=UTC"});
+  ASSERT_EQ(memcheck.exit_code, 0) << memcheck.err;
+  EXPECT_NE(memcheck.err.find("in use at exit: 4,242 bytes in 1 blocks"), std::string::npos)
+      << memcheck.err;
 }
 
 // fd_hostile's blocks from before and after it touched the descriptors, all
