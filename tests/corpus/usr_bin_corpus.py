@@ -16,7 +16,9 @@ its exit status only and listed as such. Skipped: setuid/setgid
 programs (the loader ignores LD_PRELOAD for them, by design) and the few in
 SKIP below, each with its reason.
 
-Usage: usr_bin_corpus.py --cli B/bin/heaptrail [--jobs N] [--timeout S]
+Another argument than --version (--help, say) reaches other code: --flag.
+
+Usage: usr_bin_corpus.py --cli B/bin/heaptrail [--jobs N] [--timeout S] [--flag ARG]
 Exit status 0 when every program is transparent and ends; the summary line
 is "N/N programs transparent".
 """
@@ -76,22 +78,22 @@ def run(argv, cwd, timeout, env):
         return None, b""
 
 
-def check(program, cli, timeout, scratch):
+def check(program, flag, cli, timeout, scratch):
     """Returns (verdict, detail): transparent, status-only, timeout, differs."""
     work = tempfile.mkdtemp(prefix=os.path.basename(program) + ".", dir=scratch)
     try:
-        return compare(program, cli, timeout, work)
+        return compare(program, flag, cli, timeout, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def compare(program, cli, timeout, work):
+def compare(program, flag, cli, timeout, work):
     env = dict(os.environ, LC_ALL="C", TZ="UTC", HOME=work)
-    plain = run([program, "--version"], work, timeout, env)
+    plain = run([program, flag], work, timeout, env)
     if plain[0] is None:
         return "timeout", "plain run did not end within %gs" % timeout
     trace = os.path.join(work, "program.trace")
-    traced = run([cli, "run", "-o", trace, "--", program, "--version"], work,
+    traced = run([cli, "run", "-o", trace, "--", program, flag], work,
                  timeout * 3, env)
     if traced[0] is None:
         return "differs", "hung under the tracker (plain: status %d)" % plain[0]
@@ -104,7 +106,7 @@ def compare(program, cli, timeout, work):
     # prints something else every time.
     seen = {plain[1]}
     for _ in range(PLAIN_RETRIES):
-        again = run([program, "--version"], work, timeout, env)
+        again = run([program, flag], work, timeout, env)
         if again[1] == traced[1]:
             return "transparent", ""
         seen.add(again[1])
@@ -121,6 +123,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--only", nargs="*", help="check only these names")
+    parser.add_argument("--flag", default="--version",
+                        help="the one argument every program gets (default: --version)")
     args = parser.parse_args()
 
     cli = os.path.abspath(args.cli)
@@ -142,8 +146,9 @@ def main():
     scratch = tempfile.mkdtemp(prefix="heaptrail-corpus.")
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(check, p, cli, SLOW.get(os.path.basename(p), args.timeout),
-                               scratch): p for p in programs}
+        futures = {pool.submit(check, p, args.flag, cli,
+                               SLOW.get(os.path.basename(p), args.timeout), scratch): p
+                   for p in programs}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
             results[futures[future]] = future.result()
             if done % 100 == 0:
