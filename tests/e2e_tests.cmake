@@ -38,7 +38,7 @@ heaptrail_e2e_test(export_test leaks snapshots)
 heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_unload
                    plugin_first plugin_second unwinding static_lifetime fd_hostile
                    block_signals late_exit late_exit_dlopen clone_process thread_storm
-                   seccomp_sandbox libc_blocks)
+                   seccomp_sandbox libc_blocks dlmopen_namespace)
 heaptrail_e2e_test(fault_test empty leaks cross_thread_free allocate_then_wait)
 heaptrail_e2e_test(security_test leaks)
 heaptrail_e2e_test(hostile_input_test fd_hostile)

@@ -358,6 +358,30 @@ TEST_F(LifecycleTest, GlibcBlocksAreReleasedAtExitAsValgrindDoes) {
       << memcheck.err;
 }
 
+// A library in a namespace of its own (dlmopen) brings its own libc, out
+// of the preload's reach: it runs unharmed and the program's blocks are
+// exact. With LD_BIND_NOW=1 every symbol, the hooks' included, is bound at
+// start-up: the same blocks.
+TEST_F(LifecycleTest, DlmopenNamespaceAndBindNow) {
+  for (const char* bind_now : {"", "1"}) {
+    SCOPED_TRACE(std::string("LD_BIND_NOW=") + bind_now);
+    std::string trace = dir_ + "/dlmopen" + bind_now + ".trace";
+    ProcessResult run = RunUnderCli(
+        {SamplesDir() + "/dlmopen_namespace", SamplesDir() + "/liblate_free.so"}, trace,
+        {std::string("LD_BIND_NOW=") + bind_now});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, "dlmopen_namespace: done\n");
+    json report = Report(trace, {"--at", "end", "--by", "line"});
+    EXPECT_EQ(SiteAt(report, "dlmopen_namespace.c",
+                     LineOf("dlmopen_namespace.c", "main-namespace-block")),
+              (SiteTotals{250, 5}));
+    EXPECT_EQ(SiteAt(report, "late_free_lib.c", LineOf("late_free_lib.c", "late-lib-early")),
+              (SiteTotals{0, 0}));
+    EXPECT_EQ(report["summary"]["unknown_frees"], 0);
+    EXPECT_FALSE(report["summary"]["truncated"].get<bool>());
+  }
+}
+
 // fd_hostile's blocks from before and after it touched the descriptors, all
 // in a complete trace.
 void ExpectFdHostileBlocks(const std::string& trace) {
