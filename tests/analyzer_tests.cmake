@@ -24,6 +24,7 @@ add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/size_histogram_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/trace_analysis_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/symbolize/stack_symbolization_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/leak_check_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/site_diff_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/sites_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/size_format_test.cc

@@ -6,9 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "cli/cli_check.h"
 #include "cli/cli_common.h"
 #include "cli/cli_diff.h"
 #include "cli/cli_export.h"
@@ -34,6 +36,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddGrowthCommand(app, io, &exit_code);
   AddHtmlCommand(app, io, &exit_code);
   AddExportCommand(app, io, &exit_code);
+  AddCheckCommand(app, io, &exit_code);
   std::vector<std::string> args(argv + 1, argv + argc);
   args = SeparateRunCommand(std::move(args));
   // CLI11 parses a reversed vector (it pops arguments from the back).
@@ -41,7 +44,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err);
+    const int status = app.exit(e, out, err);
+    // check's usage errors exit with 2, so that CI tells them from 1, over
+    // budget.
+    const bool checking = argc > 1 && std::string_view(argv[1]) == "check";
+    return checking && status != 0 ? kCheckError : status;
   }
   return exit_code;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "cli/cli_check.h"
 #include "cli/run_command.h"
 #include "cli/signal_names.h"
 #include "cli/snapshot_request.h"
@@ -30,7 +31,8 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "Run a program under the tracker: heaptrail run [OPTIONS] -- PROGRAM "
       "[ARGS...]. Exit status: the program's (128+N if killed by signal N; "
       "127 if it cannot be executed; 125 if heaptrail fails before starting "
-      "it)");
+      "it); with --check, when the program succeeded, the check's (0 within "
+      "budget, 1 over, 2 on a trace error)");
   command->add_option("-o,--output", options->output,
                       "Trace file; %p is replaced by the pid (default: "
                       "heaptrail.PROGRAM.%p.trace in the current directory). "
@@ -54,14 +56,36 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_flag("--compact", options->compact,
                     "Write events as column streams: a trace ~20% smaller, "
                     "for more CPU in the tracker's writer thread");
+  auto check = std::make_shared<CheckArgs>();
+  auto check_flag = std::make_shared<bool>(false);
+  command->add_flag("--check", *check_flag,
+                    "Check the program's trace against the budgets below once "
+                    "it exits (as `heaptrail check`), for CI");
+  AddBudgetOptions(*command, check.get());
   command
       ->add_option("command", options->command, "PROGRAM [ARGS...], after --")
       ->required();
   command->callback([options, interval, depth, interval_option, depth_option,
-                     &io, exit_code] {
+                     check, check_flag, &io, exit_code] {
     if (interval_option->count() > 0) options->snapshot_interval_s = *interval;
     if (depth_option->count() > 0) options->depth = *depth;
-    *exit_code = RunProgram(*options, io.err);
+    if (!*check_flag && !HasBudget(*check)) {
+      *exit_code = RunProgram(*options, io.err);
+      return;
+    }
+    if (absl::Status valid = ValidateCheck(*check); !valid.ok()) {
+      ReportError(io, valid);
+      *exit_code = kCheckError;
+      return;
+    }
+    // A program that failed fails the run whatever its trace says.
+    *exit_code = RunProgram(*options, io.err, &check->trace);
+    if (*exit_code != 0) return;
+    if (check->trace.empty()) {
+      *exit_code = kCheckError;  // RunProgram said why there is no trace
+      return;
+    }
+    *exit_code = RunCheck(*check, io);
   });
 }
 
@@ -69,7 +93,10 @@ std::vector<std::string> SeparateRunCommand(std::vector<std::string> args) {
   if (args.empty() || args[0] != "run") return args;
   // run's options that take a value as the next argument.
   static constexpr std::string_view kWithValue[] = {
-      "-o", "--output", "--snapshot-signal", "--snapshot-interval", "--depth"};
+      "-o",           "--output",         "--snapshot-signal",
+      "--snapshot-interval", "--depth",   "--max-leaked",
+      "--max-peak",   "--max-definitely-lost", "--max-possibly-lost",
+      "--suppressions"};
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") return args;

@@ -298,7 +298,8 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(
   return result;
 }
 
-int RunProgram(const RunOptions& options, std::ostream& err) {
+int RunProgram(const RunOptions& options, std::ostream& err,
+               std::string* main_trace) {
   if (options.command.empty() || options.command[0].empty()) {
     err << "heaptrail: error: no program to run (heaptrail run -- PROGRAM "
            "[ARGS...])\n";
@@ -372,7 +373,10 @@ int RunProgram(const RunOptions& options, std::ostream& err) {
   const std::string main_path = ExpandPattern(pattern, pid);
   std::vector<std::string> written;
   struct stat st;
-  if (::stat(main_path.c_str(), &st) == 0) written.push_back(main_path);
+  if (::stat(main_path.c_str(), &st) == 0) {
+    written.push_back(main_path);
+    if (main_trace != nullptr) *main_trace = main_path;
+  }
   if (can_list) {
     for (const auto& [name, stamp] : ListTraceFiles(directory, pattern_name)) {
       const auto old = before.find(name);

@@ -67,7 +67,10 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(
     pid_t launcher_pid);
 
 // Runs the program; returns heaptrail's exit status. Messages go to `err`.
-int RunProgram(const RunOptions& options, std::ostream& err);
+// `main_trace`, when given, gets the path of the program's own trace (empty
+// when none was written).
+int RunProgram(const RunOptions& options, std::ostream& err,
+               std::string* main_trace = nullptr);
 
 }  // namespace heaptrail::analyzer
 

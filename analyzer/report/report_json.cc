@@ -103,4 +103,22 @@ void WriteJson(const json& value, std::ostream& out) {
   out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
+nlohmann::json CheckToJson(const CheckResult& result, const std::string& trace) {
+  nlohmann::json budgets = nlohmann::json::array();
+  for (const BudgetResult& budget : result.budgets) {
+    budgets.push_back({{"name", budget.name},
+                       {"limit", budget.limit},
+                       {"value", budget.value},
+                       {"over", budget.over},
+                       {"sites", SitesToJson(budget.sites)}});
+  }
+  return {{"trace", trace},
+          {"within_budget", result.within_budget()},
+          {"budgets", std::move(budgets)},
+          {"suppressed",
+           {{"bytes", result.suppressed_bytes},
+            {"blocks", result.suppressed_blocks},
+            {"sites", SitesToJson(result.suppressed_sites)}}}};
+}
+
 }  // namespace heaptrail::analyzer

@@ -13,6 +13,7 @@
 #include <ostream>
 
 #include "nlohmann/json.hpp"
+#include "report/leak_check.h"
 #include "report/report.h"
 
 namespace heaptrail::analyzer {
@@ -22,6 +23,9 @@ nlohmann::json FrameToJson(const FrameInfo& frame);
 nlohmann::json StackToJson(const std::vector<FrameInfo>& frames);
 nlohmann::json SitesToJson(const std::vector<Site>& sites);
 nlohmann::json ReportToJson(const Report& report);
+// {"trace", "within_budget", "budgets": [{"name", "limit", "value", "over",
+// "sites"}], "suppressed": {"bytes", "blocks", "sites"}}.
+nlohmann::json CheckToJson(const CheckResult& result, const std::string& trace);
 
 // Pretty-prints `value` followed by a newline, replacing invalid UTF-8.
 void WriteJson(const nlohmann::json& value, std::ostream& out);

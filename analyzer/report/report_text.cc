@@ -61,24 +61,6 @@ void RenderSummary(const Report& report, std::ostream& out) {
   }
 }
 
-void RenderSites(const std::vector<Site>& sites, std::ostream& out) {
-  if (sites.empty()) {
-    out << "  (none)\n";
-    return;
-  }
-  out << absl::StrFormat("  %10s %14s %9s  %s\n", "SIZE", "BYTES", "BLOCKS",
-                         "LOCATION");
-  for (const Site& site : sites) {
-    out << absl::StrFormat("  %10s %14d %9d  %s\n", FormatBytes(site.size),
-                           site.size, site.count,
-                           FormatLocation(site.location));
-    // The caller of the location, for context: the most useful next frame.
-    if (site.stack.size() > 1) {
-      out << absl::StrFormat("  %10s %14s %9s    called from %s\n", "", "", "",
-                             FormatLocation(site.stack[1]));
-    }
-  }
-}
 
 void RenderCounts(const std::vector<Site>& sites, std::ostream& out) {
   if (sites.empty()) {
@@ -226,6 +208,41 @@ void RenderTextReport(const Report& report, std::ostream& out) {
       }
     }
   }
+}
+
+void RenderSites(const std::vector<Site>& sites, std::ostream& out) {
+  if (sites.empty()) {
+    out << "  (none)\n";
+    return;
+  }
+  out << absl::StrFormat("  %10s %14s %9s  %s\n", "SIZE", "BYTES", "BLOCKS",
+                         "LOCATION");
+  for (const Site& site : sites) {
+    out << absl::StrFormat("  %10s %14d %9d  %s\n", FormatBytes(site.size),
+                           site.size, site.count,
+                           FormatLocation(site.location));
+    // The caller of the location, for context: the most useful next frame.
+    if (site.stack.size() > 1) {
+      out << absl::StrFormat("  %10s %14s %9s    called from %s\n", "", "", "",
+                             FormatLocation(site.stack[1]));
+    }
+  }
+}
+
+void RenderCheckText(const CheckResult& result, const std::string& trace, std::ostream& out) {
+  out << "heaptrail check: " << Printable(trace) << "\n";
+  for (const BudgetResult& budget : result.budgets) {
+    out << absl::StrFormat("\n%s: %s, budget %s: %s\n", budget.name,
+                           FormatBytesExact(budget.value), FormatBytesExact(budget.limit),
+                           budget.over ? "OVER BUDGET" : "within budget");
+    if (budget.over) RenderSites(budget.sites, out);
+  }
+  if (result.suppressed_blocks != 0) {
+    out << absl::StrFormat("\nsuppressed (live at the end, not counted): %s in %d blocks\n",
+                           FormatBytesExact(result.suppressed_bytes), result.suppressed_blocks);
+    RenderSites(result.suppressed_sites, out);
+  }
+  out << (result.within_budget() ? "\nwithin budget\n" : "\nover budget\n");
 }
 
 }  // namespace heaptrail::analyzer

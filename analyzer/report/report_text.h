@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 
+#include "report/leak_check.h"
 #include "report/report.h"
 
 namespace heaptrail::analyzer {
@@ -21,6 +22,13 @@ std::string Printable(std::string text);
 
 // "main  src/main.cc:42" or "main (libfoo.so)" when the file is unknown.
 std::string FormatLocation(const FrameInfo& frame);
+
+// A table of sites: size, bytes, blocks, location and its caller.
+void RenderSites(const std::vector<Site>& sites, std::ostream& out);
+
+// `heaptrail check`'s verdict on `trace`: each budget, the top sites of
+// those it exceeds, the suppressed blocks.
+void RenderCheckText(const CheckResult& result, const std::string& trace, std::ostream& out);
 
 }  // namespace heaptrail::analyzer
 

@@ -1,5 +1,6 @@
 // Human-readable sizes and durations for text reports: 1024-based units
-// (B, KiB, MiB, GiB, TiB), signed variants for diffs.
+// (B, KiB, MiB, GiB, TiB), signed variants for diffs; and sizes as users
+// write them in budgets.
 //
 // Thread-safety: pure functions.
 
@@ -8,6 +9,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace heaptrail::analyzer {
 
@@ -20,6 +24,10 @@ std::string FormatBytesExact(uint64_t bytes);
 std::string FormatBytesSigned(int64_t bytes);
 // "0.512 s", "12.3 s", "1 h 02 min".
 std::string FormatSeconds(double seconds);
+
+// "4096", "4096 B", "4 KiB", "1.5MiB", "2 GiB" (units 1024-based, any case):
+// the number of bytes, or an error saying what is accepted.
+absl::StatusOr<uint64_t> ParseByteSize(std::string_view text);
 
 }  // namespace heaptrail::analyzer
 

@@ -33,5 +33,18 @@ TEST(SizeFormatTest, Durations) {
   EXPECT_EQ(FormatSeconds(-1), "0.000 s");
 }
 
+TEST(SizeFormatTest, ParsesSizesAsBudgetsAreWritten) {
+  EXPECT_EQ(*ParseByteSize("4096"), 4096u);
+  EXPECT_EQ(*ParseByteSize("4096 B"), 4096u);
+  EXPECT_EQ(*ParseByteSize("4KiB"), 4096u);
+  EXPECT_EQ(*ParseByteSize(" 1.5 MiB "), 1572864u);
+  EXPECT_EQ(*ParseByteSize("2gib"), 2147483648u);
+  EXPECT_EQ(*ParseByteSize("1 TiB"), 1099511627776u);
+  EXPECT_EQ(*ParseByteSize("0"), 0u);
+  for (const char* bad : {"", "KiB", "-1", "4 KB", "4XB", "1.5", "0x10", "1e30 GiB", "four"}) {
+    EXPECT_FALSE(ParseByteSize(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace heaptrail::analyzer

@@ -1,0 +1,134 @@
+// Budgets and suppressions over the blocks live at the end and the peak.
+
+#include "report/leak_check.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "report/report.h"
+
+namespace heaptrail::analyzer {
+namespace {
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool FrameMatches(const SourceFrame& frame, const std::vector<std::string>& patterns) {
+  for (const std::string& pattern : patterns) {
+    if (GlobMatches(pattern, frame.function) || GlobMatches(pattern, frame.file) ||
+        GlobMatches(pattern, BaseName(frame.file)) || GlobMatches(pattern, frame.module) ||
+        GlobMatches(pattern, BaseName(frame.module))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Suppressed(uint32_t stack_id, StackSymbolizer& symbolizer,
+                const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return false;
+  for (const SourceFrame* frame : symbolizer.Frames(stack_id)) {
+    if (FrameMatches(*frame, patterns)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseSuppressions(std::string_view text) {
+  std::vector<std::string> patterns;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    ++number;
+    line = line.substr(0, line.find('#'));
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    if (!absl::ConsumePrefix(&line, "leak:") || line.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "suppressions line %d: expected leak:PATTERN, got \"%s\"", number, line));
+    }
+    patterns.emplace_back(line);
+  }
+  return patterns;
+}
+
+bool GlobMatches(std::string_view pattern, std::string_view text) {
+  // Iterative matching with one backtrack point: the last '*'.
+  size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool CheckResult::within_budget() const {
+  for (const BudgetResult& budget : budgets) {
+    if (budget.over) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<CheckResult> CheckBudgets(const TraceAnalysis& analysis,
+                                         StackSymbolizer& symbolizer,
+                                         const Budgets& budgets,
+                                         const std::vector<std::string>& suppressions,
+                                         size_t top) {
+  SiteOptions by_line;
+  by_line.top = top;
+  CheckResult result;
+
+  absl::StatusOr<std::vector<StackValue>> live = ValuesAt(analysis, Moment{Moment::kEnd});
+  if (!live.ok()) return live.status();
+  std::vector<StackValue> leaked, suppressed;
+  uint64_t leaked_bytes = 0;
+  for (const StackValue& value : *live) {
+    if (Suppressed(value.stack_id, symbolizer, suppressions)) {
+      suppressed.push_back(value);
+      result.suppressed_bytes += value.bytes;
+      result.suppressed_blocks += value.blocks;
+    } else {
+      leaked.push_back(value);
+      leaked_bytes += value.bytes;
+    }
+  }
+  result.suppressed_sites = BuildSites(suppressed, by_line, symbolizer);
+
+  if (budgets.max_leaked) {
+    BudgetResult& budget = result.budgets.emplace_back();
+    budget.name = "leaked";
+    budget.limit = *budgets.max_leaked;
+    budget.value = leaked_bytes;
+    budget.over = leaked_bytes > budget.limit;
+    budget.sites = BuildSites(leaked, by_line, symbolizer);
+  }
+  if (budgets.max_peak) {
+    absl::StatusOr<std::vector<StackValue>> at_peak = ValuesAt(analysis, Moment{Moment::kPeak});
+    if (!at_peak.ok()) return at_peak.status();
+    BudgetResult& budget = result.budgets.emplace_back();
+    budget.name = "peak";
+    budget.limit = *budgets.max_peak;
+    budget.value = BuildSummary(analysis).peak_bytes;
+    budget.over = budget.value > budget.limit;
+    budget.sites = BuildSites(*at_peak, by_line, symbolizer);
+  }
+  return result;
+}
+
+}  // namespace heaptrail::analyzer
