@@ -24,7 +24,8 @@ int CheckError(CliIo& io, const absl::Status& status) {
   return kCheckError;
 }
 
-absl::Status ParseBudget(const std::string& text, std::optional<uint64_t>* budget) {
+absl::Status ParseBudget(const std::string& text,
+                         std::optional<uint64_t>* budget) {
   if (text.empty()) return absl::OkStatus();
   absl::StatusOr<uint64_t> bytes = ParseByteSize(text);
   if (!bytes.ok()) return bytes.status();
@@ -39,40 +40,19 @@ absl::StatusOr<std::vector<std::string>> ReadSuppressions(
     std::ifstream file(path);
     std::stringstream text;
     text << file.rdbuf();
-    if (!file) return absl::NotFoundError(absl::StrCat("cannot read suppressions ", path));
-    absl::StatusOr<std::vector<std::string>> parsed = ParseSuppressions(text.str());
+    if (!file)
+      return absl::NotFoundError(
+          absl::StrCat("cannot read suppressions ", path));
+    absl::StatusOr<std::vector<std::string>> parsed =
+        ParseSuppressions(text.str());
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", parsed.status().message()));
     }
     patterns.insert(patterns.end(), parsed->begin(), parsed->end());
   }
   return patterns;
 }
-
-}  // namespace
-
-void AddBudgetOptions(CLI::App& command, CheckArgs* args) {
-  command.add_option("--max-leaked", args->max_leaked,
-                     "Budget for the bytes live at the end, suppressed blocks left "
-                     "out (a size: 4096, 64KiB, 1.5 MiB...)");
-  command.add_option("--max-peak", args->max_peak, "Budget for the heap at its peak");
-  command.add_option("--max-definitely-lost", args->max_definitely_lost,
-                     "Budget for definitely lost bytes (needs leak kinds, which "
-                     "heaptrail does not record yet: refused)");
-  command.add_option("--max-possibly-lost", args->max_possibly_lost,
-                     "Budget for possibly lost bytes (needs leak kinds: refused)");
-  command.add_option("--suppressions", args->suppressions,
-                     "A file of leak:PATTERN lines (LeakSanitizer's form; PATTERN a "
-                     "glob matched against each frame's function, file or module): "
-                     "matching blocks count against no budget. Repeatable");
-}
-
-bool HasBudget(const CheckArgs& args) {
-  return !args.max_leaked.empty() || !args.max_peak.empty() ||
-         !args.max_definitely_lost.empty() || !args.max_possibly_lost.empty();
-}
-
-namespace {
 
 // What a check needs before it reads the trace: its budgets and patterns.
 struct CheckPlan {
@@ -83,17 +63,21 @@ struct CheckPlan {
 absl::StatusOr<CheckPlan> PlanCheck(const CheckArgs& args) {
   if (!args.max_definitely_lost.empty() || !args.max_possibly_lost.empty()) {
     return absl::UnimplementedError(
-        "--max-definitely-lost and --max-possibly-lost need each block's leak kind, which "
-        "heaptrail does not record yet; --max-leaked budgets every block live at the end");
+        "--max-definitely-lost and --max-possibly-lost need each block's leak "
+        "kind, which "
+        "heaptrail does not record yet; --max-leaked budgets every block live "
+        "at the end");
   }
   if (!HasBudget(args)) {
-    return absl::InvalidArgumentError("no budget given: --max-leaked SIZE and/or --max-peak SIZE");
+    return absl::InvalidArgumentError(
+        "no budget given: --max-leaked SIZE and/or --max-peak SIZE");
   }
   CheckPlan plan;
   absl::Status status = ParseBudget(args.max_leaked, &plan.budgets.max_leaked);
   if (status.ok()) status = ParseBudget(args.max_peak, &plan.budgets.max_peak);
   if (!status.ok()) return status;
-  absl::StatusOr<std::vector<std::string>> suppressions = ReadSuppressions(args.suppressions);
+  absl::StatusOr<std::vector<std::string>> suppressions =
+      ReadSuppressions(args.suppressions);
   if (!suppressions.ok()) return suppressions.status();
   plan.suppressions = std::move(*suppressions);
   return plan;
@@ -101,15 +85,44 @@ absl::StatusOr<CheckPlan> PlanCheck(const CheckArgs& args) {
 
 }  // namespace
 
-absl::Status ValidateCheck(const CheckArgs& args) { return PlanCheck(args).status(); }
+void AddBudgetOptions(CLI::App& command, CheckArgs* args) {
+  command.add_option(
+      "--max-leaked", args->max_leaked,
+      "Budget for the bytes live at the end, suppressed blocks left "
+      "out (a size: 4096, 64KiB, 1.5 MiB...)");
+  command.add_option("--max-peak", args->max_peak,
+                     "Budget for the heap at its peak");
+  command.add_option(
+      "--max-definitely-lost", args->max_definitely_lost,
+      "Budget for definitely lost bytes (needs leak kinds, which "
+      "heaptrail does not record yet: refused)");
+  command.add_option(
+      "--max-possibly-lost", args->max_possibly_lost,
+      "Budget for possibly lost bytes (needs leak kinds: refused)");
+  command.add_option(
+      "--suppressions", args->suppressions,
+      "A file of leak:PATTERN lines (LeakSanitizer's form; PATTERN a "
+      "glob matched against each frame's function, file or module): "
+      "matching blocks count against no budget. Repeatable");
+}
+
+bool HasBudget(const CheckArgs& args) {
+  return !args.max_leaked.empty() || !args.max_peak.empty() ||
+         !args.max_definitely_lost.empty() || !args.max_possibly_lost.empty();
+}
+
+absl::Status ValidateCheck(const CheckArgs& args) {
+  return PlanCheck(args).status();
+}
 
 int RunCheck(const CheckArgs& args, CliIo& io) {
   absl::StatusOr<CheckPlan> plan = PlanCheck(args);
   if (!plan.ok()) return CheckError(io, plan.status());
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return CheckError(io, trace.status());
-  absl::StatusOr<CheckResult> result = CheckBudgets(*trace->analysis, *trace->symbolizer,
-                                                    plan->budgets, plan->suppressions, kTopSites);
+  absl::StatusOr<CheckResult> result =
+      CheckBudgets(*trace->analysis, *trace->symbolizer, plan->budgets,
+                   plan->suppressions, kTopSites);
   if (!result.ok()) return CheckError(io, result.status());
   if (args.format == "json") {
     WriteJson(CheckToJson(*result, args.trace), io.out);
@@ -131,7 +144,8 @@ void AddCheckCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("trace", args->trace, "The trace file")->required();
   AddBudgetOptions(*command, args.get());
   AddFormatOption(*command, &args->format);
-  command->callback([args, &io, exit_code] { *exit_code = RunCheck(*args, io); });
+  command->callback(
+      [args, &io, exit_code] { *exit_code = RunCheck(*args, io); });
 }
 
 }  // namespace heaptrail::analyzer

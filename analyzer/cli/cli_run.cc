@@ -92,11 +92,16 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
 std::vector<std::string> SeparateRunCommand(std::vector<std::string> args) {
   if (args.empty() || args[0] != "run") return args;
   // run's options that take a value as the next argument.
-  static constexpr std::string_view kWithValue[] = {
-      "-o",           "--output",         "--snapshot-signal",
-      "--snapshot-interval", "--depth",   "--max-leaked",
-      "--max-peak",   "--max-definitely-lost", "--max-possibly-lost",
-      "--suppressions"};
+  static constexpr std::string_view kWithValue[] = {"-o",
+                                                    "--output",
+                                                    "--snapshot-signal",
+                                                    "--snapshot-interval",
+                                                    "--depth",
+                                                    "--max-leaked",
+                                                    "--max-definitely-lost",
+                                                    "--max-possibly-lost",
+                                                    "--max-peak",
+                                                    "--suppressions"};
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") return args;

@@ -16,9 +16,10 @@ namespace heaptrail::analyzer {
 std::string FindProgram(const std::string& command) {
   if (command.find('/') != std::string::npos) return command;
   const char* path = std::getenv("PATH");
-  for (absl::string_view directory : absl::StrSplit(path != nullptr ? path : "", ':')) {
-    std::string candidate =
-        absl::StrCat(directory.empty() ? absl::string_view(".") : directory, "/", command);
+  for (absl::string_view directory :
+       absl::StrSplit(path != nullptr ? path : "", ':')) {
+    std::string candidate = absl::StrCat(
+        directory.empty() ? absl::string_view(".") : directory, "/", command);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -28,8 +29,10 @@ bool IsStaticallyLinked(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   Elf64_Ehdr header;
   if (!file.read(reinterpret_cast<char*>(&header), sizeof(header)) ||
-      std::string_view(reinterpret_cast<const char*>(header.e_ident), SELFMAG) != ELFMAG ||
-      header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_phentsize != sizeof(Elf64_Phdr) ||
+      std::string_view(reinterpret_cast<const char*>(header.e_ident),
+                       SELFMAG) != ELFMAG ||
+      header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_phentsize != sizeof(Elf64_Phdr) ||
       (header.e_type != ET_EXEC && header.e_type != ET_DYN)) {
     return false;
   }
@@ -37,7 +40,8 @@ bool IsStaticallyLinked(const std::string& path) {
   for (int i = 0; i < header.e_phnum; ++i) {
     Elf64_Phdr segment;
     file.seekg(header.e_phoff + uint64_t{sizeof(segment)} * i);
-    if (!file.read(reinterpret_cast<char*>(&segment), sizeof(segment))) return false;
+    if (!file.read(reinterpret_cast<char*>(&segment), sizeof(segment)))
+      return false;
     if (segment.p_type == PT_INTERP) return false;
     loadable |= segment.p_type == PT_LOAD;
   }

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "report/report.h"
 
 namespace heaptrail::analyzer {
@@ -18,10 +18,13 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool FrameMatches(const SourceFrame& frame, const std::vector<std::string>& patterns) {
+bool FrameMatches(const SourceFrame& frame,
+                  const std::vector<std::string>& patterns) {
   for (const std::string& pattern : patterns) {
-    if (GlobMatches(pattern, frame.function) || GlobMatches(pattern, frame.file) ||
-        GlobMatches(pattern, BaseName(frame.file)) || GlobMatches(pattern, frame.module) ||
+    if (GlobMatches(pattern, frame.function) ||
+        GlobMatches(pattern, frame.file) ||
+        GlobMatches(pattern, BaseName(frame.file)) ||
+        GlobMatches(pattern, frame.module) ||
         GlobMatches(pattern, BaseName(frame.module))) {
       return true;
     }
@@ -40,17 +43,20 @@ bool Suppressed(uint32_t stack_id, StackSymbolizer& symbolizer,
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ParseSuppressions(std::string_view text) {
+absl::StatusOr<std::vector<std::string>> ParseSuppressions(
+    std::string_view text) {
   std::vector<std::string> patterns;
   int number = 0;
-  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     ++number;
     line = line.substr(0, line.find('#'));
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
     if (!absl::ConsumePrefix(&line, "leak:") || line.empty()) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "suppressions line %d: expected leak:PATTERN, got \"%s\"", number, line));
+          "suppressions line %d: expected leak:PATTERN, got \"%s\"", number,
+          line));
     }
     patterns.emplace_back(line);
   }
@@ -85,16 +91,16 @@ bool CheckResult::within_budget() const {
   return true;
 }
 
-absl::StatusOr<CheckResult> CheckBudgets(const TraceAnalysis& analysis,
-                                         StackSymbolizer& symbolizer,
-                                         const Budgets& budgets,
-                                         const std::vector<std::string>& suppressions,
-                                         size_t top) {
+absl::StatusOr<CheckResult> CheckBudgets(
+    const TraceAnalysis& analysis, StackSymbolizer& symbolizer,
+    const Budgets& budgets, const std::vector<std::string>& suppressions,
+    size_t top) {
   SiteOptions by_line;
   by_line.top = top;
   CheckResult result;
 
-  absl::StatusOr<std::vector<StackValue>> live = ValuesAt(analysis, Moment{Moment::kEnd});
+  absl::StatusOr<std::vector<StackValue>> live =
+      ValuesAt(analysis, Moment{Moment::kEnd});
   if (!live.ok()) return live.status();
   std::vector<StackValue> leaked, suppressed;
   uint64_t leaked_bytes = 0;
@@ -119,7 +125,8 @@ absl::StatusOr<CheckResult> CheckBudgets(const TraceAnalysis& analysis,
     budget.sites = BuildSites(leaked, by_line, symbolizer);
   }
   if (budgets.max_peak) {
-    absl::StatusOr<std::vector<StackValue>> at_peak = ValuesAt(analysis, Moment{Moment::kPeak});
+    absl::StatusOr<std::vector<StackValue>> at_peak =
+        ValuesAt(analysis, Moment{Moment::kPeak});
     if (!at_peak.ok()) return at_peak.status();
     BudgetResult& budget = result.budgets.emplace_back();
     budget.name = "peak";

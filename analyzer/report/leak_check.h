@@ -29,7 +29,8 @@ namespace heaptrail::analyzer {
 
 // The patterns of a suppressions file, or an error naming the first line
 // that is not a comment, blank, or `leak:PATTERN`.
-absl::StatusOr<std::vector<std::string>> ParseSuppressions(std::string_view text);
+absl::StatusOr<std::vector<std::string>> ParseSuppressions(
+    std::string_view text);
 
 // True when the glob `pattern` matches the whole of `text`.
 bool GlobMatches(std::string_view pattern, std::string_view text);
@@ -40,7 +41,7 @@ struct Budgets {
 };
 
 struct BudgetResult {
-  std::string name;   // "leaked", "peak"
+  std::string name;  // "leaked", "peak"
   uint64_t limit = 0;
   uint64_t value = 0;
   bool over = false;
@@ -57,11 +58,10 @@ struct CheckResult {
 
 // Checks `analysis` against `budgets`, leaving out the blocks whose stack
 // matches one of `suppressions`; `top` sites are kept per budget.
-absl::StatusOr<CheckResult> CheckBudgets(const TraceAnalysis& analysis,
-                                         StackSymbolizer& symbolizer,
-                                         const Budgets& budgets,
-                                         const std::vector<std::string>& suppressions,
-                                         size_t top);
+absl::StatusOr<CheckResult> CheckBudgets(
+    const TraceAnalysis& analysis, StackSymbolizer& symbolizer,
+    const Budgets& budgets, const std::vector<std::string>& suppressions,
+    size_t top);
 
 }  // namespace heaptrail::analyzer
 

@@ -103,7 +103,8 @@ void WriteJson(const json& value, std::ostream& out) {
   out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
-nlohmann::json CheckToJson(const CheckResult& result, const std::string& trace) {
+nlohmann::json CheckToJson(const CheckResult& result,
+                           const std::string& trace) {
   nlohmann::json budgets = nlohmann::json::array();
   for (const BudgetResult& budget : result.budgets) {
     budgets.push_back({{"name", budget.name},

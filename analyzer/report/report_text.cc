@@ -61,7 +61,6 @@ void RenderSummary(const Report& report, std::ostream& out) {
   }
 }
 
-
 void RenderCounts(const std::vector<Site>& sites, std::ostream& out) {
   if (sites.empty()) {
     out << "  (none)\n";
@@ -229,17 +228,20 @@ void RenderSites(const std::vector<Site>& sites, std::ostream& out) {
   }
 }
 
-void RenderCheckText(const CheckResult& result, const std::string& trace, std::ostream& out) {
+void RenderCheckText(const CheckResult& result, const std::string& trace,
+                     std::ostream& out) {
   out << "heaptrail check: " << Printable(trace) << "\n";
   for (const BudgetResult& budget : result.budgets) {
     out << absl::StrFormat("\n%s: %s, budget %s: %s\n", budget.name,
-                           FormatBytesExact(budget.value), FormatBytesExact(budget.limit),
+                           FormatBytesExact(budget.value),
+                           FormatBytesExact(budget.limit),
                            budget.over ? "OVER BUDGET" : "within budget");
     if (budget.over) RenderSites(budget.sites, out);
   }
   if (result.suppressed_blocks != 0) {
-    out << absl::StrFormat("\nsuppressed (live at the end, not counted): %s in %d blocks\n",
-                           FormatBytesExact(result.suppressed_bytes), result.suppressed_blocks);
+    out << absl::StrFormat(
+        "\nsuppressed (live at the end, not counted): %s in %d blocks\n",
+        FormatBytesExact(result.suppressed_bytes), result.suppressed_blocks);
     RenderSites(result.suppressed_sites, out);
   }
   out << (result.within_budget() ? "\nwithin budget\n" : "\nover budget\n");

@@ -28,7 +28,8 @@ void RenderSites(const std::vector<Site>& sites, std::ostream& out);
 
 // `heaptrail check`'s verdict on `trace`: each budget, the top sites of
 // those it exceeds, the suppressed blocks.
-void RenderCheckText(const CheckResult& result, const std::string& trace, std::ostream& out);
+void RenderCheckText(const CheckResult& result, const std::string& trace,
+                     std::ostream& out);
 
 }  // namespace heaptrail::analyzer
 

@@ -56,28 +56,35 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
   static constexpr struct {
     std::string_view unit;
     double factor;
-  } kUnits[] = {{"TIB", 1099511627776.0}, {"GIB", 1073741824.0}, {"MIB", 1048576.0},
-                {"KIB", 1024.0}, {"B", 1.0}};
+  } kUnits[] = {{"TIB", 1099511627776.0},
+                {"GIB", 1073741824.0},
+                {"MIB", 1048576.0},
+                {"KIB", 1024.0},
+                {"B", 1.0}};
   const std::string upper = absl::AsciiStrToUpper(
       absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
   std::string_view number = upper;
   double factor = 1;
   for (const auto& [unit, unit_factor] : kUnits) {
-    if (number.size() > unit.size() && number.substr(number.size() - unit.size()) == unit) {
+    if (number.size() > unit.size() &&
+        number.substr(number.size() - unit.size()) == unit) {
       number.remove_suffix(unit.size());
       factor = unit_factor;
       break;
     }
   }
-  const absl::string_view digits =
-      absl::StripAsciiWhitespace(absl::string_view(number.data(), number.size()));
+  const absl::string_view digits = absl::StripAsciiWhitespace(
+      absl::string_view(number.data(), number.size()));
   number = std::string_view(digits.data(), digits.size());
   double value = 0;
   const double bytes = absl::SimpleAtod(digits, &value) ? value * factor : -1;
   if (number.empty() || !(bytes >= 0) || bytes > 1.8e19 ||
-      (factor == 1 && number.find_first_not_of("0123456789") != std::string_view::npos)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "\"%s\" is not a size: write bytes, or a number with KiB, MiB, GiB or TiB", text));
+      (factor == 1 &&
+       number.find_first_not_of("0123456789") != std::string_view::npos)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("\"%s\" is not a size: write bytes, or a number with "
+                        "KiB, MiB, GiB or TiB",
+                        text));
   }
   return static_cast<uint64_t>(std::llround(bytes));
 }

@@ -43,11 +43,14 @@ TEST_F(CheckTest, LeakedBudgetIsExactToTheByte) {
   EXPECT_EQ(Check({"--max-leaked", "6144"}).exit_code, 0);
   ProcessResult over = Check({"--max-leaked", "6143"});
   EXPECT_EQ(over.exit_code, 1) << over.err;
-  EXPECT_NE(over.out.find("leaked: 6.00 KiB (6144 B), budget 6.00 KiB (6143 B): OVER BUDGET"),
-            std::string::npos)
+  EXPECT_NE(
+      over.out.find(
+          "leaked: 6.00 KiB (6144 B), budget 6.00 KiB (6143 B): OVER BUDGET"),
+      std::string::npos)
       << over.out;
   // The violation names its top sites, largest first.
-  EXPECT_NE(over.out.find("leaks.c:" + std::to_string(LineOf("leaks.c", "LEAK: 10 x 100"))),
+  EXPECT_NE(over.out.find("leaks.c:" +
+                          std::to_string(LineOf("leaks.c", "LEAK: 10 x 100"))),
             std::string::npos)
       << over.out;
   EXPECT_EQ(Check({"--max-leaked", "6KiB"}).exit_code, 0);
@@ -56,7 +59,8 @@ TEST_F(CheckTest, LeakedBudgetIsExactToTheByte) {
 
 TEST_F(CheckTest, PeakBudgetAndJson) {
   EXPECT_EQ(Check({"--max-peak", "1127424"}).exit_code, 0);
-  ProcessResult over = Check({"--max-peak", "1 MiB", "--max-leaked", "1 MiB", "--format", "json"});
+  ProcessResult over = Check(
+      {"--max-peak", "1 MiB", "--max-leaked", "1 MiB", "--format", "json"});
   EXPECT_EQ(over.exit_code, 1) << over.err;
   json verdict = json::parse(over.out);
   EXPECT_FALSE(verdict["within_budget"].get<bool>());
@@ -68,43 +72,53 @@ TEST_F(CheckTest, PeakBudgetAndJson) {
   EXPECT_EQ(verdict["budgets"][1]["value"], 1127424);
   EXPECT_EQ(verdict["budgets"][1]["limit"], 1048576);
   EXPECT_TRUE(verdict["budgets"][1]["over"].get<bool>());
-  EXPECT_EQ(verdict["budgets"][1]["sites"][0]["size"], 1048576);  // the 1 MiB block
+  EXPECT_EQ(verdict["budgets"][1]["sites"][0]["size"],
+            1048576);  // the 1 MiB block
 }
 
 TEST_F(CheckTest, SuppressedBlocksCountAgainstNoBudget) {
   std::string file = WriteSuppressions("# accepted\nleak:leak_small_blocks\n");
-  ProcessResult within = Check({"--max-leaked", "5144", "--suppressions", file, "--format", "json"});
+  ProcessResult within = Check(
+      {"--max-leaked", "5144", "--suppressions", file, "--format", "json"});
   EXPECT_EQ(within.exit_code, 0) << within.err;
   json verdict = json::parse(within.out);
   EXPECT_EQ(verdict["budgets"][0]["value"], 5144);
   EXPECT_EQ(verdict["suppressed"]["bytes"], 1000);
   EXPECT_EQ(verdict["suppressed"]["blocks"], 10);
   EXPECT_EQ(verdict["suppressed"]["sites"][0]["function"], "leak_small_blocks");
-  EXPECT_EQ(Check({"--max-leaked", "5143", "--suppressions", file}).exit_code, 1);
+  EXPECT_EQ(Check({"--max-leaked", "5143", "--suppressions", file}).exit_code,
+            1);
   // By source file, by base name: everything the sample allocates.
   std::string by_file = WriteSuppressions("leak:leaks.c\n");
-  EXPECT_EQ(Check({"--max-leaked", "0", "--suppressions", by_file}).exit_code, 0);
+  EXPECT_EQ(Check({"--max-leaked", "0", "--suppressions", by_file}).exit_code,
+            0);
 }
 
 TEST_F(CheckTest, UsageAndTraceErrorsExitWithTwo) {
   EXPECT_EQ(Check({}).exit_code, 2);  // no budget
   EXPECT_EQ(Check({"--max-leaked", "4 KB"}).exit_code, 2);
   EXPECT_EQ(Check({"--max-definitely-lost", "0"}).exit_code, 2);
-  EXPECT_EQ(Check({"--max-leaked", "1", "--suppressions", dir_ + "/missing"}).exit_code, 2);
-  ProcessResult bad_line =
-      Check({"--max-leaked", "1", "--suppressions", WriteSuppressions("leak:a\nfun:b\n")});
+  EXPECT_EQ(Check({"--max-leaked", "1", "--suppressions", dir_ + "/missing"})
+                .exit_code,
+            2);
+  ProcessResult bad_line = Check({"--max-leaked", "1", "--suppressions",
+                                  WriteSuppressions("leak:a\nfun:b\n")});
   EXPECT_EQ(bad_line.exit_code, 2);
   EXPECT_NE(bad_line.err.find("line 2"), std::string::npos) << bad_line.err;
-  EXPECT_EQ(RunProcess({CliPath(), "check", dir_ + "/missing.trace", "--max-leaked", "1"})
+  EXPECT_EQ(RunProcess({CliPath(), "check", dir_ + "/missing.trace",
+                        "--max-leaked", "1"})
                 .exit_code,
             2);
   EXPECT_EQ(RunProcess({CliPath(), "check"}).exit_code, 2);
-  EXPECT_EQ(RunProcess({CliPath(), "check", trace_, "--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(
+      RunProcess({CliPath(), "check", trace_, "--no-such-option"}).exit_code,
+      2);
 }
 
 TEST_F(CheckTest, RunCheckRecordsAndChecksInOneCommand) {
   std::string trace = dir_ + "/run.trace";
-  auto run = [&](const std::vector<std::string>& options, const std::vector<std::string>& program) {
+  auto run = [&](const std::vector<std::string>& options,
+                 const std::vector<std::string>& program) {
     std::vector<std::string> argv = {CliPath(), "run", "-o", trace};
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back("--");
@@ -115,15 +129,20 @@ TEST_F(CheckTest, RunCheckRecordsAndChecksInOneCommand) {
   };
   const std::vector<std::string> leaks = {SamplesDir() + "/leaks"};
   EXPECT_EQ(run({"--check", "--max-leaked", "6144"}, leaks).exit_code, 0);
-  ProcessResult over = run({"--max-leaked", "6 KiB", "--max-peak", "1 MiB"}, leaks);
+  ProcessResult over =
+      run({"--max-leaked", "6 KiB", "--max-peak", "1 MiB"}, leaks);
   EXPECT_EQ(over.exit_code, 1);
-  EXPECT_NE(over.out.find("peak: 1.08 MiB (1127424 B), budget 1.00 MiB (1048576 B): OVER"),
-            std::string::npos)
+  EXPECT_NE(
+      over.out.find(
+          "peak: 1.08 MiB (1127424 B), budget 1.00 MiB (1048576 B): OVER"),
+      std::string::npos)
       << over.out;
   // A program that fails fails the run, whatever its trace.
-  EXPECT_EQ(run({"--max-leaked", "1 GiB"}, {"/bin/sh", "-c", "exit 3"}).exit_code, 3);
+  EXPECT_EQ(
+      run({"--max-leaked", "1 GiB"}, {"/bin/sh", "-c", "exit 3"}).exit_code, 3);
   // Bad budgets are refused before the program starts.
-  ProcessResult refused = run({"--max-leaked", "lots"}, {"/bin/sh", "-c", "echo ran"});
+  ProcessResult refused =
+      run({"--max-leaked", "lots"}, {"/bin/sh", "-c", "echo ran"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_EQ(refused.out, "");
 }

@@ -15,7 +15,8 @@ TEST(LeakCheckTest, GlobMatchesWholeNames) {
   EXPECT_TRUE(GlobMatches("*", ""));
   EXPECT_TRUE(GlobMatches("lib*.so*", "libcrypto.so.3"));
   EXPECT_TRUE(GlobMatches("*alloc*", "g_malloc0"));
-  EXPECT_TRUE(GlobMatches("std::*::insert*", "std::map<int, int>::insert(int&&)"));
+  EXPECT_TRUE(
+      GlobMatches("std::*::insert*", "std::map<int, int>::insert(int&&)"));
   EXPECT_TRUE(GlobMatches("a?c", "abc"));
   EXPECT_FALSE(GlobMatches("a?c", "ac"));
   EXPECT_TRUE(GlobMatches("*a*b*c", "xxaxxbxxbc"));
@@ -31,7 +32,8 @@ TEST(LeakCheckTest, ParsesLeakSanitizerStyleFiles) {
       "leak:*/third_party/*\n");
   ASSERT_TRUE(patterns.ok()) << patterns.status();
   EXPECT_EQ(*patterns,
-            (std::vector<std::string>{"libfontconfig.so*", "InitCaches", "*/third_party/*"}));
+            (std::vector<std::string>{"libfontconfig.so*", "InitCaches",
+                                      "*/third_party/*"}));
   EXPECT_TRUE(ParseSuppressions("").ok());
 }
 
