@@ -31,7 +31,7 @@ heaptrail_e2e_test(recording_test empty leaks every_entry_point cross_thread_fre
 heaptrail_e2e_test(snapshot_diff_test phases growth two_builds_old two_builds_new)
 heaptrail_e2e_test(snapshot_signal_test own_handler snapshot_threads)
 heaptrail_e2e_test(follow_fork_test empty fork_child fork_exec fork_threads)
-heaptrail_e2e_test(report_test line_leaks inlined_alloc mismatched_free leaks)
+heaptrail_e2e_test(report_test line_leaks inlined_alloc mismatched_free leaks alloc_wrappers)
 target_sources(report_test PRIVATE e2e/golden_report_test.cc)
 # `heaptrail export` read back by the real consumers (go tool pprof, ms_print).
 heaptrail_e2e_test(export_test leaks snapshots)

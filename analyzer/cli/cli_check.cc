@@ -143,6 +143,7 @@ void AddCheckCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "trace error");
   command->add_option("trace", args->trace, "The trace file")->required();
   AddBudgetOptions(*command, args.get());
+  AddAllocFnOption(*command);
   AddFormatOption(*command, &args->format);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunCheck(*args, io); });

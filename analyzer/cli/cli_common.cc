@@ -98,6 +98,17 @@ void AddFormatOption(CLI::App& command, std::string* format) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
+void AddAllocFnOption(CLI::App& command) {
+  command.add_option_function<std::vector<std::string>>(
+      "--alloc-fn",
+      [](const std::vector<std::string>& patterns) { SetAllocationWrappers(patterns); },
+      "A function that wraps the allocator (a glob on its name, without "
+      "parameters: my_alloc, Pool::*): blocks are credited to its caller, as "
+      "for the built-in list (CPython's PyMem_*/PyObject_*, the JVM's "
+      "os::malloc and AllocateHeap, glib's g_malloc*, xmalloc...). "
+      "Repeatable");
+}
+
 size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json) {
   if (top_option.count() > 0) return top;
   return json ? 0 : 10;

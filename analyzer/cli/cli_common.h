@@ -64,6 +64,9 @@ void AddCumulativeFlag(CLI::App& command, bool* cumulative, const char* shows);
 CLI::Option* AddTopOption(CLI::App& command, size_t* top, const char* what);
 // --format text|json.
 void AddFormatOption(CLI::App& command, std::string* format);
+// --alloc-fn PATTERN (repeatable): frames of allocation wrappers, credited to
+// their callers (report/sites.h), set as the option is parsed.
+void AddAllocFnOption(CLI::App& command);
 
 // The rows to show: `top` when --top was given, else 10 in text and all (0)
 // in JSON, which is for programs.

@@ -125,6 +125,7 @@ void AddDiffCommand(CLI::App& app, CliIo& io, int* exit_code) {
   AddByOption(*command, &args->by);
   AddCumulativeFlag(*command, &args->cumulative, "the change of all");
   CLI::Option* top = AddTopOption(*command, &args->top, "sites");
+  AddAllocFnOption(*command);
   AddFormatOption(*command, &args->format);
   command->callback([args, top, at, &io, exit_code] {
     *exit_code = RunDiff(*args, *top, at->count() > 0, io);

@@ -86,6 +86,7 @@ void AddExportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       "timeline, the snapshots, the peak and the end");
   command->add_option("-o,--output", args->output, "The file to write")
       ->required();
+  AddAllocFnOption(*command);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunExport(*args, io); });
 }

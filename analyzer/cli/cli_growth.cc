@@ -107,6 +107,7 @@ void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("trace", args->trace, "The trace file")->required();
   AddByOption(*command, &args->by);
   CLI::Option* top = AddTopOption(*command, &args->top, "suspects");
+  AddAllocFnOption(*command);
   AddFormatOption(*command, &args->format);
   command->callback(
       [args, top, &io, exit_code] { *exit_code = RunGrowth(*args, *top, io); });

@@ -42,6 +42,7 @@ void AddHtmlCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("trace", args->trace, "The trace file")->required();
   command->add_option("-o,--output", args->output, "The HTML file to write")
       ->required();
+  AddAllocFnOption(*command);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunHtml(*args, io); });
 }

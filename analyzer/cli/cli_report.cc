@@ -127,6 +127,7 @@ void AddReportCommand(CLI::App& app, CliIo& io, int* exit_code) {
                    "Sort sites by size (default) or count")
       ->check(CLI::IsMember({"size", "count"}));
   CLI::Option* top = AddTopOption(*command, &args->top, "sites");
+  AddAllocFnOption(*command);
   AddFormatOption(*command, &args->format);
   command->callback(
       [args, top, &io, exit_code] { *exit_code = RunReport(*args, *top, io); });

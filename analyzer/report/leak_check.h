@@ -32,9 +32,6 @@ namespace heaptrail::analyzer {
 absl::StatusOr<std::vector<std::string>> ParseSuppressions(
     std::string_view text);
 
-// True when the glob `pattern` matches the whole of `text`.
-bool GlobMatches(std::string_view pattern, std::string_view text);
-
 struct Budgets {
   std::optional<uint64_t> max_leaked;  // bytes live at the end, unsuppressed
   std::optional<uint64_t> max_peak;    // bytes at the peak

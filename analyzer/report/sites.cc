@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "report/glob.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -41,6 +42,36 @@ constexpr std::string_view kAllocationFunctions[] = {
     "__posix_memalign",
     "__libc_free",
 };
+
+// --alloc-fn patterns (SetAllocationWrappers()).
+std::vector<std::string>& UserAllocationWrappers() {
+  static std::vector<std::string> patterns;
+  return patterns;
+}
+
+// "ns::f<T>(int) const" -> "ns::f<T>": the name wrappers are matched on.
+std::string_view WithoutParameters(std::string_view name) {
+  size_t end = name.size();
+  while (end > 0 && name[end - 1] != ')') --end;  // " const", " &&"...
+  if (end == 0) return name;
+  int depth = 0;
+  for (size_t i = end; i-- > 0;) {
+    if (name[i] == ')') ++depth;
+    if (name[i] == '(' && --depth == 0) return name.substr(0, i);
+  }
+  return name;
+}
+
+bool IsAllocationWrapper(std::string_view function) {
+  const std::string_view name = WithoutParameters(function);
+  for (std::string_view pattern : kBuiltinAllocationWrappers) {
+    if (GlobMatches(pattern, name)) return true;
+  }
+  for (const std::string& pattern : UserAllocationWrappers()) {
+    if (GlobMatches(pattern, name)) return true;
+  }
+  return false;
+}
 
 std::string_view BaseName(std::string_view path) {
   const size_t slash = path.rfind('/');
@@ -121,7 +152,34 @@ bool IsAllocatorFrame(const SourceFrame& frame) {
   for (std::string_view entry : kAllocationFunctions) {
     if (name == entry) return true;
   }
-  return false;
+  return IsAllocationWrapper(frame.function);
+}
+
+const std::vector<std::string_view> kBuiltinAllocationWrappers = {
+    // CPython (Include/cpython/pymem.h, Objects/obmalloc.c).
+    "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc", "PyMem_RawMalloc",
+    "PyMem_RawCalloc", "PyMem_RawRealloc", "PyObject_Malloc",
+    "PyObject_Calloc", "PyObject_Realloc", "_PyMem_RawMalloc",
+    "_PyMem_RawCalloc", "_PyMem_RawRealloc", "_PyObject_Malloc",
+    "_PyObject_Calloc", "_PyObject_Realloc", "_PyMem_Debug*",
+    "pymalloc_alloc", "pymalloc_realloc",
+    // The JVM (HotSpot's memory/allocation.hpp, runtime/os.hpp).
+    "os::malloc", "os::realloc", "os::strdup", "os::strdup_check_oom",
+    "AllocateHeap", "ReallocateHeap", "CHeapObj<*>::operator new",
+    "CHeapObj<*>::operator new[]",
+    // glib.
+    "g_malloc", "g_malloc0", "g_realloc", "g_try_malloc", "g_try_malloc0",
+    "g_try_realloc", "g_malloc_n", "g_malloc0_n", "g_realloc_n",
+    "g_try_malloc_n", "g_try_malloc0_n", "g_try_realloc_n", "g_strdup",
+    "g_strndup", "g_memdup", "g_memdup2", "g_slice_alloc", "g_slice_alloc0",
+    // gnulib and GNU programs.
+    "xmalloc", "xzalloc", "xcalloc", "xrealloc", "xnmalloc", "xnrealloc",
+    "x2realloc", "x2nrealloc", "xcharalloc", "xmemdup", "xstrdup",
+    "ximalloc", "xizalloc", "xicalloc", "xirealloc",
+};
+
+void SetAllocationWrappers(std::vector<std::string> patterns) {
+  UserAllocationWrappers() = std::move(patterns);
 }
 
 std::vector<Site> BuildSites(std::span<const StackValue> values,

@@ -53,8 +53,22 @@ struct Site {
       stack;  // the largest contributing stack, from location outwards
 };
 
-// True for a frame inside the allocator or the preload.
+// True for a frame inside the allocator or the preload, or inside an
+// allocation wrapper: a site is the innermost frame outside all of them, so
+// a block allocated through g_malloc or os::malloc is credited to their
+// caller. The wrappers are kBuiltinAllocationWrappers and those of
+// SetAllocationWrappers(), globs matched against the function's name
+// without its parameters.
 bool IsAllocatorFrame(const SourceFrame& frame);
+
+// Well-known allocation wrappers: CPython's PyMem_* and PyObject_*
+// allocators, the JVM's os::malloc and AllocateHeap, glib's g_malloc
+// family, gnulib's xmalloc family.
+extern const std::vector<std::string_view> kBuiltinAllocationWrappers;
+
+// Adds the user's wrappers (`--alloc-fn`), for the rest of the process. Call
+// before any analysis; not thread-safe.
+void SetAllocationWrappers(std::vector<std::string> patterns);
 
 struct SiteOptions {
   GroupBy by = GroupBy::kLine;

@@ -119,6 +119,44 @@ TEST_F(ReportTest, InlineChainOfAnO2Build) {
   }
 }
 
+// A block allocated through a wrapper belongs to the wrapper's caller:
+// xmalloc is on the built-in list; my_alloc becomes a wrapper with
+// --alloc-fn, on every command that groups sites (here report, export and
+// check, which share the option).
+TEST_F(ReportTest, AllocationWrappersCreditTheirCallers) {
+  const std::string trace = dir_ + "/alloc_wrappers.trace";
+  TraceAndReport("alloc_wrappers", {}, {});
+  auto line = [](const char* marker) { return LineOf("alloc_wrappers.c", marker); };
+  json plain = Report(trace, {"--at", "end", "--by", "line"});
+  EXPECT_EQ(SitesOf(plain["sites"], "alloc_wrappers.c"),
+            (std::map<int, std::pair<int64_t, int64_t>>{
+                {line("xmalloc-first-caller"), {300, 3}},
+                {line("xmalloc-second-caller"), {400, 2}},
+                {line("inside-my-alloc"), {200, 4}}}));
+  json wrapped = Report(trace, {"--at", "end", "--by", "line", "--alloc-fn", "my_alloc"});
+  EXPECT_EQ(SitesOf(wrapped["sites"], "alloc_wrappers.c"),
+            (std::map<int, std::pair<int64_t, int64_t>>{
+                {line("xmalloc-first-caller"), {300, 3}},
+                {line("xmalloc-second-caller"), {400, 2}},
+                {line("my-alloc-caller"), {200, 4}}}));
+  // By function, a glob.
+  json functions = Report(trace, {"--at", "end", "--by", "function", "--alloc-fn", "my_*"});
+  int64_t in_main = 0;
+  for (const json& site : functions["sites"]) {
+    if (site["function"] == "main") in_main = site["size"].get<int64_t>();
+    EXPECT_NE(site["function"], "my_alloc");
+    EXPECT_NE(site["function"], "xmalloc");
+  }
+  EXPECT_EQ(in_main, 200);
+  const std::string collapsed = dir_ + "/wrapped.collapsed";
+  ProcessResult exported =
+      RunProcess({CliPath(), "export", trace, "--format", "collapsed", "--at", "end",
+                  "--alloc-fn", "my_alloc", "-o", collapsed});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(ReadFile(collapsed).find(";my_alloc"), std::string::npos) << ReadFile(collapsed);
+  EXPECT_NE(ReadFile(collapsed).find(";main "), std::string::npos) << ReadFile(collapsed);
+}
+
 TEST_F(ReportTest, MismatchedFreeWithBothStacks) {
   const std::map<std::string, int> line = Markers("mismatched_free.cc");
   const json report = TraceAndReport("mismatched_free", {"--free-stacks"}, {});

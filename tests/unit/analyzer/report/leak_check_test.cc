@@ -4,6 +4,7 @@
 #include "report/leak_check.h"
 
 #include "gtest/gtest.h"
+#include "report/glob.h"
 
 namespace heaptrail::analyzer {
 namespace {
