@@ -57,29 +57,34 @@ def measure(command):
 
 
 def record(build_dir, name, program, scratch):
-    """Traces `program` under both tools; returns the two trace paths."""
+    """Traces `program` under both tools; returns the two trace paths, the
+    second None when heaptrack failed (with why, third)."""
     heaptrail_trace = os.path.join(scratch, f"{name}.trace")
     subprocess.run([os.path.join(build_dir, "bin", "heaptrail"), "run", "-o",
                     heaptrail_trace, "--"] + program, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["heaptrack", "-o", os.path.join(scratch, f"heaptrack.{name}")]
-                   + program, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    heaptrack_traces = glob.glob(os.path.join(scratch, f"heaptrack.{name}.*"))
-    if not os.path.isfile(heaptrail_trace) or len(heaptrack_traces) != 1:
+    if not os.path.isfile(heaptrail_trace):
         raise RuntimeError(f"tracing {name} left no trace in {scratch}")
-    return heaptrail_trace, heaptrack_traces[0]
+    heaptrack = subprocess.run(
+        ["heaptrack", "-o", os.path.join(scratch, f"heaptrack.{name}")] + program,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    heaptrack_traces = glob.glob(os.path.join(scratch, f"heaptrack.{name}.*"))
+    if heaptrack.returncode != 0 or len(heaptrack_traces) != 1:
+        cause = [l.strip() for l in heaptrack.stderr.splitlines() if "what():" in l]
+        return heaptrail_trace, None, (f"heaptrack exited with {heaptrack.returncode}"
+                                       + (f" ({cause[-1]})" if cause else ""))
+    return heaptrail_trace, heaptrack_traces[0], None
 
 
 def time_analyzers(build_dir, heaptrail_trace, heaptrack_trace, repeat):
-    """Times both analyzers on their traces, interleaved; returns the figures."""
-    commands = {
-        "heaptrail report": [os.path.join(build_dir, "bin", "heaptrail"),
-                             "report", heaptrail_trace],
-        "heaptrack_print": ["heaptrack_print", heaptrack_trace],
-    }
-    sizes = {"heaptrail report": os.path.getsize(heaptrail_trace),
-             "heaptrack_print": os.path.getsize(heaptrack_trace)}
+    """Times both analyzers on their traces, interleaved (heaptrail's alone
+    when `heaptrack_trace` is None); returns the figures."""
+    commands = {"heaptrail report": [os.path.join(build_dir, "bin", "heaptrail"),
+                                     "report", heaptrail_trace]}
+    sizes = {"heaptrail report": os.path.getsize(heaptrail_trace)}
+    if heaptrack_trace is not None:
+        commands["heaptrack_print"] = ["heaptrack_print", heaptrack_trace]
+        sizes["heaptrack_print"] = os.path.getsize(heaptrack_trace)
     samples = {name: [] for name in commands}
     names = list(commands)
     for round_index in range(repeat):
@@ -93,9 +98,10 @@ def time_analyzers(build_dir, heaptrail_trace, heaptrack_trace, repeat):
             "max_rss_kib": max(r[2] for r in runs),
             "trace_bytes": sizes[name],
         }
-    ours, theirs = figures["heaptrail report"], figures["heaptrack_print"]
-    figures["wall_ratio"] = ours["wall_s"] / theirs["wall_s"]
-    figures["cpu_ratio"] = ours["cpu_s"] / theirs["cpu_s"]
+    if heaptrack_trace is not None:
+        ours, theirs = figures["heaptrail report"], figures["heaptrack_print"]
+        figures["wall_ratio"] = ours["wall_s"] / theirs["wall_s"]
+        figures["cpu_ratio"] = ours["cpu_s"] / theirs["cpu_s"]
     return figures
 
 
@@ -103,9 +109,14 @@ def print_row(title, figures, repeat, target):
     print(f"Analyzer: a full report of {title}, medians of {repeat} interleaved runs")
     print(f"  {'':18} {'wall':>9} {'CPU':>9} {'peak RSS':>10} {'trace':>10}")
     for name in ("heaptrail report", "heaptrack_print"):
-        f = figures[name]
+        f = figures.get(name)
+        if f is None:
+            print(f"  {name:18} none: {figures['heaptrack_failed']}")
+            continue
         print(f"  {name:18} {f['wall_s']:8.2f}s {f['cpu_s']:8.2f}s "
               f"{f['max_rss_kib'] / 1024:7.1f} MiB {f['trace_bytes'] / 2**20:6.1f} MiB")
+    if "wall_ratio" not in figures:
+        return
     verdict = "met" if figures["wall_ratio"] <= target else "not met"
     print(f"  heaptrail / heaptrack_print: wall {figures['wall_ratio']:.3f}, "
           f"CPU {figures['cpu_ratio']:.3f} (target <= {target:.3f}: {verdict})")
@@ -127,8 +138,11 @@ def run(build_dir, repeat=3, steps=DEFAULT_STEPS, cc1plus=True):
     results = {}
     for index, (name, program, title, target) in enumerate(rows):
         with tempfile.TemporaryDirectory(prefix="heaptrail-analyzer-bench-") as scratch:
-            traces = record(build_dir, name, program, scratch)
-            results[name] = time_analyzers(build_dir, *traces, repeat)
+            heaptrail_trace, heaptrack_trace, failure = record(build_dir, name, program,
+                                                               scratch)
+            results[name] = time_analyzers(build_dir, heaptrail_trace, heaptrack_trace, repeat)
+            if failure:
+                results[name]["heaptrack_failed"] = failure
         if index > 0:
             print()
         print_row(title, results[name], repeat, target)

@@ -11,8 +11,9 @@ JSON file.
 
 It fails (non-zero, with the command to reproduce) when a program exits
 non-zero, hangs, prints something other than what it printed untracked, or
-leaves no trace. Without heaptrack on PATH, the heaptrack columns are skipped
-with a note.
+leaves no trace; when heaptrack itself fails on a workload (it runs out of
+memory on cc1plus), its cells say why and the run goes on. Without heaptrack
+on PATH, the heaptrack columns are skipped with a note.
 
 Usage: python3 bench/run_benchmarks.py --build-dir B [--repeat 5] [--quick]
            [--json FILE] [--skip-heaptrack]
@@ -216,6 +217,9 @@ class Runner:
         self.preload = os.path.join(build_dir, "lib", "libheaptrail.so")
         self.expected_line = {}  # workload name -> untracked program line
         self.counter = 0
+        # workload name -> why heaptrack failed on it (its rows then say so:
+        # the peer failing is a result, not a reason to stop).
+        self.peer_failures = {}
 
     def run(self, workload, variant):
         command = workload.command(self.build_dir)
@@ -250,9 +254,21 @@ class Runner:
             if real and workload.events is None and os.path.isfile(trace):
                 workload.events = real_programs.count_events(self.build_dir, files)
         else:
+            name = workload.name.removesuffix(" (warm-up)")
+            if name in self.peer_failures:
+                return None
             env = {}
             command = ["heaptrack", "-o", trace] + command
-            sample, stdout = run_once(self.build_dir, command, env, self.scratch, label)
+            try:
+                sample, stdout = run_once(self.build_dir, command, env, self.scratch, label)
+            except BenchError as error:
+                lines = str(error).splitlines()
+                cause = [l.strip() for l in lines if "what():" in l or "Killed" in l]
+                reason = lines[0].split("]: ", 1)[-1].rstrip(".")
+                self.peer_failures[name] = reason + (f" ({cause[-1]})" if cause else "")
+                print(f"note: heaptrack failed on {name}: {self.peer_failures[name]}",
+                      file=sys.stderr)
+                return None
             files = glob.glob(glob.escape(trace) + ".*")
         # Transparency: the tracked program prints what it printed untracked
         # (heaptrack adds its own chatter around it, hence `in`).
@@ -315,12 +331,16 @@ def fmt_time(seconds):
     return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.2f} s"
 
 
-def summarize(workload, samples, variants):
-    """Medians per variant and the ratios that go into the table."""
+def summarize(workload, samples, variants, failures):
+    """Medians per variant and the ratios that go into the table; a variant
+    with no run (heaptrack failed) carries its `failures` reason instead."""
     row = {"workload": workload.name, "command": workload.args,
            "events": workload.events, "events_formula": workload.events_formula}
     for variant in variants:
-        runs = samples[variant]
+        runs = [s for s in samples[variant] if s is not None]
+        if not runs:  # the peer failed (Runner.peer_failures)
+            row[variant] = {"failed": failures.get(workload.name, "failed")}
+            continue
         row[variant] = {
             "runs": [dataclasses.asdict(s) for s in runs],
             "median_wall_s": median(runs, "wall_s"),
@@ -334,7 +354,7 @@ def summarize(workload, samples, variants):
     base_wall = row[UNTRACKED]["median_wall_s"]
     base_cpu = row[UNTRACKED]["median_cpu_s"]
     for variant in variants:
-        if variant == UNTRACKED:
+        if variant == UNTRACKED or "failed" in row[variant]:
             continue
         stats = row[variant]
         stats["wall_ratio"] = stats["median_wall_s"] / base_wall
@@ -345,7 +365,7 @@ def summarize(workload, samples, variants):
             (stats["median_wall_s"] - base_wall) * 1e9 / workload.events)
         stats["cpu_ns_per_event"] = (
             (stats["median_cpu_s"] - base_cpu) * 1e9 / workload.events)
-    if HEAPTRACK in variants:
+    if HEAPTRACK in variants and "failed" not in row[HEAPTRACK]:
         row["heaptrack_over_heaptrail"] = (
             row[HEAPTRACK]["median_wall_s"] / row[HEAPTRAIL]["median_wall_s"])
     return row
@@ -363,7 +383,9 @@ def print_table(rows, variants):
         trail = row[HEAPTRAIL]
         cells = [row["workload"], fmt_time(base["median_wall_s"]),
                  f"{fmt_time(trail['median_wall_s'])} ({trail['wall_ratio']:.1f}x)"]
-        if HEAPTRACK in variants:
+        if HEAPTRACK in variants and "failed" in row[HEAPTRACK]:
+            cells += [f"failed: {row[HEAPTRACK]['failed']}", "-"]
+        elif HEAPTRACK in variants:
             track = row[HEAPTRACK]
             cells += [
                 f"{fmt_time(track['median_wall_s'])} ({track['wall_ratio']:.1f}x)",
@@ -398,9 +420,9 @@ def print_scaling(rows, variants, nproc):
         return {}
     scaling = {}
     for variant in variants:
-        if variant == UNTRACKED:
-            continue
         a, b = one[variant], four[variant]
+        if variant == UNTRACKED or "failed" in a or "failed" in b:
+            continue
         scaling[variant] = {
             "wall_ns_per_event_1t": a["wall_ns_per_event"],
             "wall_ns_per_event_4t": b["wall_ns_per_event"],
@@ -492,7 +514,7 @@ def main():
             print(f"error: {error}", file=sys.stderr)
             return 1
 
-    summary = [summarize(w, samples[w.name], variants) for w in rows]
+    summary = [summarize(w, samples[w.name], variants, runner.peer_failures) for w in rows]
     print()
     print(f"Machine: {info['nproc']} CPU(s), {info['cpu_model']}; Linux "
           f"{info['kernel']}, {info['libc']}"
@@ -513,7 +535,7 @@ def main():
     if HEAPTRACK in variants:
         print("heaptrack trace bytes/event, for comparison: " + ", ".join(
             f"{row['workload']} {row[HEAPTRACK]['trace_bytes_per_event']:.2f}"
-            for row in summary))
+            for row in summary if "failed" not in row[HEAPTRACK]))
     if heaptrack_note:
         print(f"Note: {heaptrack_note}")
     print()
