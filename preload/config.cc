@@ -122,6 +122,9 @@ void ReadConfig(Config& config) {
   if (const char* value = getenv("HEAPTRAIL_COMPACT")) {
     config.compact = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
   }
+  if (const char* value = getenv("HEAPTRAIL_LEAK_KINDS")) {
+    config.leak_kinds = !(strcmp(value, "0") == 0 || strcmp(value, "no") == 0);
+  }
   if (const char* value = getenv("HEAPTRAIL_LAUNCHER_PID")) {
     long pid;
     if (ParseLong(value, 1, 1L << 30, &pid)) config.launcher_pid = static_cast<pid_t>(pid);

@@ -9,18 +9,32 @@
 // An allocator in a shared library of its own (mimalloc) runs its own exit
 // handler at a moment the loader picks; pages have no such moment.
 //
+// The pages are registered, so that the reachability scan leaves them out of
+// its roots: they hold the addresses of the program's blocks.
+//
 // Thread-safe and async-signal-safe (mmap and munmap are system calls).
 
 #ifndef HEAPTRAIL_PRELOAD_PRIVATE_HEAP_H_
 #define HEAPTRAIL_PRELOAD_PRIVATE_HEAP_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace heaptrail::preload {
 
 // `size` bytes of zero-filled pages, or null; freed with FreePages(ptr, size).
 void* AllocatePages(size_t size);
 void FreePages(void* ptr, size_t size);
+
+struct PageRange {
+  uint64_t begin;
+  uint64_t end;
+};
+
+// The ranges AllocatePages() handed out and are not freed, up to `capacity`
+// of them, in no order; their number. False in `*complete` when some were
+// not registered (more than the registry holds).
+size_t PrivateRanges(PageRange* out, size_t capacity, bool* complete);
 
 }  // namespace heaptrail::preload
 

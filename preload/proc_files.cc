@@ -46,6 +46,7 @@ struct ProcFile {
 
 constinit ProcFile statm = {"/proc/self/statm", O_RDONLY, -1, 0, 0};
 constinit ProcFile task = {"/proc/self/task", O_RDONLY | O_DIRECTORY, -1, 0, 0};
+constinit ProcFile maps = {"/proc/self/maps", O_RDONLY, -1, 0, 0};
 constinit char exe_path[4096] = {};
 constinit ssize_t exe_path_size = 0;
 constinit char cmdline[16384] = {};
@@ -64,7 +65,7 @@ ssize_t ReadWhole(int fd, char* buffer, size_t size) {
 }  // namespace
 
 void OpenProcFiles() {
-  for (ProcFile* file : {&statm, &task}) {
+  for (ProcFile* file : {&statm, &task, &maps}) {
     if (file->StillOurs()) close(file->fd);  // a forked child's: the parent's
     file->Open();
   }
@@ -97,6 +98,19 @@ uint32_t CountThreads() {
   // The directory links ".", ".." and one entry per thread.
   if (fd < 0 || fstat(fd, &st) != 0 || st.st_nlink < 3) return 0;
   return static_cast<uint32_t>(st.st_nlink - 2);
+}
+
+ssize_t ReadMaps(char* buffer, size_t size) {
+  int fd = maps.Get();
+  if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) return -1;
+  size_t total = 0;
+  while (total < size) {
+    ssize_t n = read(fd, buffer + total, size - total);
+    if (n < 0) return -1;
+    if (n == 0) return static_cast<ssize_t>(total);
+    total += n;
+  }
+  return -1;  // too small
 }
 
 }  // namespace heaptrail::preload

@@ -14,6 +14,8 @@
 #ifndef HEAPTRAIL_PRELOAD_PROC_FILES_H_
 #define HEAPTRAIL_PRELOAD_PROC_FILES_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string_view>
 
@@ -35,6 +37,10 @@ bool ReadResidentBytes(uint64_t* bytes);
 // The process's threads, from the link count of /proc/self/task; 0 when
 // unknown.
 uint32_t CountThreads();
+
+// /proc/self/maps as it is now, into `buffer`; its size, or -1 when it could
+// not be read or did not fit.
+ssize_t ReadMaps(char* buffer, size_t size);
 
 }  // namespace heaptrail::preload
 

@@ -316,7 +316,7 @@ void FlushAfterDestructors(void*) {
   ReleaseLibcBlocks();
   bool was_busy = tls.busy;
   tls.busy = true;
-  RunWriterRound(RoundKind::kFinal);
+  RunExitRound(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
   exit_flushed.store(true, std::memory_order_relaxed);
   tls.busy = was_busy;
 }

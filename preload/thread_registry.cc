@@ -46,6 +46,8 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   state->announced = false;
   state->written_address = 0;
   state->rows_only = false;
+  state->live_tick = 0;
+  state->live_address = 0;
   // Matched by the acquire load in the writer's round: it sees the fields above.
   state->status.store(ThreadStatus::kActive, std::memory_order_release);
   return state;
@@ -65,6 +67,8 @@ void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
     s->announced = false;
     s->written_address = 0;
     s->rows_only = false;
+    s->live_tick = 0;
+    s->live_address = 0;
   }
 }
 

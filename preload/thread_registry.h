@@ -47,6 +47,8 @@ struct ThreadState {
   bool announced = false;         // ThreadStart written
   uint64_t written_address = 0;   // the last drained event's address
   bool rows_only = false;         // written_address lost: events go as rows
+  uint64_t live_tick = 0;         // the delta state of LiveBlocks' decoding
+  uint64_t live_address = 0;
   ThreadState* next = nullptr;    // registry list; immutable once linked
 };
 

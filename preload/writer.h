@@ -13,6 +13,8 @@
 #ifndef HEAPTRAIL_PRELOAD_WRITER_H_
 #define HEAPTRAIL_PRELOAD_WRITER_H_
 
+#include <cstdint>
+
 namespace heaptrail::preload {
 
 // Starts the background thread, unless started already or stopped. Not from
@@ -35,6 +37,12 @@ enum class RoundKind {
 
 // Runs one round on the calling thread.
 void RunWriterRound(RoundKind kind);
+
+// The final round at exit, with the reachability of the blocks still live
+// (HEAPTRAIL_LEAK_KINDS): the calling thread's stack is a root from
+// `stack_top` up (its frames below are the tracker's, whose slots hold
+// whatever earlier calls left there).
+void RunExitRound(uint64_t stack_top);
 
 // The writer lock, held across fork().
 void LockWriter();

@@ -48,6 +48,15 @@ class AddressTable {
     }
   }
 
+  // Calls `visit(address, value)` for every entry, in no order.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (const Slot& slot : slots_) {
+      if (slot.address != kEmpty) visit(slot.address, slot.value);
+    }
+    if (empty_key_value_) visit(kEmpty, *empty_key_value_);
+  }
+
   // Inserts `value` at `address` unless it is there already; returns the
   // value held there and whether it was inserted.
   std::pair<Value*, bool> Insert(uint64_t address, const Value& value) {

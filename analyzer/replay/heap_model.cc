@@ -243,6 +243,43 @@ std::vector<StackValue> HeapModel::LiveNow() const {
   return values;
 }
 
+void HeapModel::ClassifyLeaks(const LeakKindsRecord& record) {
+  leak_totals_ = LeakTotals();
+  leak_totals_.classified = true;
+  leaks_by_slot_.assign(stacks_.size(), {});
+  live_.ForEach([&](uint64_t address, const Block& block) {
+    const auto it = std::lower_bound(record.addresses.begin(),
+                                     record.addresses.end(), address);
+    if (it == record.addresses.end() || *it != address) {
+      leak_totals_.unclassified.bytes += block.size;
+      ++leak_totals_.unclassified.blocks;
+      return;
+    }
+    const uint8_t byte = record.kinds[it - record.addresses.begin()];
+    const size_t kind = byte & 3;
+    const size_t heuristic = byte >> 2;
+    StackUsage& usage = leaks_by_slot_[block.slot][kind];
+    usage.bytes += block.size;
+    ++usage.blocks;
+    leak_totals_.by_kind[kind].bytes += block.size;
+    ++leak_totals_.by_kind[kind].blocks;
+    if (heuristic != 0 && kind == size_t(format::LeakKind::kReachable)) {
+      leak_totals_.by_heuristic[heuristic].bytes += block.size;
+      ++leak_totals_.by_heuristic[heuristic].blocks;
+    }
+  });
+}
+
+std::vector<StackValue> HeapModel::LiveOfKind(format::LeakKind kind) const {
+  std::vector<StackValue> values;
+  for (size_t slot = 0; slot < leaks_by_slot_.size(); ++slot) {
+    const StackUsage& usage = leaks_by_slot_[slot][size_t(kind)];
+    if (usage.blocks == 0) continue;
+    values.push_back({stacks_[slot].stack_id, usage.bytes, usage.blocks});
+  }
+  return values;
+}
+
 std::vector<StackValue> HeapModel::LiveAtPeak() const {
   std::vector<StackValue> values;
   for (const StackStats& stats : stacks_) {

@@ -18,6 +18,7 @@
 #ifndef HEAPTRAIL_ANALYZER_REPLAY_HEAP_MODEL_H_
 #define HEAPTRAIL_ANALYZER_REPLAY_HEAP_MODEL_H_
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -75,6 +76,15 @@ struct StackValue {
   uint64_t blocks = 0;
 };
 
+// The blocks live at the end, by reachability (kLeakKinds).
+struct LeakTotals {
+  bool classified = false;  // the trace has the record
+  StackUsage by_kind[4];    // indexed by format::LeakKind
+  // Reachable through each of memcheck's heuristics (by LeakHeuristic).
+  StackUsage by_heuristic[5];
+  StackUsage unclassified;  // allocated after the scan
+};
+
 struct SnapshotState {
   uint32_t id = 0;            // 1..N in replay order
   uint64_t record_index = 0;  // as passed to TakeSnapshot
@@ -120,6 +130,13 @@ class HeapModel {
   // stacks with live blocks, in first-seen order.
   std::vector<StackValue> LiveNow() const;
   std::vector<StackValue> LiveAtPeak() const;
+
+  // Classifies the blocks live now by the record's kinds, by address; after
+  // the replay.
+  void ClassifyLeaks(const LeakKindsRecord& record);
+  const LeakTotals& leak_totals() const { return leak_totals_; }
+  // The live blocks of one kind, per stack, after ClassifyLeaks().
+  std::vector<StackValue> LiveOfKind(format::LeakKind kind) const;
 
  private:
   struct Block {
@@ -187,6 +204,8 @@ class HeapModel {
   std::vector<StackStats> stacks_;
   std::vector<ThreadState> threads_;
   std::vector<SnapshotState> snapshots_;
+  LeakTotals leak_totals_;
+  std::vector<std::array<StackUsage, 4>> leaks_by_slot_;  // by stacks_ index
   struct MismatchKey {
     uint32_t slot;
     uint32_t free_stack;

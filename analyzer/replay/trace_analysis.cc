@@ -95,6 +95,11 @@ class Loader : public RecordSink, public EventSink {
     analysis_.process = std::move(record);
     return absl::OkStatus();
   }
+  absl::Status OnLeakKinds(LeakKindsRecord& record) override {
+    SeeTick(record.tick);
+    analysis_.leak_kinds = std::move(record);
+    return absl::OkStatus();
+  }
   absl::Status OnEnd(uint64_t tick) override {
     merger_.ReleaseAll();
     analysis_.ended = true;
@@ -154,6 +159,10 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
   }
   loader.merger().ReleaseAll();
   loader.FinishReplay();
+  if (analysis->leak_kinds) {
+    analysis->heap.ClassifyLeaks(*analysis->leak_kinds);
+    analysis->leak_kinds.reset();  // its memory: one entry per live block
+  }
   analysis->chunks = chunks.reader().chunks_read();
   analysis->truncated = chunks.reader().truncated();
   analysis->end_tick = loader.EndTick();

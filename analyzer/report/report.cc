@@ -2,11 +2,13 @@
 
 #include "report/report.h"
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "trace/status_macros.h"
 
 namespace heaptrail::analyzer {
@@ -30,7 +32,87 @@ Summary BuildSummary(const TraceAnalysis& analysis) {
   summary.snapshots = analysis.heap.snapshots().size();
   summary.threads = analysis.threads.size();
   summary.truncated = analysis.truncated || !analysis.ended;
+  const LeakTotals& leaks = analysis.heap.leak_totals();
+  summary.leak_kinds_known = leaks.classified;
+  std::copy(std::begin(leaks.by_kind), std::end(leaks.by_kind),
+            std::begin(summary.by_leak_kind));
   return summary;
+}
+
+std::string_view LeakKindName(format::LeakKind kind) {
+  switch (kind) {
+    case format::LeakKind::kReachable:
+      return "reachable";
+    case format::LeakKind::kPossible:
+      return "possible";
+    case format::LeakKind::kIndirect:
+      return "indirect";
+    case format::LeakKind::kDefinite:
+      return "definite";
+  }
+  return "?";
+}
+
+absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text) {
+  uint8_t mask = 0;
+  for (const absl::string_view piece :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    const std::string_view name(piece.data(), piece.size());
+    if (name == "all") {
+      mask = kAllLeakKinds;
+      continue;
+    }
+    bool known = false;
+    for (uint8_t kind = 0; kind < 4; ++kind) {
+      if (name == LeakKindName(format::LeakKind(kind))) {
+        mask |= uint8_t(1u << kind);
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "invalid leak kind '%s' (expected definite, indirect, possible, "
+          "reachable or all, comma-separated)",
+          name));
+    }
+  }
+  return mask;
+}
+
+absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds) {
+  if (kinds == 0 || analysis.heap.leak_totals().classified) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      analysis.path,
+      ": the trace has no leak kinds (the program did not exit normally, or "
+      "was recorded with HEAPTRAIL_LEAK_KINDS=0 or by an older heaptrail)"));
+}
+
+std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
+                            const SiteOptions& options,
+                            StackSymbolizer& symbolizer) {
+  SiteOptions all = options;
+  all.top = 0;
+  std::vector<Site> sites;
+  for (uint8_t kind = 0; kind < 4; ++kind) {
+    if ((kinds & (1u << kind)) == 0) continue;
+    const std::vector<StackValue> values =
+        analysis.heap.LiveOfKind(format::LeakKind(kind));
+    for (Site& site : BuildSites(values, all, symbolizer)) {
+      site.leak_kind = format::LeakKind(kind);
+      sites.push_back(std::move(site));
+    }
+  }
+  const bool by_count = options.sort == SortBy::kCount;
+  std::stable_sort(sites.begin(), sites.end(),
+                   [by_count](const Site& a, const Site& b) {
+                     return by_count ? a.count > b.count : a.size > b.size;
+                   });
+  if (options.top != 0 && sites.size() > options.top) {
+    sites.resize(options.top);
+  }
+  return sites;
 }
 
 std::string Moment::Name() const {
@@ -191,11 +273,18 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
   report.at_time_s = MomentSeconds(analysis, report.at);
   report.size_histogram = analysis.heap.sizes().Buckets();
 
+  HEAPTRAIL_RETURN_IF_ERROR(CheckLeakKindsKnown(analysis, options.leak_kinds));
+  if (options.leak_kinds != 0 && report.at.kind != Moment::kEnd) {
+    return absl::InvalidArgumentError(
+        "--leak-kind classifies the blocks live at the end: use it with --at "
+        "end");
+  }
+  const bool classified = analysis.heap.leak_totals().classified;
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, report.at));
   const std::vector<StackValue> leaks =
-      report.default_report ? analysis.heap.LiveNow()
-                            : std::vector<StackValue>();
+      report.default_report || classified ? analysis.heap.LiveNow()
+                                          : std::vector<StackValue>();
   const std::vector<MismatchedFree> mismatches =
       analysis.heap.mismatched_frees();
 
@@ -218,10 +307,29 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
                            .cumulative = options.cumulative,
                            .sort = options.sort,
                            .top = options.top};
-  report.sites = BuildSites(values, site_options, symbolizer);
+  if (classified && report.at.kind == Moment::kEnd && !report.default_report) {
+    const uint8_t kinds =
+        options.leak_kinds == 0 ? kAllLeakKinds : options.leak_kinds;
+    report.sites = LeakSites(analysis, kinds, site_options, symbolizer);
+  } else {
+    report.sites = BuildSites(values, site_options, symbolizer);
+  }
 
   if (report.default_report) {
-    report.leaks = BuildSites(leaks, site_options, symbolizer);
+    if (classified) {
+      report.leaks = LeakSites(analysis,
+                               LeakKindBit(format::LeakKind::kDefinite) |
+                                   LeakKindBit(format::LeakKind::kIndirect),
+                               site_options, symbolizer);
+      report.possibly_lost =
+          LeakSites(analysis, LeakKindBit(format::LeakKind::kPossible),
+                    site_options, symbolizer);
+      report.still_reachable =
+          LeakSites(analysis, LeakKindBit(format::LeakKind::kReachable),
+                    site_options, symbolizer);
+    } else {
+      report.leaks = BuildSites(leaks, site_options, symbolizer);
+    }
     std::vector<StackValue> temporary;
     for (const StackStats& stats : analysis.heap.stacks()) {
       if (stats.temporary_count == 0) continue;

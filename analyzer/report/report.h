@@ -41,6 +41,9 @@ struct Summary {
   uint64_t snapshots = 0;
   uint64_t threads = 0;
   bool truncated = false;  // the trace was cut short (killed program)
+  // The blocks live at the end by reachability, when the trace has it.
+  bool leak_kinds_known = false;
+  StackUsage by_leak_kind[4];  // indexed by format::LeakKind
 };
 
 Summary BuildSummary(const TraceAnalysis& analysis);
@@ -75,6 +78,25 @@ struct MismatchSite {
   uint64_t bytes = 0;
 };
 
+// "definite", "indirect", "possible", "reachable".
+std::string_view LeakKindName(format::LeakKind kind);
+// A comma-separated list of kind names (or "all") as a mask of
+// 1 << LeakKind.
+absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text);
+inline constexpr uint8_t kAllLeakKinds = 0xf;
+inline constexpr uint8_t LeakKindBit(format::LeakKind kind) {
+  return uint8_t(1u << static_cast<unsigned>(kind));
+}
+
+// The sites of the blocks live at the end whose kind is in `kinds`, each
+// kind's sites apart and tagged with it, sorted together.
+std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
+                            const SiteOptions& options,
+                            StackSymbolizer& symbolizer);
+
+// Fails, saying why, when `kinds` filters and the trace has no kinds.
+absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds);
+
 struct ReportOptions {
   std::optional<Moment>
       at;  // unset: the default report (peak + leaks + temporary)
@@ -82,6 +104,7 @@ struct ReportOptions {
   bool cumulative = false;  // every frame of a stack credited (sites.h)
   SortBy sort = SortBy::kSize;
   size_t top = 10;  // 0: every site
+  uint8_t leak_kinds = 0;  // --leak-kind: a mask of LeakKindBit; 0: all
 };
 
 struct Report {
@@ -96,7 +119,11 @@ struct Report {
   SortBy sort = SortBy::kSize;
   bool default_report = false;  // no --at: leaks and temporary tables too
   std::vector<Site> sites;      // at `at`
-  std::vector<Site> leaks;      // default report: live at end
+  // Default report: live at the end; definitely and indirectly lost when
+  // the trace has the kinds, then the other two kinds.
+  std::vector<Site> leaks;
+  std::vector<Site> possibly_lost;
+  std::vector<Site> still_reachable;
   std::vector<Site> temporary;  // default report: count = temporary allocations
   std::vector<MismatchSite> mismatches;
   std::vector<SizeBucket> size_histogram;  // every allocation of the run

@@ -3,13 +3,14 @@
 #include "report/report_json.h"
 
 #include <string>
+#include <utility>
 
 namespace heaptrail::analyzer {
 
 using nlohmann::json;
 
 json SummaryToJson(const Summary& s) {
-  return json{
+  json summary{
       {"allocations", s.allocations},
       {"frees", s.frees},
       {"allocated_bytes", s.allocated_bytes},
@@ -27,6 +28,20 @@ json SummaryToJson(const Summary& s) {
       {"threads", s.threads},
       {"truncated", s.truncated},
   };
+  // By reachability (null when the trace has no leak kinds).
+  static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
+      {format::LeakKind::kDefinite, "definitely_lost"},
+      {format::LeakKind::kIndirect, "indirectly_lost"},
+      {format::LeakKind::kPossible, "possibly_lost"},
+      {format::LeakKind::kReachable, "still_reachable"}};
+  for (const auto& [kind, name] : kKinds) {
+    const StackUsage& usage = s.by_leak_kind[static_cast<size_t>(kind)];
+    summary[std::string(name) + "_bytes"] =
+        s.leak_kinds_known ? json(usage.bytes) : json();
+    summary[std::string(name) + "_blocks"] =
+        s.leak_kinds_known ? json(usage.blocks) : json();
+  }
+  return summary;
 }
 
 json FrameToJson(const FrameInfo& frame) {
@@ -49,6 +64,9 @@ json SitesToJson(const std::vector<Site>& sites) {
     entry["size"] = site.size;
     entry["count"] = site.count;
     entry["stack"] = StackToJson(site.stack);
+    if (site.leak_kind) {
+      entry["leak_kind"] = std::string(LeakKindName(*site.leak_kind));
+    }
     array.push_back(std::move(entry));
   }
   return array;
@@ -67,6 +85,10 @@ json ReportToJson(const Report& report) {
   out["sites"] = SitesToJson(report.sites);
   if (report.default_report) {
     out["leaks"] = SitesToJson(report.leaks);
+    if (report.summary.leak_kinds_known) {
+      out["possibly_lost"] = SitesToJson(report.possibly_lost);
+      out["still_reachable"] = SitesToJson(report.still_reachable);
+    }
     json temporary = json::array();
     for (const Site& site : report.temporary) {
       json entry = FrameToJson(site.location);

@@ -42,6 +42,18 @@ void RenderSummary(const Report& report, std::ostream& out) {
                          s.peak_blocks, FormatSeconds(s.peak_time_s));
   out << absl::StrFormat("  %-24s%s in %d blocks\n", "leaked (live at end):",
                          FormatBytesExact(s.leaked_bytes), s.leaked_blocks);
+  if (s.leak_kinds_known) {
+    static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
+        {format::LeakKind::kDefinite, "definitely lost:"},
+        {format::LeakKind::kIndirect, "indirectly lost:"},
+        {format::LeakKind::kPossible, "possibly lost:"},
+        {format::LeakKind::kReachable, "still reachable:"}};
+    for (const auto& [kind, name] : kKinds) {
+      const StackUsage& usage = s.by_leak_kind[static_cast<size_t>(kind)];
+      out << absl::StrFormat("    %-22s%s in %d blocks\n", name,
+                             FormatBytesExact(usage.bytes), usage.blocks);
+    }
+  }
   out << absl::StrFormat("  %-24s%d\n",
                          "mismatched frees:", s.mismatched_frees);
   if (s.unknown_frees != 0) {
@@ -180,9 +192,19 @@ void RenderTextReport(const Report& report, std::ostream& out) {
   if (report.cumulative) by += " (cumulative)";
   out << "\nTop sites " << MomentTitle(report) << ", by " << by << "\n";
   RenderSites(report.sites, out);
-  if (report.default_report) {
+  if (report.default_report && report.summary.leak_kinds_known) {
+    out << "\nTop leaks (definitely and indirectly lost), by " << by << "\n";
+    RenderSites(report.leaks, out);
+    out << "\nPossibly lost (found only through interior pointers), by " << by
+        << "\n";
+    RenderSites(report.possibly_lost, out);
+    out << "\nStill reachable at the end, by " << by << "\n";
+    RenderSites(report.still_reachable, out);
+  } else if (report.default_report) {
     out << "\nTop leaks (live at the end), by " << by << "\n";
     RenderSites(report.leaks, out);
+  }
+  if (report.default_report) {
     out << "\nMost temporary allocations, by " << by << "\n";
     RenderCounts(report.temporary, out);
     out << "\nAllocation sizes (every allocation of the run)\n";
@@ -217,8 +239,11 @@ void RenderSites(const std::vector<Site>& sites, std::ostream& out) {
   out << absl::StrFormat("  %10s %14s %9s  %s\n", "SIZE", "BYTES", "BLOCKS",
                          "LOCATION");
   for (const Site& site : sites) {
-    out << absl::StrFormat("  %10s %14d %9d  %s\n", FormatBytes(site.size),
-                           site.size, site.count,
+    const std::string kind =
+        site.leak_kind ? absl::StrCat("[", std::string(LeakKindName(*site.leak_kind)), "] ")
+                       : "";
+    out << absl::StrFormat("  %10s %14d %9d  %s%s\n", FormatBytes(site.size),
+                           site.size, site.count, kind,
                            FormatLocation(site.location));
     // The caller of the location, for context: the most useful next frame.
     if (site.stack.size() > 1) {

@@ -15,6 +15,7 @@
 #define HEAPTRAIL_ANALYZER_REPORT_SITES_H_
 
 #include <compare>
+#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "heaptrail/trace_format.h"
 #include "replay/heap_model.h"
 #include "symbolize/stack_symbolizer.h"
 
@@ -51,6 +53,9 @@ struct Site {
   uint32_t stack_count = 0;  // distinct stacks merged into this site
   std::vector<FrameInfo>
       stack;  // the largest contributing stack, from location outwards
+  // The blocks' reachability, for sites of the blocks live at the end of a
+  // trace that has it.
+  std::optional<format::LeakKind> leak_kind;
 };
 
 // True for a frame inside the allocator or the preload, or inside an

@@ -61,6 +61,9 @@ absl::Status RecordSink::OnProcessInfo(ProcessInfoRecord&) {
   return absl::OkStatus();
 }
 absl::Status RecordSink::OnEnd(uint64_t) { return absl::OkStatus(); }
+absl::Status RecordSink::OnLeakKinds(LeakKindsRecord&) {
+  return absl::OkStatus();
+}
 
 absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
                                         RecordSink& sink) {
@@ -181,11 +184,41 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
       HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t tick, cursor.ReadVarint());
       return sink.OnEnd(tick);
     }
+    case RecordType::kLeakKinds:
+      return DecodeLeakKinds(cursor, sink);
   }
   return absl::DataLossError(absl::StrFormat(
       "unknown record type %d (corrupt trace, or written by a newer "
       "heaptrail)",
       type));
+}
+
+absl::Status RecordDecoder::DecodeLeakKinds(ByteCursor& cursor,
+                                            RecordSink& sink) {
+  LeakKindsRecord record;
+  HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+  // A block takes at least two bytes: its address delta and its kind.
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t count,
+      cursor.ReadVarintAtMost(cursor.remaining() / 2, "leak kind count"));
+  record.addresses.reserve(count);
+  record.kinds.reserve(count);
+  uint64_t address = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t delta, cursor.ReadVarint());
+    if (i != 0 && delta == 0) {
+      return absl::DataLossError("leak kinds: addresses not ascending");
+    }
+    address += delta;
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint8_t kind, cursor.ReadByte());
+    if ((kind >> 2) > uint8_t(format::LeakHeuristic::kMultipleInheritance)) {
+      return absl::DataLossError(
+          absl::StrFormat("leak kinds: bad kind byte %d", kind));
+    }
+    record.addresses.push_back(address);
+    record.kinds.push_back(kind);
+  }
+  return sink.OnLeakKinds(record);
 }
 
 absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,

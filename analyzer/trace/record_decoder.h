@@ -53,6 +53,7 @@ class RecordSink {
   virtual absl::Status OnSnapshot(SnapshotRecord& record);
   virtual absl::Status OnProcessInfo(ProcessInfoRecord& record);
   virtual absl::Status OnEnd(uint64_t tick);
+  virtual absl::Status OnLeakKinds(LeakKindsRecord& record);
 
  private:
   std::vector<Event> events_;  // the default EventsOf()
@@ -93,6 +94,7 @@ class RecordDecoder {
     bool absolute_addresses;  // columns: 8 bytes; rows: svarint delta
   };
 
+  absl::Status DecodeLeakKinds(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeThreadEvents(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeEvents(const EventFields& fields, uint32_t slot,

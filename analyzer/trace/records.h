@@ -103,6 +103,13 @@ struct SnapshotRecord {
   std::string label;
 };
 
+// kLeakKinds: the reachability of the blocks live at exit.
+struct LeakKindsRecord {
+  uint64_t tick = 0;
+  std::vector<uint64_t> addresses;  // ascending
+  std::vector<uint8_t> kinds;       // LeakKind | LeakHeuristic << 2
+};
+
 struct ProcessInfoRecord {
   std::string executable;
   std::vector<std::string> argv;

@@ -50,7 +50,8 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 
 // Bumped on every change to anything in this file.
 // 2: kFreeWithStack. 3: kThreadEventColumns, ticks of 32 TSC cycles.
-inline constexpr uint32_t kFormatVersion = 3;
+// 4: kLeakKinds.
+inline constexpr uint32_t kFormatVersion = 4;
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
@@ -144,6 +145,32 @@ enum class RecordType : uint8_t {
   // on across both record types (the last address is the last event's).
   // Written since version 3.
   kThreadEventColumns = 13,
+  // The blocks live when the process exited, classified by reachability as
+  // valgrind's memcheck classifies them (preload/reachability.h):
+  // varint tick (of the scan), varint count, then count x
+  //   { varint address_delta, byte LeakKind | LeakHeuristic << 2 }
+  // in ascending address order, address_delta from the previous address (0
+  // for the first). A block live at the end but not listed was allocated
+  // after the scan. Written since version 4.
+  kLeakKinds = 14,
+};
+
+// How a block live at exit is reached (memcheck's "loss record" kinds).
+enum class LeakKind : uint8_t {
+  kReachable = 0,  // a chain of start pointers from a root
+  kPossible = 1,   // reached only through an interior pointer
+  kIndirect = 2,   // unreached, pointed to by another unreached block
+  kDefinite = 3,   // unreached, and nothing unreached points to it
+};
+
+// A reachable block found through an interior pointer that one of
+// memcheck's heuristics takes for a start pointer.
+enum class LeakHeuristic : uint8_t {
+  kNone = 0,
+  kStdString = 1,
+  kLength64 = 2,
+  kNewArray = 3,
+  kMultipleInheritance = 4,
 };
 
 enum class SnapshotSource : uint8_t {

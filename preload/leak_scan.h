@@ -1,0 +1,40 @@
+// The reachability scan of the blocks live in the process, at exit: which
+// memory counts as a root, and the kLeakKinds record of the result.
+//
+// Roots, as memcheck's: every readable and writable mapping (the modules'
+// data and bss, thread stacks and their static TLS, anonymous mappings of
+// the program), scanned word by word, less what is not the program's own:
+//   - the heap itself: glibc's brk heap and its other arenas' heaps (a free
+//     chunk still holds the pointers it had), and the live blocks (found
+//     only through pointers);
+//   - glibc's main arena, whose bins point at chunk headers (inside the
+//     block before);
+//   - the tracker's own pages and data, which hold the blocks' addresses;
+//   - the calling thread's stack below `stack_top`: the tracker's own frames
+//     (memcheck, which knows what is initialized, would not read their stale
+//     slots either).
+// Other threads still running keep their whole stacks as roots; their
+// registers are not read (memcheck reads them: a block held only in a
+// running thread's register is reachable there, lost here).
+//
+// Thread-safety: for the writer lock's holder.
+
+#ifndef HEAPTRAIL_PRELOAD_LEAK_SCAN_H_
+#define HEAPTRAIL_PRELOAD_LEAK_SCAN_H_
+
+#include <cstdint>
+
+#include "chunk_builder.h"
+#include "live_blocks.h"
+
+namespace heaptrail::preload {
+
+// Classifies every block of `live` and appends the kLeakKinds record, with
+// `relative_tick`, to `chunk`. False (nothing appended) when the process's
+// mappings cannot be read or memory runs out.
+bool AppendLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t stack_top,
+                     ChunkBuilder& chunk);
+
+}  // namespace heaptrail::preload
+
+#endif  // HEAPTRAIL_PRELOAD_LEAK_SCAN_H_
