@@ -6,12 +6,14 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "report/leak_check.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
 #include "report/size_format.h"
+#include "trace/status_macros.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -61,21 +63,20 @@ struct CheckPlan {
 };
 
 absl::StatusOr<CheckPlan> PlanCheck(const CheckArgs& args) {
-  if (!args.max_definitely_lost.empty() || !args.max_possibly_lost.empty()) {
-    return absl::UnimplementedError(
-        "--max-definitely-lost and --max-possibly-lost need each block's leak "
-        "kind, which "
-        "heaptrail does not record yet; --max-leaked budgets every block live "
-        "at the end");
-  }
   if (!HasBudget(args)) {
     return absl::InvalidArgumentError(
-        "no budget given: --max-leaked SIZE and/or --max-peak SIZE");
+        "no budget given: --max-leaked, --max-definitely-lost, "
+        "--max-possibly-lost and/or --max-peak SIZE");
   }
   CheckPlan plan;
-  absl::Status status = ParseBudget(args.max_leaked, &plan.budgets.max_leaked);
-  if (status.ok()) status = ParseBudget(args.max_peak, &plan.budgets.max_peak);
-  if (!status.ok()) return status;
+  for (const auto& [text, budget] :
+       {std::pair{&args.max_leaked, &plan.budgets.max_leaked},
+        std::pair{&args.max_definitely_lost,
+                  &plan.budgets.max_definitely_lost},
+        std::pair{&args.max_possibly_lost, &plan.budgets.max_possibly_lost},
+        std::pair{&args.max_peak, &plan.budgets.max_peak}}) {
+    HEAPTRAIL_RETURN_IF_ERROR(ParseBudget(*text, budget));
+  }
   absl::StatusOr<std::vector<std::string>> suppressions =
       ReadSuppressions(args.suppressions);
   if (!suppressions.ok()) return suppressions.status();
@@ -94,11 +95,12 @@ void AddBudgetOptions(CLI::App& command, CheckArgs* args) {
                      "Budget for the heap at its peak");
   command.add_option(
       "--max-definitely-lost", args->max_definitely_lost,
-      "Budget for definitely lost bytes (needs leak kinds, which "
-      "heaptrail does not record yet: refused)");
+      "Budget for the bytes definitely lost at exit (memcheck's kind: no "
+      "pointer to them anywhere), suppressed blocks left out");
   command.add_option(
       "--max-possibly-lost", args->max_possibly_lost,
-      "Budget for possibly lost bytes (needs leak kinds: refused)");
+      "Budget for the bytes possibly lost at exit (found only through "
+      "pointers into their middle), suppressed blocks left out");
   command.add_option(
       "--suppressions", args->suppressions,
       "A file of leak:PATTERN lines (LeakSanitizer's form; PATTERN a "

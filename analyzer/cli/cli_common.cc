@@ -109,6 +109,14 @@ void AddAllocFnOption(CLI::App& command) {
       "Repeatable");
 }
 
+void AddLeakKindOption(CLI::App& command, std::string* kinds) {
+  command.add_option(
+      "--leak-kind", *kinds,
+      "Only the blocks live at the end of these kinds, as valgrind's memcheck "
+      "classifies them at exit: definite, indirect, possible, reachable, or "
+      "all (comma-separated). Implies the end");
+}
+
 size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json) {
   if (top_option.count() > 0) return top;
   return json ? 0 : 10;

@@ -68,6 +68,10 @@ void AddFormatOption(CLI::App& command, std::string* format);
 // their callers (report/sites.h), set as the option is parsed.
 void AddAllocFnOption(CLI::App& command);
 
+// --leak-kind KINDS: the blocks live at the end of those kinds; parse with
+// ParseLeakKinds (report/report.h).
+void AddLeakKindOption(CLI::App& command, std::string* kinds);
+
 // The rows to show: `top` when --top was given, else 10 in text and all (0)
 // in JSON, which is for programs.
 size_t TopOrDefault(const CLI::Option& top_option, size_t top, bool json);

@@ -23,19 +23,25 @@ namespace {
 struct ExportArgs {
   std::string trace;
   std::string format;
-  std::string at = "peak";
+  std::string at;  // default: peak, or the end with --leak-kind
   std::string output;
+  std::string leak_kind;
 };
 
 absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
-                                   TraceAnalysis& analysis,
+                                   uint8_t leak_kinds, TraceAnalysis& analysis,
                                    StackSymbolizer& symbolizer) {
   std::ostringstream out;
   if (args.format == "massif") {
+    if (leak_kinds != 0) {
+      return absl::InvalidArgumentError(
+          "massif exports the heap over time: --leak-kind does not apply");
+    }
     WriteMassif(analysis, symbolizer, out);
     return out.str();
   }
-  absl::StatusOr<std::vector<StackValue>> values = ValuesAt(analysis, at);
+  absl::StatusOr<std::vector<StackValue>> values =
+      ValuesAt(analysis, at, leak_kinds);
   if (!values.ok()) return values.status();
   if (args.format == "pprof") {
     return Gzip(BuildPprofProfile(analysis, *values, at.Name(),
@@ -53,12 +59,19 @@ absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
 }
 
 int RunExport(const ExportArgs& args, CliIo& io) {
-  absl::StatusOr<Moment> at = ParseMoment(args.at);
+  uint8_t leak_kinds = 0;
+  if (!args.leak_kind.empty()) {
+    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+    if (!kinds.ok()) return ReportError(io, kinds.status());
+    leak_kinds = *kinds;
+  }
+  absl::StatusOr<Moment> at = ParseMoment(
+      !args.at.empty() ? args.at : leak_kinds != 0 ? "end" : "peak");
   if (!at.ok()) return ReportError(io, at.status());
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return ReportError(io, trace.status());
   absl::StatusOr<std::string> data =
-      Render(args, *at, *trace->analysis, *trace->symbolizer);
+      Render(args, *at, leak_kinds, *trace->analysis, *trace->symbolizer);
   if (!data.ok()) return ReportError(io, data.status());
   absl::Status written = WriteOutputFile(args.output, *data);
   return written.ok() ? 0 : ReportError(io, written);
@@ -81,12 +94,14 @@ void AddExportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       ->check(CLI::IsMember({"pprof", "collapsed", "speedscope", "massif"}));
   command->add_option(
       "--at", args->at,
-      "The moment whose live heap is exported: peak (default), end (the "
+      "The moment whose live heap is exported: peak (default; the end with "
+      "--leak-kind), end (the "
       "leaks), start, or a snapshot id 1..N. massif always holds the whole "
       "timeline, the snapshots, the peak and the end");
   command->add_option("-o,--output", args->output, "The file to write")
       ->required();
   AddAllocFnOption(*command);
+  AddLeakKindOption(*command, &args->leak_kind);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunExport(*args, io); });
 }

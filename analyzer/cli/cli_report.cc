@@ -26,10 +26,17 @@ struct ReportArgs {
   std::string sort = "size";
   size_t top = 10;
   std::string format = "text";
+  std::string leak_kind;
 };
 
 int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
   ReportOptions options;
+  if (!args.leak_kind.empty()) {
+    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+    if (!kinds.ok()) return ReportError(io, kinds.status());
+    options.leak_kinds = *kinds;
+    options.at = Moment{Moment::kEnd};
+  }
   if (!args.at.empty()) {
     absl::StatusOr<Moment> moment = ParseMoment(args.at);
     if (!moment.ok()) return ReportError(io, moment.status());
@@ -128,6 +135,7 @@ void AddReportCommand(CLI::App& app, CliIo& io, int* exit_code) {
       ->check(CLI::IsMember({"size", "count"}));
   CLI::Option* top = AddTopOption(*command, &args->top, "sites");
   AddAllocFnOption(*command);
+  AddLeakKindOption(*command, &args->leak_kind);
   AddFormatOption(*command, &args->format);
   command->callback(
       [args, top, &io, exit_code] { *exit_code = RunReport(*args, *top, io); });

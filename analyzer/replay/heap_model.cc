@@ -243,6 +243,10 @@ std::vector<StackValue> HeapModel::LiveNow() const {
   return values;
 }
 
+namespace {
+constexpr size_t kUnclassified = 4;  // in leaks_by_slot_
+}  // namespace
+
 void HeapModel::ClassifyLeaks(const LeakKindsRecord& record) {
   leak_totals_ = LeakTotals();
   leak_totals_.classified = true;
@@ -253,6 +257,8 @@ void HeapModel::ClassifyLeaks(const LeakKindsRecord& record) {
     if (it == record.addresses.end() || *it != address) {
       leak_totals_.unclassified.bytes += block.size;
       ++leak_totals_.unclassified.blocks;
+      leaks_by_slot_[block.slot][kUnclassified].bytes += block.size;
+      ++leaks_by_slot_[block.slot][kUnclassified].blocks;
       return;
     }
     const uint8_t byte = record.kinds[it - record.addresses.begin()];
@@ -270,10 +276,12 @@ void HeapModel::ClassifyLeaks(const LeakKindsRecord& record) {
   });
 }
 
-std::vector<StackValue> HeapModel::LiveOfKind(format::LeakKind kind) const {
+std::vector<StackValue> HeapModel::LiveOfKind(
+    std::optional<format::LeakKind> kind) const {
+  const size_t index = kind ? size_t(*kind) : kUnclassified;
   std::vector<StackValue> values;
   for (size_t slot = 0; slot < leaks_by_slot_.size(); ++slot) {
-    const StackUsage& usage = leaks_by_slot_[slot][size_t(kind)];
+    const StackUsage& usage = leaks_by_slot_[slot][index];
     if (usage.blocks == 0) continue;
     values.push_back({stacks_[slot].stack_id, usage.bytes, usage.blocks});
   }

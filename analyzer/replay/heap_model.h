@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -135,8 +136,9 @@ class HeapModel {
   // the replay.
   void ClassifyLeaks(const LeakKindsRecord& record);
   const LeakTotals& leak_totals() const { return leak_totals_; }
-  // The live blocks of one kind, per stack, after ClassifyLeaks().
-  std::vector<StackValue> LiveOfKind(format::LeakKind kind) const;
+  // The live blocks of one kind, per stack, after ClassifyLeaks(); with no
+  // kind, those the record does not classify (allocated after the scan).
+  std::vector<StackValue> LiveOfKind(std::optional<format::LeakKind> kind) const;
 
  private:
   struct Block {
@@ -205,7 +207,8 @@ class HeapModel {
   std::vector<ThreadState> threads_;
   std::vector<SnapshotState> snapshots_;
   LeakTotals leak_totals_;
-  std::vector<std::array<StackUsage, 4>> leaks_by_slot_;  // by stacks_ index
+  // By stacks_ index, then LeakKind; the last: not classified.
+  std::vector<std::array<StackUsage, 5>> leaks_by_slot_;
   struct MismatchKey {
     uint32_t slot;
     uint32_t free_stack;

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "report/glob.h"
 #include "report/report.h"
+#include "trace/status_macros.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -79,30 +80,52 @@ absl::StatusOr<CheckResult> CheckBudgets(
   by_line.top = top;
   CheckResult result;
 
-  absl::StatusOr<std::vector<StackValue>> live =
-      ValuesAt(analysis, Moment{Moment::kEnd});
-  if (!live.ok()) return live.status();
-  std::vector<StackValue> leaked, suppressed;
-  uint64_t leaked_bytes = 0;
-  for (const StackValue& value : *live) {
-    if (Suppressed(value.stack_id, symbolizer, suppressions)) {
-      suppressed.push_back(value);
-      result.suppressed_bytes += value.bytes;
-      result.suppressed_blocks += value.blocks;
-    } else {
-      leaked.push_back(value);
-      leaked_bytes += value.bytes;
+  // The blocks live at the end (of `kinds`, 0: all) not suppressed, into
+  // a budget; the suppressed ones are counted once, from all blocks.
+  auto budget_live = [&](const char* name, uint64_t limit,
+                         uint8_t kinds) -> absl::Status {
+    absl::StatusOr<std::vector<StackValue>> live =
+        ValuesAt(analysis, Moment{Moment::kEnd}, kinds);
+    if (!live.ok()) return live.status();
+    std::vector<StackValue> counted, suppressed;
+    uint64_t bytes = 0;
+    for (const StackValue& value : *live) {
+      if (Suppressed(value.stack_id, symbolizer, suppressions)) {
+        suppressed.push_back(value);
+      } else {
+        counted.push_back(value);
+        bytes += value.bytes;
+      }
     }
-  }
-  result.suppressed_sites = BuildSites(suppressed, by_line, symbolizer);
-
-  if (budgets.max_leaked) {
+    if (kinds == 0) {
+      for (const StackValue& value : suppressed) {
+        result.suppressed_bytes += value.bytes;
+        result.suppressed_blocks += value.blocks;
+      }
+      result.suppressed_sites = BuildSites(suppressed, by_line, symbolizer);
+    }
+    if (name == nullptr) return absl::OkStatus();
     BudgetResult& budget = result.budgets.emplace_back();
-    budget.name = "leaked";
-    budget.limit = *budgets.max_leaked;
-    budget.value = leaked_bytes;
-    budget.over = leaked_bytes > budget.limit;
-    budget.sites = BuildSites(leaked, by_line, symbolizer);
+    budget.name = name;
+    budget.limit = limit;
+    budget.value = bytes;
+    budget.over = bytes > limit;
+    budget.sites = BuildSites(counted, by_line, symbolizer);
+    return absl::OkStatus();
+  };
+
+  HEAPTRAIL_RETURN_IF_ERROR(budget_live(
+      budgets.max_leaked ? "leaked" : nullptr, budgets.max_leaked.value_or(0),
+      0));
+  if (budgets.max_definitely_lost) {
+    HEAPTRAIL_RETURN_IF_ERROR(
+        budget_live("definitely lost", *budgets.max_definitely_lost,
+                    LeakKindBit(format::LeakKind::kDefinite)));
+  }
+  if (budgets.max_possibly_lost) {
+    HEAPTRAIL_RETURN_IF_ERROR(
+        budget_live("possibly lost", *budgets.max_possibly_lost,
+                    LeakKindBit(format::LeakKind::kPossible)));
   }
   if (budgets.max_peak) {
     absl::StatusOr<std::vector<StackValue>> at_peak =

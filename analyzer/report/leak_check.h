@@ -35,10 +35,14 @@ absl::StatusOr<std::vector<std::string>> ParseSuppressions(
 struct Budgets {
   std::optional<uint64_t> max_leaked;  // bytes live at the end, unsuppressed
   std::optional<uint64_t> max_peak;    // bytes at the peak
+  // Bytes live at the end by memcheck's kinds, unsuppressed (the trace must
+  // have the kinds).
+  std::optional<uint64_t> max_definitely_lost;
+  std::optional<uint64_t> max_possibly_lost;
 };
 
 struct BudgetResult {
-  std::string name;  // "leaked", "peak"
+  std::string name;  // "leaked", "peak", "definitely lost", "possibly lost"
   uint64_t limit = 0;
   uint64_t value = 0;
   bool over = false;

@@ -104,6 +104,13 @@ std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
       sites.push_back(std::move(site));
     }
   }
+  if (kinds == kAllLeakKinds) {
+    const std::vector<StackValue> values =
+        analysis.heap.LiveOfKind(std::nullopt);
+    for (Site& site : BuildSites(values, all, symbolizer)) {
+      sites.push_back(std::move(site));
+    }
+  }
   const bool by_count = options.sort == SortBy::kCount;
   std::stable_sort(sites.begin(), sites.end(),
                    [by_count](const Site& a, const Site& b) {
@@ -145,7 +152,39 @@ absl::StatusOr<Moment> ParseMoment(std::string_view text) {
 }
 
 absl::StatusOr<std::vector<StackValue>> ValuesAt(const TraceAnalysis& analysis,
-                                                 const Moment& moment) {
+                                                 const Moment& moment,
+                                                 uint8_t leak_kinds) {
+  if (leak_kinds != 0) {
+    HEAPTRAIL_RETURN_IF_ERROR(CheckLeakKindsKnown(analysis, leak_kinds));
+    if (moment.kind != Moment::kEnd) {
+      return absl::InvalidArgumentError(
+          "--leak-kind classifies the blocks live at the end: use it with the "
+          "end");
+    }
+    std::vector<StackValue> values;
+    for (uint8_t kind = 0; kind < 4; ++kind) {
+      if ((leak_kinds & (1u << kind)) == 0) continue;
+      for (const StackValue& value :
+           analysis.heap.LiveOfKind(format::LeakKind(kind))) {
+        values.push_back(value);
+      }
+    }
+    // One value per stack, as the callers expect.
+    std::sort(values.begin(), values.end(),
+              [](const StackValue& a, const StackValue& b) {
+                return a.stack_id < b.stack_id;
+              });
+    std::vector<StackValue> merged;
+    for (const StackValue& value : values) {
+      if (!merged.empty() && merged.back().stack_id == value.stack_id) {
+        merged.back().bytes += value.bytes;
+        merged.back().blocks += value.blocks;
+      } else {
+        merged.push_back(value);
+      }
+    }
+    return merged;
+  }
   switch (moment.kind) {
     case Moment::kStart:
       return std::vector<StackValue>();

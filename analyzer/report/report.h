@@ -60,9 +60,12 @@ struct Moment {
 absl::StatusOr<Moment> ParseMoment(std::string_view text);
 
 // Per-stack live values at `moment`, or an error naming the valid range for
-// a snapshot id the trace does not have.
+// a snapshot id the trace does not have. `leak_kinds` (a mask of
+// LeakKindBit, 0: all blocks) keeps the blocks of those kinds: at the end
+// only, and of a trace that has the kinds.
 absl::StatusOr<std::vector<StackValue>> ValuesAt(const TraceAnalysis& analysis,
-                                                 const Moment& moment);
+                                                 const Moment& moment,
+                                                 uint8_t leak_kinds = 0);
 // Time of a moment, in seconds from the start.
 double MomentSeconds(const TraceAnalysis& analysis, const Moment& moment);
 
@@ -89,7 +92,8 @@ inline constexpr uint8_t LeakKindBit(format::LeakKind kind) {
 }
 
 // The sites of the blocks live at the end whose kind is in `kinds`, each
-// kind's sites apart and tagged with it, sorted together.
+// kind's sites apart and tagged with it, sorted together; with every kind,
+// also the blocks allocated after the scan, untagged.
 std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
                             const SiteOptions& options,
                             StackSymbolizer& symbolizer);

@@ -1,6 +1,7 @@
 // `heaptrail check` and `heaptrail run --check` as a CI pipeline uses them,
 // on the leaks sample, whose numbers are known: 6144 bytes in 13 blocks live
-// at the end (1000 of them in leak_small_blocks), a peak of 1127424 bytes.
+// at the end (1000 of them in leak_small_blocks), all definitely lost, and a
+// peak of 1127424 bytes.
 // Exit status 0 within budget, 1 over, 2 on a usage or trace error.
 
 #include <gtest/gtest.h>
@@ -57,6 +58,38 @@ TEST_F(CheckTest, LeakedBudgetIsExactToTheByte) {
   EXPECT_EQ(Check({"--max-leaked", "5.99 KiB"}).exit_code, 1);
 }
 
+// memcheck's kinds: every block of the sample is definitely lost.
+TEST_F(CheckTest, LeakKindBudgets) {
+  EXPECT_EQ(Check({"--max-definitely-lost", "6144"}).exit_code, 0);
+  ProcessResult over = Check({"--max-definitely-lost", "6143"});
+  EXPECT_EQ(over.exit_code, 1) << over.err;
+  EXPECT_NE(over.out.find("definitely lost: 6.00 KiB (6144 B), budget 6.00 KiB "
+                          "(6143 B): OVER BUDGET"),
+            std::string::npos)
+      << over.out;
+  EXPECT_EQ(Check({"--max-possibly-lost", "0"}).exit_code, 0);
+  // Suppressed blocks count against no kind's budget either.
+  std::string by_file = WriteSuppressions("leak:leaks.c\n");
+  EXPECT_EQ(Check({"--max-definitely-lost", "0", "--suppressions", by_file})
+                .exit_code,
+            0);
+  // A trace without the kinds cannot be checked against them.
+  std::string unclassified = dir_ + "/unclassified.trace";
+  ASSERT_EQ(RunUnderCli({SamplesDir() + "/leaks"}, unclassified,
+                        {"HEAPTRAIL_LEAK_KINDS=0"})
+                .exit_code,
+            0);
+  ProcessResult refused = RunProcess(
+      {CliPath(), "check", unclassified, "--max-definitely-lost", "0"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("no leak kinds"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(RunProcess({CliPath(), "check", unclassified, "--max-leaked",
+                        "6144"})
+                .exit_code,
+            0);
+}
+
 TEST_F(CheckTest, PeakBudgetAndJson) {
   EXPECT_EQ(Check({"--max-peak", "1127424"}).exit_code, 0);
   ProcessResult over = Check(
@@ -97,7 +130,7 @@ TEST_F(CheckTest, SuppressedBlocksCountAgainstNoBudget) {
 TEST_F(CheckTest, UsageAndTraceErrorsExitWithTwo) {
   EXPECT_EQ(Check({}).exit_code, 2);  // no budget
   EXPECT_EQ(Check({"--max-leaked", "4 KB"}).exit_code, 2);
-  EXPECT_EQ(Check({"--max-definitely-lost", "0"}).exit_code, 2);
+  EXPECT_EQ(Check({"--max-definitely-lost", "1 KB"}).exit_code, 2);
   EXPECT_EQ(Check({"--max-leaked", "1", "--suppressions", dir_ + "/missing"})
                 .exit_code,
             2);

@@ -21,14 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-bool InPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path == nullptr ? "" : path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;

@@ -56,12 +56,15 @@ class ReportTest : public TempDirTest {
   }
 };
 
-// (bytes, blocks) per line of `source` among the sites.
+// (bytes, blocks) per line of `source` among the sites, summed over leak
+// kinds (the sites of --at end are per line and kind).
 std::map<int, std::pair<int64_t, int64_t>> SitesOf(const json& sites, const std::string& source) {
   std::map<int, std::pair<int64_t, int64_t>> lines;
   for (const json& site : sites) {
     if (!IsIn(site, source)) continue;
-    lines[site["line"].get<int>()] = {site["size"].get<int64_t>(), site["count"].get<int64_t>()};
+    std::pair<int64_t, int64_t>& line = lines[site["line"].get<int>()];
+    line.first += site["size"].get<int64_t>();
+    line.second += site["count"].get<int64_t>();
   }
   return lines;
 }
@@ -143,7 +146,7 @@ TEST_F(ReportTest, AllocationWrappersCreditTheirCallers) {
   json functions = Report(trace, {"--at", "end", "--by", "function", "--alloc-fn", "my_*"});
   int64_t in_main = 0;
   for (const json& site : functions["sites"]) {
-    if (site["function"] == "main") in_main = site["size"].get<int64_t>();
+    if (site["function"] == "main") in_main += site["size"].get<int64_t>();
     EXPECT_NE(site["function"], "my_alloc");
     EXPECT_NE(site["function"], "xmalloc");
   }

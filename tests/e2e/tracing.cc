@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <sstream>
 
 namespace heaptrail::testing {
 
@@ -173,6 +177,15 @@ int64_t HeaptrackCount(const std::vector<std::string>& program, const std::strin
     return -1;
   }
   return std::stoll(match[1]);
+}
+
+bool InPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path == nullptr ? "" : path);
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace heaptrail::testing

@@ -78,6 +78,9 @@ nlohmann::json BeyondBaseline(const nlohmann::json& summary, const nlohmann::jso
 // there is not exactly one.
 int LineOf(const std::string& source, const std::string& marker);
 
+// True when `program` is an executable in one of PATH's directories.
+bool InPath(const std::string& program);
+
 struct SiteTotals {
   int64_t size = 0;
   int64_t count = 0;

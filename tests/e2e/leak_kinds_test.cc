@@ -1,0 +1,155 @@
+// The reachability of the blocks live at exit, against valgrind's memcheck
+// on the same program (samples/leak_kinds.c): every loss record, by the
+// sample's line and kind, with its bytes and blocks.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <tuple>
+
+#include "tracing.h"
+
+namespace heaptrail::testing {
+namespace {
+
+using nlohmann::json;
+
+class LeakKindsTest : public TempDirTest {};
+
+struct Usage {
+  int64_t bytes = 0;
+  int64_t blocks = 0;
+  bool operator==(const Usage&) const = default;
+  friend std::ostream& operator<<(std::ostream& out, const Usage& usage) {
+    return out << usage.bytes << " bytes in " << usage.blocks << " blocks";
+  }
+};
+
+// (line in leak_kinds.c, kind) -> usage: the first frame of the sample in
+// the allocation's stack locates a loss record.
+using LossRecords = std::map<std::pair<int, std::string>, Usage>;
+
+int64_t Number(const std::string& text) {
+  std::string digits;
+  for (char c : text) {
+    if (c != ',') digits += c;
+  }
+  return std::stoll(digits);
+}
+
+// memcheck's "N (D direct, I indirect) bytes in B blocks are KIND lost in
+// loss record..." and the stack under it.
+LossRecords ParseMemcheck(const std::string& log) {
+  static const std::regex kRecord(
+      R"(== (?:[\d,]+ \(([\d,]+) direct, [\d,]+ indirect\)|([\d,]+)) bytes in ([\d,]+) blocks are (definitely lost|indirectly lost|possibly lost|still reachable) in loss record)");
+  static const std::regex kFrame(R"(\(leak_kinds\.c:(\d+)\))");
+  static const std::map<std::string, std::string> kKinds = {{"definitely lost", "definite"},
+                                                            {"indirectly lost", "indirect"},
+                                                            {"possibly lost", "possible"},
+                                                            {"still reachable", "reachable"}};
+  LossRecords records;
+  std::istringstream lines(log);
+  std::string line;
+  Usage* current = nullptr;
+  Usage pending;
+  std::string kind;
+  while (std::getline(lines, line)) {
+    std::smatch match;
+    if (std::regex_search(line, match, kRecord)) {
+      pending.bytes = Number(match[1].matched ? match[1].str() : match[2].str());
+      pending.blocks = Number(match[3]);
+      kind = kKinds.at(match[4]);
+      current = &pending;
+    } else if (current != nullptr && std::regex_search(line, match, kFrame)) {
+      Usage& usage = records[{std::stoi(match[1]), kind}];
+      usage.bytes += current->bytes;
+      usage.blocks += current->blocks;
+      current = nullptr;
+    }
+  }
+  return records;
+}
+
+LossRecords SitesOfReport(const json& report) {
+  LossRecords records;
+  for (const json& site : report["sites"]) {
+    for (const json& frame : site["stack"]) {
+      const std::string file = frame["file"];
+      if (file.size() < 12 || file.compare(file.size() - 12, 12, "leak_kinds.c") != 0) continue;
+      Usage& usage = records[{frame["line"].get<int>(), site.value("leak_kind", "none")}];
+      usage.bytes += site["size"].get<int64_t>();
+      usage.blocks += site["count"].get<int64_t>();
+      break;
+    }
+  }
+  return records;
+}
+
+TEST_F(LeakKindsTest, EveryLossRecordAsMemcheckHasIt) {
+  const std::string program = SamplesDir() + "/leak_kinds";
+  const std::string trace = dir_ + "/leak_kinds.trace";
+  ProcessResult run = RunUnderCli({program}, trace);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "leak_kinds: done\n");
+  LossRecords ours = SitesOfReport(Report(trace, {"--at", "end", "--by", "line"}));
+
+  auto line = [](const char* marker) { return LineOf("leak_kinds.c", std::string("@") + marker); };
+  // The sample's own blocks, exactly.
+  const LossRecords expected_own = {
+      {{line("dropped"), "definite"}, {111, 1}},
+      {{line("zero"), "definite"}, {0, 1}},
+      {{line("tree_root"), "definite"}, {200, 1}},
+      {{line("tree_left"), "indirect"}, {210, 1}},
+      {{line("tree_right"), "indirect"}, {220, 1}},
+      {{line("tree_leaf"), "indirect"}, {230, 1}},
+      {{line("cycle_a"), "definite"}, {300, 1}},  // the lowest address of the cycle
+      {{line("cycle_b"), "indirect"}, {310, 1}},
+      {{line("cycle_c"), "indirect"}, {320, 1}},
+      {{line("global"), "reachable"}, {400, 1}},
+      {{line("chain_a"), "reachable"}, {410, 1}},
+      {{line("chain_b"), "reachable"}, {420, 1}},
+      {{line("interior"), "possible"}, {500, 1}},
+      {{line("tls"), "reachable"}, {600, 1}},
+      {{line("length64"), "reachable"}, {808, 1}},  // through the length64 heuristic
+      {{line("thread_stack"), "reachable"}, {700, 1}},
+  };
+  for (const auto& [key, usage] : expected_own) {
+    EXPECT_EQ(ours[key], usage) << "line " << key.first << ", " << key.second;
+  }
+  json summary = Report(trace)["summary"];
+  EXPECT_EQ(summary["definitely_lost_bytes"], 611);
+  EXPECT_EQ(summary["definitely_lost_blocks"], 4);
+  EXPECT_EQ(summary["indirectly_lost_bytes"], 1290);
+  EXPECT_EQ(summary["indirectly_lost_blocks"], 5);
+  EXPECT_EQ(summary["still_reachable_bytes"], 3338);
+  EXPECT_EQ(summary["still_reachable_blocks"], 6);
+  // pthread_create's thread-local storage table (its DTV): the new thread's
+  // control block points 16 bytes into it. Its size counts the modules with
+  // thread-local storage, the tracker's included: 48 bytes more than under
+  // valgrind.
+  EXPECT_EQ(summary["possibly_lost_blocks"], 2);
+
+  // The same, from memcheck itself.
+  if (!InPath("valgrind")) GTEST_SKIP() << "valgrind is not installed";
+  ProcessResult memcheck = RunProcess(
+      {"valgrind", "--leak-check=full", "--show-leak-kinds=all", "--num-callers=12", program});
+  ASSERT_EQ(memcheck.exit_code, 0) << memcheck.err;
+  LossRecords theirs = ParseMemcheck(memcheck.err);
+  ASSERT_EQ(theirs.size(), expected_own.size() + 1) << memcheck.err;
+  for (const auto& [key, usage] : theirs) {
+    if (expected_own.count(key) != 0) {
+      EXPECT_EQ(ours[key], usage) << "line " << key.first << ", " << key.second;
+    } else {  // the DTV, allocated inside pthread_create
+      EXPECT_EQ(key.second, "possible") << key.first;
+      EXPECT_EQ(ours[key].blocks, usage.blocks) << key.first;
+      EXPECT_EQ(ours[key].bytes, usage.bytes + 48) << key.first;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace heaptrail::testing
