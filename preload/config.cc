@@ -123,7 +123,7 @@ void ReadConfig(Config& config) {
     config.compact = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
   }
   if (const char* value = getenv("HEAPTRAIL_LEAK_KINDS")) {
-    config.leak_kinds = !(strcmp(value, "0") == 0 || strcmp(value, "no") == 0);
+    config.leak_kinds = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
   }
   if (const char* value = getenv("HEAPTRAIL_LAUNCHER_PID")) {
     long pid;

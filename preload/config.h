@@ -19,7 +19,7 @@ struct Config {
   bool follow_fork = false;        // HEAPTRAIL_FOLLOW_FORK
   bool free_stacks = false;        // HEAPTRAIL_FREE_STACKS: a stack per release too
   bool compact = false;            // HEAPTRAIL_COMPACT: events as column streams
-  bool leak_kinds = true;          // HEAPTRAIL_LEAK_KINDS: classify the blocks live at exit
+  bool leak_kinds = false;         // HEAPTRAIL_LEAK_KINDS: classify the blocks live at exit
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
   size_t buffer_size = 256 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
 };

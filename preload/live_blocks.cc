@@ -33,29 +33,54 @@ size_t HashOf(uint64_t address, size_t capacity) {
 bool LiveBlocks::ApplyRows(const uint8_t* rows, size_t size, uint64_t& tick,
                            uint64_t& address) {
   if (failed_) return false;
+  // Decoded a batch at a time, and each event's home slot prefetched before
+  // the batch is applied: the table outgrows the cache, and its slots are
+  // at random.
+  constexpr int kBatch = 16;
+  struct Decoded {
+    uint8_t tag;
+    uint64_t tick, size, address;
+  } batch[kBatch];
   const uint8_t* p = rows;
   const uint8_t* end = rows + size;
   while (p < end) {
-    uint8_t tag = *p++;
-    format::EventTag type = format::EventTagOf(tag);
-    uint64_t fields = format::FieldsOf(type);
-    uint64_t delta_tick, block_size = 0, zigzag, stack;
-    if (fields == 0 || !ReadVarint(p, end, delta_tick)) break;
-    if ((fields & format::kFieldSize) != 0 && !ReadVarint(p, end, block_size)) break;
-    if (!ReadVarint(p, end, zigzag)) break;
-    if ((fields & format::kFieldStack) != 0 && !ReadVarint(p, end, stack)) break;
-    tick += delta_tick;
-    address += (zigzag >> 1) ^ (~(zigzag & 1) + 1);
-    switch (type) {
-      case format::EventTag::kAlloc: Allocated(address, block_size, tick); break;
-      case format::EventTag::kFree:
-      case format::EventTag::kFreeWithStack: Released(address, tick); break;
-      case format::EventTag::kReallocFailed: ReallocFailed(address, tick); break;
+    int count = 0;
+    for (; count < kBatch && p < end; ++count) {
+      Decoded& event = batch[count];
+      event.tag = *p++;
+      uint64_t fields = format::FieldsOf(format::EventTagOf(event.tag));
+      uint64_t delta_tick, zigzag, stack;
+      event.size = 0;
+      if (fields == 0 || !ReadVarint(p, end, delta_tick)) return Fail();
+      if ((fields & format::kFieldSize) != 0 && !ReadVarint(p, end, event.size)) return Fail();
+      if (!ReadVarint(p, end, zigzag)) return Fail();
+      if ((fields & format::kFieldStack) != 0 && !ReadVarint(p, end, stack)) return Fail();
+      tick += delta_tick;
+      address += (zigzag >> 1) ^ (~(zigzag & 1) + 1);
+      event.tick = tick;
+      event.address = address;
+      if (capacity_ != 0) __builtin_prefetch(&slots_[HashOf(address, capacity_)], 1);
     }
-    if (failed_) return false;
+    for (int i = 0; i < count; ++i) {
+      const Decoded& event = batch[i];
+      switch (format::EventTagOf(event.tag)) {
+        case format::EventTag::kAlloc: Allocated(event.address, event.size, event.tick); break;
+        case format::EventTag::kFree:
+        case format::EventTag::kFreeWithStack:
+          Released(event.address, event.tick,
+                   static_cast<format::FreeKind>(format::EventKindOf(event.tag)));
+          break;
+        case format::EventTag::kReallocFailed: ReallocFailed(event.address, event.tick); break;
+      }
+      if (failed_) return false;
+    }
   }
-  if (p != end) failed_ = true;
-  return !failed_;
+  return true;
+}
+
+bool LiveBlocks::Fail() {
+  failed_ = true;
+  return false;
 }
 
 void LiveBlocks::Allocated(uint64_t address, uint64_t size, uint64_t tick) {
@@ -73,7 +98,7 @@ void LiveBlocks::Allocated(uint64_t address, uint64_t size, uint64_t tick) {
   slot->state = size & kSizeMask;
 }
 
-void LiveBlocks::Released(uint64_t address, uint64_t tick) {
+void LiveBlocks::Released(uint64_t address, uint64_t tick, format::FreeKind kind) {
   Slot* slot = Find(address);
   if (slot == nullptr) return;
   uint64_t released = kReleased | (round_ & kRoundMask) << kRoundShift;
@@ -83,9 +108,39 @@ void LiveBlocks::Released(uint64_t address, uint64_t tick) {
     return;
   }
   if (tick < slot->tick) return;
-  if ((slot->state & kReleased) == 0) --live_;
-  slot->tick = tick;
-  slot->state = released | (slot->state & kSizeMask);
+  if ((slot->state & kReleased) != 0) {
+    slot->tick = tick;
+    slot->state = released;
+    return;
+  }
+  // The usual case: the release of a block seen allocated. An older event
+  // on this address still to come would have to be an earlier generation's
+  // (alloc, free, alloc on other threads within one round): keeping a
+  // tombstone per release for it costs a table of every recent release,
+  // cold in the cache. A failed realloc's release stays, for its size.
+  --live_;
+  if (kind == format::FreeKind::kRealloc) {
+    slot->tick = tick;
+    slot->state = released | (slot->state & kSizeMask);
+    return;
+  }
+  Erase(slot);
+}
+
+void LiveBlocks::Erase(Slot* hole) {
+  // Backward-shift deletion: move up every later slot of the run whose home
+  // is not between the hole and itself.
+  size_t mask = capacity_ - 1;
+  size_t i = static_cast<size_t>(hole - slots_);
+  for (size_t j = (i + 1) & mask; slots_[j].address != 0; j = (j + 1) & mask) {
+    size_t home = HashOf(slots_[j].address, capacity_);
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i].address = 0;
+  --used_;
 }
 
 void LiveBlocks::ReallocFailed(uint64_t address, uint64_t tick) {

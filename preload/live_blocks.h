@@ -5,9 +5,11 @@
 // reach it out of their true order, but never by more than one round for two
 // events on the same address (both were published in their true order; see
 // "Ordering" in trace_format.h). So the table keeps, per address, the event
-// with the highest tick: an allocation (a live block) or a release (a
-// tombstone that drops an older allocation still to come). A tombstone is
-// forgotten two rounds after it was made, when nothing older can arrive.
+// with the highest tick: an allocation (a live block), or a release that
+// came before its allocation (a tombstone that drops the allocation when it
+// comes). A tombstone is forgotten two rounds after it was made, when
+// nothing older can arrive. The release of a block seen allocated, the usual
+// case, erases it.
 //
 // Open addressing with linear probing on pages of its own; trivially
 // destructible, like everything the writer uses after the library's
@@ -21,6 +23,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+
+#include "heaptrail/trace_format.h"
 
 namespace heaptrail::preload {
 
@@ -78,7 +82,9 @@ class LiveBlocks {
   static constexpr uint64_t kSizeMask = (uint64_t{1} << kRoundShift) - 1;
 
   void Allocated(uint64_t address, uint64_t size, uint64_t tick);
-  void Released(uint64_t address, uint64_t tick);
+  void Released(uint64_t address, uint64_t tick, format::FreeKind kind);
+  void Erase(Slot* slot);
+  bool Fail();
   void ReallocFailed(uint64_t address, uint64_t tick);
   // The slot of `address`, or the empty slot where it would go; null when the
   // table has no room and cannot grow.

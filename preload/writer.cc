@@ -40,7 +40,7 @@ constinit pthread_mutex_t writer_mutex = PTHREAD_MUTEX_INITIALIZER;
 constinit ChunkBuilder chunk;
 constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
 constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
-constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS (the default)
+constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;

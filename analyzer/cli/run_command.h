@@ -40,6 +40,7 @@ struct RunOptions {
   bool follow_fork = false;
   bool free_stacks = false;  // record the stack of every release too
   bool compact = false;      // events as column streams (smaller trace)
+  bool leak_kinds = false;   // classify the blocks live at exit
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
 

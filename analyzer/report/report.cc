@@ -85,8 +85,8 @@ absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds) {
   }
   return absl::FailedPreconditionError(absl::StrCat(
       analysis.path,
-      ": the trace has no leak kinds (the program did not exit normally, or "
-      "was recorded with HEAPTRAIL_LEAK_KINDS=0 or by an older heaptrail)"));
+      ": the trace has no leak kinds (record it with `heaptrail run "
+      "--leak-kinds`; they are written when the program exits normally)"));
 }
 
 std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,

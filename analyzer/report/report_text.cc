@@ -201,7 +201,9 @@ void RenderTextReport(const Report& report, std::ostream& out) {
     out << "\nStill reachable at the end, by " << by << "\n";
     RenderSites(report.still_reachable, out);
   } else if (report.default_report) {
-    out << "\nTop leaks (live at the end), by " << by << "\n";
+    out << "\nTop leaks (live at the end; `heaptrail run --leak-kinds` tells "
+           "lost from reachable), by "
+        << by << "\n";
     RenderSites(report.leaks, out);
   }
   if (report.default_report) {

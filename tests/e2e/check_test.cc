@@ -22,7 +22,8 @@ class CheckTest : public TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     trace_ = dir_ + "/leaks.trace";
-    ProcessResult run = RunUnderCli({SamplesDir() + "/leaks"}, trace_);
+    ProcessResult run =
+        RunUnderCli({SamplesDir() + "/leaks"}, trace_, {"HEAPTRAIL_LEAK_KINDS=1"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
   }
 
@@ -75,10 +76,7 @@ TEST_F(CheckTest, LeakKindBudgets) {
             0);
   // A trace without the kinds cannot be checked against them.
   std::string unclassified = dir_ + "/unclassified.trace";
-  ASSERT_EQ(RunUnderCli({SamplesDir() + "/leaks"}, unclassified,
-                        {"HEAPTRAIL_LEAK_KINDS=0"})
-                .exit_code,
-            0);
+  ASSERT_EQ(RunUnderCli({SamplesDir() + "/leaks"}, unclassified).exit_code, 0);
   ProcessResult refused = RunProcess(
       {CliPath(), "check", unclassified, "--max-definitely-lost", "0"});
   EXPECT_EQ(refused.exit_code, 2);
@@ -170,6 +168,13 @@ TEST_F(CheckTest, RunCheckRecordsAndChecksInOneCommand) {
           "peak: 1.08 MiB (1127424 B), budget 1.00 MiB (1048576 B): OVER"),
       std::string::npos)
       << over.out;
+  // A budget on a leak kind records the kinds by itself.
+  EXPECT_EQ(run({"--max-definitely-lost", "6144"}, leaks).exit_code, 0);
+  ProcessResult lost = run({"--max-definitely-lost", "6143"}, leaks);
+  EXPECT_EQ(lost.exit_code, 1);
+  EXPECT_NE(lost.out.find("definitely lost: 6.00 KiB (6144 B)"),
+            std::string::npos)
+      << lost.out;
   // A program that fails fails the run, whatever its trace.
   EXPECT_EQ(
       run({"--max-leaked", "1 GiB"}, {"/bin/sh", "-c", "exit 3"}).exit_code, 3);

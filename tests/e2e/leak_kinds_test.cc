@@ -92,7 +92,7 @@ LossRecords SitesOfReport(const json& report) {
 TEST_F(LeakKindsTest, EveryLossRecordAsMemcheckHasIt) {
   const std::string program = SamplesDir() + "/leak_kinds";
   const std::string trace = dir_ + "/leak_kinds.trace";
-  ProcessResult run = RunUnderCli({program}, trace);
+  ProcessResult run = RunUnderCli({program}, trace, {"HEAPTRAIL_LEAK_KINDS=1"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "leak_kinds: done\n");
   LossRecords ours = SitesOfReport(Report(trace, {"--at", "end", "--by", "line"}));

@@ -26,8 +26,9 @@ class Rows {
     out_ = PutVarint(out_, 7);  // a stack id
     return *this;
   }
-  Rows& Free(uint64_t tick, uint64_t address) {
-    Tag(EventTag::kFree, tick);
+  Rows& Free(uint64_t tick, uint64_t address,
+             format::FreeKind kind = format::FreeKind::kFree) {
+    Tag(EventTag::kFree, tick, static_cast<uint8_t>(kind));
     Address(address);
     return *this;
   }
@@ -44,8 +45,8 @@ class Rows {
   }
 
  private:
-  void Tag(EventTag tag, uint64_t tick) {
-    *out_++ = format::MakeEventTag(tag, 0);
+  void Tag(EventTag tag, uint64_t tick, uint8_t kind = 0) {
+    *out_++ = format::MakeEventTag(tag, kind);
     out_ = PutVarint(out_, tick - tick_);
     tick_ = tick;
   }
@@ -102,7 +103,7 @@ TEST(LiveBlocksTest, ReleasesAndReusesSeenBeforeTheirAllocation) {
 TEST(LiveBlocksTest, FailedReallocMakesTheBlockLiveAgain) {
   LiveBlocks blocks;
   Rows thread;
-  thread.Alloc(1, 0x7000, 77).Free(2, 0x7000).ReallocFailed(3, 0x7000);
+  thread.Alloc(1, 0x7000, 77).Free(2, 0x7000, format::FreeKind::kRealloc).ReallocFailed(3, 0x7000);
   ASSERT_TRUE(thread.DrainInto(blocks));
   EXPECT_EQ(Live(blocks), (std::map<uint64_t, uint64_t>{{0x7000, 77}}));
   blocks.Reset();
