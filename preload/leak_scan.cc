@@ -248,7 +248,8 @@ bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top) {
 
   PageArray<uint32_t> mark_stack(block_count);
   if (mark_stack.data == nullptr) return false;
-  Reachability reachability(blocks, block_count, mark_stack.data, mappings.data, count);
+  Reachability reachability(blocks, block_count, mark_stack.data, mappings.data, count,
+                            CountThreads() == 1);
   RootScan roots(reachability, blocks, block_count);
   for (size_t i = 0; i < count; ++i) {
     const Mapping& m = entries.data[i].mapping;

@@ -17,12 +17,13 @@ constexpr int kVtableWordsChecked = 20;
 }  // namespace
 
 Reachability::Reachability(ScanBlock* blocks, size_t count, uint32_t* mark_stack,
-                           const Mapping* mappings, size_t mapping_count)
+                           const Mapping* mappings, size_t mapping_count, bool blocks_stable)
     : blocks_(blocks),
       count_(count),
       mark_stack_(mark_stack),
       mappings_(mappings),
-      mapping_count_(mapping_count) {
+      mapping_count_(mapping_count),
+      blocks_stable_(blocks_stable) {
   for (size_t i = 0; i < count; ++i) {
     blocks[i].kind = LeakKind::kDefinite;  // unreached, until found
     blocks[i].heuristic = LeakHeuristic::kNone;
@@ -102,10 +103,10 @@ void Reachability::ProcessMarkStack(ptrdiff_t leader) {
     uint64_t begin = block.address, end = block.address + block.size;
     if (leader < 0) {
       bool prior_definite = block.kind != LeakKind::kPossible;
-      ForEachWord(begin, end, [&](uint64_t value) { MarkFromRoot(value, prior_definite); });
+      ForEachBlockWord(begin, end, [&](uint64_t value) { MarkFromRoot(value, prior_definite); });
     } else {
       size_t clique = static_cast<size_t>(leader);
-      ForEachWord(begin, end, [&](uint64_t value) { MarkInClique(value, clique); });
+      ForEachBlockWord(begin, end, [&](uint64_t value) { MarkInClique(value, clique); });
     }
   }
 }

@@ -134,6 +134,46 @@ TEST(LiveBlocksTest, GrowsAndForgetsOldTombstones) {
   blocks.Reset();
 }
 
+// One thread, in order, at random over few addresses (so that they are
+// reused), many rounds: the table against a plain map.
+TEST(LiveBlocksTest, RandomTrafficMatchesAModel) {
+  LiveBlocks blocks;
+  std::map<uint64_t, uint64_t> model;
+  Rows thread;
+  uint64_t tick = 0;
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  for (int round = 0; round < 400; ++round) {
+    for (int i = 0; i < 60; ++i) {
+      uint64_t address = 0x10000 + 16 * (next() % 3000);
+      auto it = model.find(address);
+      if (it == model.end()) {
+        uint64_t size = next() % 500;
+        thread.Alloc(++tick, address, size);
+        model[address] = size;
+      } else if (next() % 4 == 0) {  // realloc elsewhere
+        uint64_t moved = 0x10000 + 16 * (next() % 3000);
+        if (model.count(moved) != 0) continue;
+        thread.Free(++tick, address, format::FreeKind::kRealloc);
+        thread.Alloc(++tick, moved, it->second + 1);
+        model[moved] = it->second + 1;
+        model.erase(address);
+      } else {
+        thread.Free(++tick, address);
+        model.erase(it);
+      }
+    }
+    ASSERT_TRUE(thread.DrainInto(blocks));
+    blocks.EndRound();
+    ASSERT_EQ(Live(blocks), model) << "round " << round;
+  }
+  EXPECT_EQ(blocks.live_count(), model.size());
+  blocks.Reset();
+}
+
 TEST(LiveBlocksTest, RowsThatDoNotDecodeTurnItOff) {
   LiveBlocks blocks;
   uint8_t garbage[] = {0xff, 0x01};

@@ -34,7 +34,8 @@ class ReachabilityTest : public ::testing::Test {
     for (size_t i = 0; i < sizes.size(); ++i) blocks.push_back({Address(i), sizes[i], {}, {}, false});
     std::vector<uint32_t> mark_stack(blocks.size());
     ScopedFaultGuard guard;
-    Reachability reachability(blocks.data(), blocks.size(), mark_stack.data(), nullptr, 0);
+    Reachability reachability(blocks.data(), blocks.size(), mark_stack.data(), nullptr, 0,
+                              /*blocks_stable=*/true);
     reachability.ScanRoot(reinterpret_cast<uint64_t>(roots.data()),
                           reinterpret_cast<uint64_t>(roots.data() + roots.size()));
     reachability.Finish();
