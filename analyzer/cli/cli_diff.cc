@@ -26,6 +26,7 @@ struct DiffArgs {
   bool cumulative = false;
   size_t top = 10;
   std::string format = "text";
+  std::string leak_kind;
 };
 
 absl::StatusOr<Moment> ParseSide(const std::string& text, const char* option) {
@@ -70,6 +71,11 @@ int RunDiff(const DiffArgs& args, const CLI::Option& top, bool at_given,
   options.by = *by;
   options.cumulative = args.cumulative;
   options.top = TopOrDefault(top, args.top, json);
+  if (!args.leak_kind.empty()) {
+    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+    if (!kinds.ok()) return ReportError(io, kinds.status());
+    options.leak_kinds = *kinds;
+  }
 
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> older =
       LoadTrace(args.traces[0], io);
@@ -126,6 +132,7 @@ void AddDiffCommand(CLI::App& app, CliIo& io, int* exit_code) {
   AddCumulativeFlag(*command, &args->cumulative, "the change of all");
   CLI::Option* top = AddTopOption(*command, &args->top, "sites");
   AddAllocFnOption(*command);
+  AddLeakKindOption(*command, &args->leak_kind);
   AddFormatOption(*command, &args->format);
   command->callback([args, top, at, &io, exit_code] {
     *exit_code = RunDiff(*args, *top, at->count() > 0, io);

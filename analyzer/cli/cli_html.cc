@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "html/html_page.h"
 #include "html/report_data.h"
+#include "report/report.h"
 #include "symbolize/stack_symbolizer.h"
 #include "symbolize/symbol_source.h"
 
@@ -17,16 +18,25 @@ namespace {
 struct HtmlArgs {
   std::string trace;
   std::string output;
+  std::string leak_kind;
 };
 
 int RunHtml(const HtmlArgs& args, CliIo& io) {
+  uint8_t leak_kinds = 0;
+  if (!args.leak_kind.empty()) {
+    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+    if (!kinds.ok()) return ReportError(io, kinds.status());
+    leak_kinds = *kinds;
+  }
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return ReportError(io, trace.status());
+  absl::StatusOr<nlohmann::json> data =
+      BuildReportData(*trace->analysis, *trace->symbolizer, leak_kinds);
+  if (!data.ok()) return ReportError(io, data.status());
   const std::string& executable = trace->analysis->process.executable;
   const std::string page = RenderHtmlPage(
-      BuildReportData(*trace->analysis, *trace->symbolizer),
-      absl::StrCat("heaptrail: ",
-                   executable.substr(executable.rfind('/') + 1)));
+      *data, absl::StrCat("heaptrail: ",
+                          executable.substr(executable.rfind('/') + 1)));
   absl::Status written = WriteOutputFile(args.output, page);
   return written.ok() ? 0 : ReportError(io, written);
 }
@@ -43,6 +53,7 @@ void AddHtmlCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("-o,--output", args->output, "The HTML file to write")
       ->required();
   AddAllocFnOption(*command);
+  AddLeakKindOption(*command, &args->leak_kind);
   command->callback(
       [args, &io, exit_code] { *exit_code = RunHtml(*args, io); });
 }

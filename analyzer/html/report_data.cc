@@ -152,11 +152,15 @@ json SiteTable(const std::vector<std::vector<StackValue>>& columns, GroupBy by,
 
 }  // namespace
 
-json BuildReportData(const TraceAnalysis& analysis,
-                     StackSymbolizer& symbolizer) {
+absl::StatusOr<json> BuildReportData(const TraceAnalysis& analysis,
+                                     StackSymbolizer& symbolizer,
+                                     uint8_t leak_kinds) {
   const HeapTotals& totals = analysis.heap.totals();
   const std::vector<StackValue> peak = analysis.heap.LiveAtPeak();
-  const std::vector<StackValue> leaked = analysis.heap.LiveNow();
+  absl::StatusOr<std::vector<StackValue>> live_at_end =
+      ValuesAt(analysis, Moment{Moment::kEnd}, leak_kinds);
+  if (!live_at_end.ok()) return live_at_end.status();
+  const std::vector<StackValue>& leaked = *live_at_end;
   const std::vector<StackValue> allocated = AllocatedValues(analysis);
   const std::vector<StackValue> temporary = TemporaryValues(analysis);
 

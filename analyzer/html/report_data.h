@@ -10,6 +10,9 @@
 #ifndef HEAPTRAIL_ANALYZER_HTML_REPORT_DATA_H_
 #define HEAPTRAIL_ANALYZER_HTML_REPORT_DATA_H_
 
+#include <cstdint>
+
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "replay/trace_analysis.h"
 #include "symbolize/stack_symbolizer.h"
@@ -21,8 +24,12 @@ inline constexpr size_t kMaxTimelinePoints = 2048;
 // Flame graph nodes below this fraction of the whole are merged.
 inline constexpr double kFlameMinFraction = 0.0005;
 
-nlohmann::json BuildReportData(const TraceAnalysis& analysis,
-                               StackSymbolizer& symbolizer);
+// `leak_kinds` (a mask of LeakKindBit; 0: every block) restricts the blocks
+// live at the end, as `report --leak-kind`; an error when the trace has no
+// kinds.
+absl::StatusOr<nlohmann::json> BuildReportData(const TraceAnalysis& analysis,
+                                               StackSymbolizer& symbolizer,
+                                               uint8_t leak_kinds = 0);
 
 }  // namespace heaptrail::analyzer
 

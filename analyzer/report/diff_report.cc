@@ -20,7 +20,7 @@ absl::StatusOr<std::vector<Site>> SitesAt(const TraceAnalysis& analysis,
                                           StackSymbolizer& symbolizer,
                                           const DiffOptions& options) {
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
-                             ValuesAt(analysis, moment));
+                             ValuesAt(analysis, moment, options.leak_kinds));
   SiteOptions site_options;
   site_options.by = options.by;
   site_options.cumulative = options.cumulative;

@@ -31,6 +31,7 @@ struct DiffOptions {
   GroupBy by = GroupBy::kLine;
   bool cumulative = false;
   size_t top = 0;  // 0: every site
+  uint8_t leak_kinds = 0;  // only these kinds at the end (ValuesAt); 0: all
 };
 
 struct DiffReport {

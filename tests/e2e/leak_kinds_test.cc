@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -149,6 +150,48 @@ TEST_F(LeakKindsTest, EveryLossRecordAsMemcheckHasIt) {
       EXPECT_EQ(ours[key].bytes, usage.bytes + 48) << key.first;
     }
   }
+}
+
+// --leak-kind downstream: the exports, a diff of two runs, the HTML report.
+TEST_F(LeakKindsTest, LeakKindFiltersExportDiffAndHtml) {
+  const std::string program = SamplesDir() + "/leak_kinds";
+  const std::string older = dir_ + "/older.trace", newer = dir_ + "/newer.trace";
+  for (const std::string& trace : {older, newer}) {
+    ASSERT_EQ(RunUnderCli({program}, trace, {"HEAPTRAIL_LEAK_KINDS=1"}).exit_code, 0);
+  }
+  // Collapsed stacks of the definitely lost blocks: their 611 bytes.
+  const std::string collapsed = dir_ + "/definite.collapsed";
+  ProcessResult exported = RunProcess({CliPath(), "export", newer, "--format", "collapsed",
+                                       "--leak-kind", "definite", "-o", collapsed});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::ifstream in(collapsed);
+  int64_t bytes = 0;
+  for (std::string line; std::getline(in, line);) {
+    bytes += std::stoll(line.substr(line.rfind(' ') + 1));
+    EXPECT_NE(line.find("drop_"), std::string::npos) << line;
+  }
+  EXPECT_EQ(bytes, 611);
+  // Two runs of one program: the same lost blocks, nothing changed.
+  json diff = RunJson({CliPath(), "diff", older, newer, "--leak-kind", "definite,indirect",
+                       "--format", "json"});
+  EXPECT_EQ(diff["older_size"], 611 + 1290);
+  EXPECT_EQ(diff["newer_size"], 611 + 1290);
+  for (const json& site : diff["sites"]) EXPECT_EQ(site["size_diff"], 0) << site.dump();
+  // Only at the end, and only with kinds.
+  EXPECT_EQ(RunProcess({CliPath(), "diff", newer, "--from", "peak", "--to", "end",
+                        "--leak-kind", "definite"})
+                .exit_code,
+            1);
+  const std::string page = dir_ + "/kinds.html";
+  ProcessResult html =
+      RunProcess({CliPath(), "html", newer, "--leak-kind", "possible", "-o", page});
+  EXPECT_EQ(html.exit_code, 0) << html.err;
+  const std::string unclassified = dir_ + "/unclassified.trace";
+  ASSERT_EQ(RunUnderCli({program}, unclassified).exit_code, 0);
+  ProcessResult refused =
+      RunProcess({CliPath(), "report", unclassified, "--leak-kind", "definite"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("--leak-kinds"), std::string::npos) << refused.err;
 }
 
 }  // namespace
