@@ -188,21 +188,21 @@ struct MapsText {
   ~MapsText() { FreePages(data, capacity); }
 };
 
-bool ReadMapsText(MapsText& maps) {
+bool ReadMapsText(MapsText& maps, bool reopen) {
   for (size_t capacity = 256 * 1024; capacity <= (size_t{64} << 20); capacity *= 4) {
     FreePages(maps.data, maps.capacity);
     maps.data = static_cast<char*>(AllocatePages(capacity));
     maps.capacity = maps.data == nullptr ? 0 : capacity;
     if (maps.data == nullptr) return false;
-    maps.length = ReadMaps(maps.data, capacity);
+    maps.length = ReadMaps(maps.data, capacity, reopen);
     if (maps.length >= 0) return true;
   }
   return false;
 }
 
-bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top) {
+bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top, bool reopen_maps) {
   MapsText maps;
-  if (!ReadMapsText(maps)) return false;
+  if (!ReadMapsText(maps, reopen_maps)) return false;
   std::string_view text(maps.data, size_t(maps.length));
   size_t line_count = std::count(text.begin(), text.end(), '\n') + 1;
   PageArray<MapsEntry> entries(line_count);
@@ -265,8 +265,14 @@ bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top) {
 
 }  // namespace
 
-bool AppendLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t stack_top,
-                     ChunkBuilder& chunk) {
+void PutLeakKindsHead(ChunkBuilder& chunk, uint64_t relative_tick, uint64_t pause_ns) {
+  chunk.PutRecordType(format::RecordType::kLeakKinds);
+  chunk.PutVarint(relative_tick);
+  chunk.PutVarint(pause_ns);
+}
+
+bool AppendLeakKindEntries(const LiveBlocks& live, uint64_t stack_top, bool reopen_maps,
+                           ChunkBuilder& chunk) {
   size_t block_count = live.live_count();
   PageArray<ScanBlock> blocks(block_count);
   if (blocks.data == nullptr) return false;
@@ -279,11 +285,9 @@ bool AppendLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t st
             [](const ScanBlock& a, const ScanBlock& b) { return a.address < b.address; });
   {
     ScopedFaultGuard guard;
-    if (!Classify(blocks.data, block_count, stack_top)) return false;
+    if (!Classify(blocks.data, block_count, stack_top, reopen_maps)) return false;
   }
 
-  chunk.PutRecordType(format::RecordType::kLeakKinds);
-  chunk.PutVarint(relative_tick);
   chunk.PutVarint(block_count);
   uint64_t previous = 0;
   for (size_t i = 0; i < block_count; ++i) {

@@ -29,11 +29,15 @@
 
 namespace heaptrail::preload {
 
-// Classifies every block of `live` and appends the kLeakKinds record, with
-// `relative_tick`, to `chunk`. False (nothing appended) when the process's
-// mappings cannot be read or memory runs out.
-bool AppendLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t stack_top,
-                     ChunkBuilder& chunk);
+// Classifies every block of `live` and appends the body of a kLeakKinds
+// record (the count, then the entries) to `chunk`; `stack_top` as above,
+// and `reopen_maps` in a forked child. False (nothing appended) when the
+// process's mappings cannot be read or memory runs out.
+bool AppendLeakKindEntries(const LiveBlocks& live, uint64_t stack_top, bool reopen_maps,
+                           ChunkBuilder& chunk);
+
+// The head of a kLeakKinds record, before its body.
+void PutLeakKindsHead(ChunkBuilder& chunk, uint64_t relative_tick, uint64_t pause_ns);
 
 }  // namespace heaptrail::preload
 

@@ -100,17 +100,23 @@ uint32_t CountThreads() {
   return static_cast<uint32_t>(st.st_nlink - 2);
 }
 
-ssize_t ReadMaps(char* buffer, size_t size) {
-  int fd = maps.Get();
-  if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) return -1;
-  size_t total = 0;
-  while (total < size) {
-    ssize_t n = read(fd, buffer + total, size - total);
-    if (n < 0) return -1;
-    if (n == 0) return static_cast<ssize_t>(total);
-    total += n;
+ssize_t ReadMaps(char* buffer, size_t size, bool reopen) {
+  int own = reopen ? open("/proc/self/maps", O_RDONLY | O_CLOEXEC) : -1;
+  int fd = own >= 0 ? own : maps.Get();
+  ssize_t result = -1;  // too small, unless it all fits
+  if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0) {
+    size_t total = 0;
+    while (total < size) {
+      ssize_t n = read(fd, buffer + total, size - total);
+      if (n <= 0) {
+        if (n == 0) result = static_cast<ssize_t>(total);
+        break;
+      }
+      total += n;
+    }
   }
-  return -1;  // too small
+  if (own >= 0) close(own);
+  return result;
 }
 
 }  // namespace heaptrail::preload

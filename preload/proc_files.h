@@ -39,8 +39,9 @@ bool ReadResidentBytes(uint64_t* bytes);
 uint32_t CountThreads();
 
 // /proc/self/maps as it is now, into `buffer`; its size, or -1 when it could
-// not be read or did not fit.
-ssize_t ReadMaps(char* buffer, size_t size);
+// not be read or did not fit. `reopen`: opened again by name first (a forked
+// child: the descriptor kept describes the parent).
+ssize_t ReadMaps(char* buffer, size_t size, bool reopen);
 
 }  // namespace heaptrail::preload
 

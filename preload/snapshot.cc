@@ -26,9 +26,16 @@ constexpr size_t kLabelSize = 256;
 
 enum SlotState : uint32_t { kEmpty, kFilling, kReady };
 
+// The value `heaptrail snapshot` sends with sigqueue(): a nonce naming its
+// files, and flags (snapshot_request.h).
+constexpr uint32_t kLeaksFlag = 1u << 30;  // --leaks: classify the blocks too
+constexpr uint32_t kNudgeFlag = 1u << 29;  // no snapshot: just run a round
+constexpr uint32_t kNonceMask = kNudgeFlag - 1;
+
 struct Slot {
   std::atomic<uint32_t> state;
   uint8_t source;
+  bool leaks;
   uint32_t nonce;  // names the label file of `heaptrail snapshot`; 0: none
   uint64_t tick;
   char label[kLabelSize];
@@ -41,13 +48,15 @@ constinit struct sigaction previous_action = {};
 constinit int installed_signal = 0;
 constinit bool replaced_warned = false;  // writer only
 
-void Request(format::SnapshotSource source, uint64_t tick, const char* label, uint32_t nonce) {
+void Request(format::SnapshotSource source, uint64_t tick, const char* label, uint32_t nonce,
+             bool leaks) {
   uint64_t request = next_request.fetch_add(1, std::memory_order_relaxed);
   Slot& slot = slots[request % kSlots];
   uint32_t expected = kEmpty;
   // A full ring (256 requests the writer has not seen) drops the request.
   if (!slot.state.compare_exchange_strong(expected, kFilling, std::memory_order_acquire)) return;
   slot.source = static_cast<uint8_t>(source);
+  slot.leaks = leaks;
   slot.nonce = nonce;
   slot.tick = tick;
   slot.label[0] = '\0';
@@ -60,20 +69,23 @@ void Request(format::SnapshotSource source, uint64_t tick, const char* label, ui
   WakeWriter();
 }
 
-// `heaptrail snapshot --label` writes the label to "<trace>.label.<nonce>"
-// and sends the nonce with sigqueue(). The file is taken only if it is a
-// plain file of ours (or root's) that nobody else can read or write, then
-// removed: its removal is the CLI's acknowledgement.
-void ReadLabelFile(const char* trace_path, uint32_t nonce, char* label) {
+// `heaptrail snapshot` writes the label to "<trace>.label.<nonce>" (and,
+// with --leaks, creates "<trace>.leaks.<nonce>") and sends the nonce with
+// sigqueue(). A file is taken only if it is a plain file of ours (or
+// root's) that nobody else can read or write, then removed: its removal is
+// the CLI's acknowledgement. Reads its content into `text` when given.
+void TakeRequestFile(const char* trace_path, const char* kind, uint32_t nonce, char* text) {
   char path[4200];
-  snprintf(path, sizeof(path), "%s.label.%u", trace_path, nonce);
+  snprintf(path, sizeof(path), "%s.%s.%u", trace_path, kind, nonce);
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
       (st.st_mode & 077) == 0 && (st.st_uid == geteuid() || st.st_uid == 0)) {
-    ssize_t n = read(fd, label, kLabelSize - 1);
-    label[n > 0 ? n : 0] = '\0';
+    if (text != nullptr) {
+      ssize_t n = read(fd, text, kLabelSize - 1);
+      text[n > 0 ? n : 0] = '\0';
+    }
     unlink(path);
   }
   close(fd);
@@ -81,10 +93,18 @@ void ReadLabelFile(const char* trace_path, uint32_t nonce, char* label) {
 
 void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
   int saved_errno = errno;
-  uint32_t nonce = 0;
-  if (info != nullptr && info->si_code == SI_QUEUE) nonce = static_cast<uint32_t>(info->si_value.sival_int);
-  Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, nonce);
+  uint32_t value = 0;
+  if (info != nullptr && info->si_code == SI_QUEUE) value = static_cast<uint32_t>(info->si_value.sival_int);
+  if ((value & kNudgeFlag) != 0) {  // ours alone: the program's handler is not told
+    FlushFromSignalHandler();
+    errno = saved_errno;
+    return;
+  }
+  Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, value & kNonceMask,
+          (value & kLeaksFlag) != 0);
+  leak_snapshot_stack_top = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   FlushFromSignalHandler();
+  leak_snapshot_stack_top = 0;
   errno = saved_errno;
   if (previous_action.sa_flags & SA_SIGINFO) {
     if (previous_action.sa_sigaction != nullptr) previous_action.sa_sigaction(signo, info, context);
@@ -96,20 +116,34 @@ void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
 }  // namespace
 
 void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label) {
-  Request(source, tick, label, 0);
+  Request(source, tick, label, 0, false);
 }
 
-void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path) {
+void AcknowledgeLeaks(const char* trace_path, uint32_t nonce) {
+  TakeRequestFile(trace_path, "leaks", nonce, nullptr);
+}
+
+void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path,
+                         StartLeaksFn start_leaks) {
   uint64_t end = next_request.load(std::memory_order_acquire);
   while (next_emitted < end) {
     Slot& slot = slots[next_emitted % kSlots];
     uint32_t state = slot.state.load(std::memory_order_acquire);
     if (state == kFilling) break;  // its requester is still writing it
     if (state == kReady) {
-      if (slot.nonce != 0) ReadLabelFile(trace_path, slot.nonce, slot.label);
+      if (slot.nonce != 0) TakeRequestFile(trace_path, "label", slot.nonce, slot.label);
+      uint64_t tick = slot.tick > start_tick ? slot.tick - start_tick : 0;
+      uint8_t source = slot.source;
+      if (slot.leaks) {
+        if (start_leaks(tick, slot.nonce)) {
+          source = static_cast<uint8_t>(format::SnapshotSource::kSignalWithLeaks);
+        } else {
+          AcknowledgeLeaks(trace_path, slot.nonce);  // nothing will come
+        }
+      }
       out.PutRecordType(format::RecordType::kSnapshot);
-      out.PutVarint(slot.tick > start_tick ? slot.tick - start_tick : 0);
-      out.PutVarint(slot.source);
+      out.PutVarint(tick);
+      out.PutVarint(source);
       out.PutString(slot.label);
       slot.state.store(kEmpty, std::memory_order_release);
     }

@@ -23,8 +23,17 @@ void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* l
 
 // Appends a Snapshot record for each pending request (ticks made relative to
 // `start_tick`). A request from `heaptrail snapshot --label` takes its label
-// from a file next to `trace_path` (see snapshot.cc).
-void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path);
+// from a file next to `trace_path` (see snapshot.cc). A request from
+// `heaptrail snapshot --leaks` calls `start_leaks(relative tick, nonce)`:
+// true when the leak kinds of that snapshot are on their way (its source is
+// then kSignalWithLeaks).
+using StartLeaksFn = bool (*)(uint64_t relative_tick, uint32_t nonce);
+void EmitSnapshotRecords(ChunkBuilder& out, uint64_t start_tick, const char* trace_path,
+                         StartLeaksFn start_leaks);
+
+// `heaptrail snapshot --leaks` waits for "<trace>.leaks.<nonce>" to be
+// removed: done once the leak kinds of its snapshot are written, or given up.
+void AcknowledgeLeaks(const char* trace_path, uint32_t nonce);
 
 // True when requests wait for the writer.
 bool SnapshotsPending();

@@ -14,7 +14,7 @@
 #include "chunk_builder.h"
 #include "clock.h"
 #include "event_columns.h"
-#include "leak_scan.h"
+#include "leak_kinds.h"
 #include "live_blocks.h"
 #include "module_tracker.h"
 #include "private_heap.h"
@@ -182,6 +182,15 @@ bool HasSomethingToWrite() {
   return false;
 }
 
+// `heaptrail snapshot --leaks`: the snapshot's blocks classified in a child.
+bool StartLeaks(uint64_t relative_tick, uint32_t nonce) {
+  if (!tracker.config.leak_kinds || !live_blocks.ok()) return false;
+  uint64_t stack_top = leak_snapshot_stack_top != 0
+                           ? leak_snapshot_stack_top
+                           : reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  return StartLeakSnapshot(live_blocks, relative_tick, nonce, stack_top);
+}
+
 // With a stack top: the exit round, which classifies the live blocks.
 void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
   if (deferred_open != nullptr) {
@@ -211,7 +220,8 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     last_interval_snapshot_ns = now_ns;
   }
   CheckSnapshotSignal();
-  EmitSnapshotRecords(chunk, tracker.start_tick, tracker.file.path());
+  EmitSnapshotRecords(chunk, tracker.start_tick, tracker.file.path(), StartLeaks);
+  CollectLeakSnapshot(chunk, tracker.file.path(), /*wait=*/false);
 
   bool final = kind == RoundKind::kFinal;
   if (final || now_ns - last_rss_ns >= kRssPeriodNs) {
@@ -227,7 +237,8 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     last_clock_ns = now_ns;
   }
   if (exit_stack_top != 0 && tracker.config.leak_kinds && live_blocks.ok()) {
-    AppendLeakKinds(live_blocks, RelativeTick(ReadTick()), exit_stack_top, chunk);
+    AppendExitLeakKinds(live_blocks, RelativeTick(ReadTick()), exit_stack_top, chunk,
+                        tracker.file.path());
   }
   chunk.PutRecordType(RecordType::kRoundEnd);
   chunk.PutVarint(RelativeTick(round_tick));
@@ -257,6 +268,8 @@ void* WriterMain(void*) {
 }
 
 }  // namespace
+
+constinit uint64_t leak_snapshot_stack_top = 0;
 
 void RunWriterRound(RoundKind kind) {
   pthread_mutex_lock(&writer_mutex);
@@ -320,6 +333,7 @@ void ResetWriterInChild() {
   start_claimed.store(false, std::memory_order_relaxed);
   chunk.Clear();
   live_blocks.Reset();
+  ForgetLeakSnapshotAfterFork();
   nodes_written = 1;
   process_info_written = false;
   last_chunk_ns = 0;

@@ -44,6 +44,11 @@ void RunWriterRound(RoundKind kind);
 // whatever earlier calls left there).
 void RunExitRound(uint64_t stack_top);
 
+// Set by the snapshot signal's handler around its round: where the
+// interrupted thread's stack (and, in its signal frame, registers) begins,
+// for the scan of `heaptrail snapshot --leaks` (leak_kinds.h).
+extern uint64_t leak_snapshot_stack_top;
+
 // The writer lock, held across fork().
 void LockWriter();
 void UnlockWriter();

@@ -134,6 +134,7 @@ void AddSnapshotCommand(CLI::App& app, CliIo& io, int* exit_code) {
   auto pid = std::make_shared<int>(0);
   auto label = std::make_shared<std::string>();
   auto signal_name = std::make_shared<std::string>();
+  auto leaks = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand(
       "snapshot",
       "Ask a traced process to take a snapshot now (sends it its snapshot "
@@ -148,9 +149,16 @@ void AddSnapshotCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_option("--snapshot-signal,--signal", *signal_name,
                       "The process's snapshot signal (default: what it was "
                       "started with, HEAPTRAIL_SNAPSHOT_SIGNAL, else SIGUSR2)");
-  command->callback([pid, label, signal_name, &io, exit_code] {
+  command->add_flag(
+      "--leaks", *leaks,
+      "Also classify the snapshot's blocks by reachability (definitely, "
+      "indirectly, possibly lost, still reachable; `report --at N` shows "
+      "them), in a copy-on-write copy of the process: it pauses only to be "
+      "copied. The process must run with `heaptrail run --leak-kinds`");
+  command->callback([pid, label, signal_name, leaks, &io, exit_code] {
     SnapshotRequest request;
     request.label = *label;
+    request.leaks = *leaks;
     if (request.label.size() > kMaxLabelSize) {
       *exit_code = ReportError(
           io, absl::InvalidArgumentError(absl::StrFormat(

@@ -94,6 +94,11 @@ std::string FindTracePath(pid_t pid) {
   return found;
 }
 
+// The sigqueue() value: a nonce and flags, as preload/snapshot.cc reads it.
+constexpr uint32_t kLeaksFlag = 1u << 30;
+constexpr uint32_t kNudgeFlag = 1u << 29;
+constexpr uint32_t kNonceMask = kNudgeFlag - 1;
+
 // The process's HEAPTRAIL_SNAPSHOT_SIGNAL as the preload reads it: unset is
 // SIGUSR2, "none" or "0" is 0 (no snapshot signal).
 int SignalFromEnvironment(const std::string& environ_text) {
@@ -113,6 +118,21 @@ int SignalFromEnvironment(const std::string& environ_text) {
   return kDefaultSignal;
 }
 
+// HEAPTRAIL_LEAK_KINDS as the preload reads it: "1" or "yes" is on.
+bool LeakKindsInEnvironment(const std::string& environ_text) {
+  size_t start = 0;
+  while (start < environ_text.size()) {
+    size_t end = environ_text.find('\0', start);
+    if (end == std::string::npos) end = environ_text.size();
+    const std::string_view entry(environ_text.data() + start, end - start);
+    if (entry == "HEAPTRAIL_LEAK_KINDS=1" || entry == "HEAPTRAIL_LEAK_KINDS=yes") {
+      return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 bool Exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -121,6 +141,31 @@ bool Exists(const std::string& path) {
 void SleepMs(int ms) {
   const timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
   ::nanosleep(&pause, nullptr);
+}
+
+// After the snapshot: waits for its leak kinds, nudging the process.
+absl::Status WaitForLeaks(const TracedProcess& process, int signal,
+                          const std::string& leaks_path, int timeout_ms) {
+  constexpr int kPollMs = 10;
+  constexpr int kNudgeMs = 100;
+  sigval nudge{};
+  nudge.sival_int = static_cast<int>(kNudgeFlag);
+  for (int waited = 0; waited < timeout_ms; waited += kPollMs) {
+    if (!Exists(leaks_path)) return absl::OkStatus();
+    if (::kill(process.pid, 0) != 0 && errno == ESRCH) {
+      ::unlink(leaks_path.c_str());
+      return absl::AbortedError(absl::StrFormat(
+          "process %d exited before recording the leak kinds", process.pid));
+    }
+    if (waited % kNudgeMs == 0 && waited != 0) {
+      ::sigqueue(process.pid, signal, nudge);
+    }
+    SleepMs(kPollMs);
+  }
+  ::unlink(leaks_path.c_str());
+  return absl::DeadlineExceededError(absl::StrFormat(
+      "process %d did not record the leak kinds within %d s", process.pid,
+      timeout_ms / 1000));
 }
 
 }  // namespace
@@ -160,6 +205,10 @@ absl::StatusOr<TracedProcess> FindTracedProcess(pid_t pid) {
   absl::StatusOr<std::string> environment = ReadWhole(ProcPath(pid, "environ"));
   if (!environment.ok()) return environment.status();
   process.snapshot_signal = SignalFromEnvironment(*environment);
+  process.leak_kinds = LeakKindsInEnvironment(*environment);
+  absl::StatusOr<std::string> status = ReadWhole(ProcPath(pid, "status"));
+  process.sandboxed =
+      status.ok() && status->find("\nSeccomp:\t0\n") == std::string::npos;
   return process;
 }
 
@@ -172,12 +221,24 @@ absl::Status RequestSnapshot(const TracedProcess& process,
         "no snapshot on a signal",
         process.pid));
   }
+  if (request.leaks && !process.leak_kinds) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "process %d does not record leak kinds: start it with `heaptrail run "
+        "--leak-kinds`",
+        process.pid));
+  }
+  if (request.leaks && process.sandboxed) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "process %d runs under a seccomp filter, which may kill it for the "
+        "clone() a leak scan needs: not asked",
+        process.pid));
+  }
   std::random_device random;
-  std::string label_path;
+  std::string label_path, leaks_path;
   uint32_t nonce = 0;
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    nonce = (static_cast<uint32_t>(random()) & 0x7fffffff) | 1;  // never 0
+    nonce = (static_cast<uint32_t>(random()) & kNonceMask) | 1;  // never 0
     label_path = absl::StrCat(process.trace_path, ".label.", nonce);
     fd = ::open(label_path.c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -196,17 +257,35 @@ absl::Status RequestSnapshot(const TracedProcess& process,
     ::unlink(label_path.c_str());
     return absl::InternalError(absl::StrFormat("cannot write %s", label_path));
   }
+  if (request.leaks) {
+    leaks_path = absl::StrCat(process.trace_path, ".leaks.", nonce);
+    const int leaks_fd =
+        ::open(leaks_path.c_str(),
+               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (leaks_fd < 0) {
+      ::unlink(label_path.c_str());
+      return absl::PermissionDeniedError(
+          absl::StrFormat("cannot create %s: %s", leaks_path,
+                          std::strerror(errno)));
+    }
+    ::close(leaks_fd);
+  }
   sigval value{};
-  value.sival_int = static_cast<int>(nonce);
+  value.sival_int = static_cast<int>(nonce | (request.leaks ? kLeaksFlag : 0));
   if (::sigqueue(process.pid, signal, value) != 0) {
     const int error = errno;
     ::unlink(label_path.c_str());
+    if (request.leaks) ::unlink(leaks_path.c_str());
     return absl::PermissionDeniedError(absl::StrFormat(
         "cannot signal process %d: %s", process.pid, std::strerror(error)));
   }
   constexpr int kPollMs = 5;
   for (int waited = 0; waited < request.timeout_ms; waited += kPollMs) {
-    if (!Exists(label_path)) return absl::OkStatus();
+    if (!Exists(label_path)) {
+      return request.leaks ? WaitForLeaks(process, signal, leaks_path,
+                                          request.leaks_timeout_ms)
+                           : absl::OkStatus();
+    }
     if (::kill(process.pid, 0) != 0 && errno == ESRCH) {
       ::unlink(label_path.c_str());
       return absl::AbortedError(absl::StrFormat(

@@ -31,6 +31,8 @@ struct TracedProcess {
   pid_t pid = 0;
   std::string trace_path;
   int snapshot_signal = 0;  // from its environment; 0: disabled there
+  bool leak_kinds = false;  // HEAPTRAIL_LEAK_KINDS=1 in its environment
+  bool sandboxed = false;   // under a seccomp filter (/proc/PID/status)
 };
 
 // Checks that `pid` exists, is the caller's and is traced by heaptrail.
@@ -40,11 +42,20 @@ struct SnapshotRequest {
   std::string label;
   std::optional<int> signal;  // overrides the process's own
   int timeout_ms = 5000;      // for the acknowledgement
+  // Also classify the snapshot's blocks by reachability, in a copy of the
+  // process (see preload/leak_kinds.h); then the CLI also waits for the
+  // "<trace>.leaks.<nonce>" file, created with the label's, to be removed,
+  // nudging the process every 100 ms (a value of sigqueue() that only runs a
+  // round: an idle single-threaded program runs none by itself).
+  bool leaks = false;
+  int leaks_timeout_ms = 600000;
 };
 
 // Sends the request and waits for the acknowledgement. NotFound or
-// PermissionDenied for a process that cannot be asked; DeadlineExceeded when
-// it did not answer (its handler was replaced, or it is stopped).
+// PermissionDenied for a process that cannot be asked; FailedPrecondition
+// for --leaks in a process not recording leak kinds, or sandboxed (a
+// seccomp filter may kill it for the clone); DeadlineExceeded when it did
+// not answer (its handler was replaced, or it is stopped).
 absl::Status RequestSnapshot(const TracedProcess& process,
                              const SnapshotRequest& request);
 

@@ -37,11 +37,13 @@ void EventMerger::Add(std::span<const Event> events) {
   }
 }
 
-void EventMerger::AddSnapshot(uint64_t tick, uint64_t index) {
+void EventMerger::AddSnapshot(uint64_t tick, uint64_t index,
+                              bool wants_leak_kinds) {
   Event event;
   event.type = EventType::kSnapshot;
   event.tick = tick;
   event.size = index;
+  event.kind = wants_leak_kinds ? 1 : 0;
   Append(snapshots_, kSnapshotQueue, std::span<const Event>(&event, 1));
 }
 

@@ -76,7 +76,7 @@ class EventMerger {
   void Appended(uint32_t thread) { KeyNewEvents(QueueOf(thread), thread); }
   void Add(const Event& event) { Add(std::span<const Event>(&event, 1)); }
   // A snapshot pseudo-event; `index` comes back in Event::size.
-  void AddSnapshot(uint64_t tick, uint64_t index);
+  void AddSnapshot(uint64_t tick, uint64_t index, bool wants_leak_kinds);
 
   // Releases every buffered event with tick < watermark. Released events
   // reach the sink in batches of kOutputBatch; Flush() hands on the rest.

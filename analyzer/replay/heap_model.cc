@@ -110,7 +110,7 @@ void HeapModel::Replay(std::span<const Event> events, HeapTimeline& timeline) {
     }
     const Event& event = events[i];
     if (event.type == EventType::kSnapshot) {
-      TakeSnapshot(event.tick, event.size);
+      TakeSnapshot(event.tick, event.size, /*keep_blocks=*/event.kind != 0);
     } else {
       ApplyHeapEvent(event);
       timeline.Record(event.tick, totals_.live_bytes);
@@ -222,7 +222,8 @@ void HeapModel::OnReallocFailed(const Event& event) {
   AddLive(pending.block, event.tick);
 }
 
-void HeapModel::TakeSnapshot(uint64_t tick, uint64_t record_index) {
+void HeapModel::TakeSnapshot(uint64_t tick, uint64_t record_index,
+                             bool keep_blocks) {
   totals_.last_tick = std::max(totals_.last_tick, tick);
   SnapshotState snapshot;
   snapshot.id = static_cast<uint32_t>(snapshots_.size() + 1);
@@ -231,6 +232,13 @@ void HeapModel::TakeSnapshot(uint64_t tick, uint64_t record_index) {
   snapshot.live_bytes = totals_.live_bytes;
   snapshot.live_blocks = totals_.live_blocks;
   snapshot.stacks = LiveNow();
+  snapshot.wants_leak_kinds = keep_blocks;
+  if (keep_blocks) {
+    snapshot.blocks.reserve(totals_.live_blocks);
+    live_.ForEach([&](uint64_t address, const Block& block) {
+      snapshot.blocks.push_back({address, block.size, block.slot});
+    });
+  }
   snapshots_.push_back(std::move(snapshot));
 }
 
@@ -244,44 +252,70 @@ std::vector<StackValue> HeapModel::LiveNow() const {
 }
 
 namespace {
-constexpr size_t kUnclassified = 4;  // in leaks_by_slot_
+
+constexpr size_t kUnclassified = 4;  // in LeakClassification::by_slot
+
+// Adds a block of `size` bytes at `address`, of stack slot `slot`, to
+// `leaks` with its kind in `record`.
+void AddClassified(const LeakKindsRecord& record, uint64_t address,
+                   uint64_t size, uint32_t slot, LeakClassification& leaks) {
+  const auto it = std::lower_bound(record.addresses.begin(),
+                                   record.addresses.end(), address);
+  auto add = [size](StackUsage& usage) {
+    usage.bytes += size;
+    ++usage.blocks;
+  };
+  if (it == record.addresses.end() || *it != address) {
+    add(leaks.totals.unclassified);
+    add(leaks.by_slot[slot][kUnclassified]);
+    return;
+  }
+  const uint8_t byte = record.kinds[it - record.addresses.begin()];
+  const size_t kind = byte & 3;
+  const size_t heuristic = byte >> 2;
+  add(leaks.by_slot[slot][kind]);
+  add(leaks.totals.by_kind[kind]);
+  if (heuristic != 0 && kind == size_t(format::LeakKind::kReachable)) {
+    add(leaks.totals.by_heuristic[heuristic]);
+  }
+}
+
 }  // namespace
 
-void HeapModel::ClassifyLeaks(const LeakKindsRecord& record) {
-  leak_totals_ = LeakTotals();
-  leak_totals_.classified = true;
-  leaks_by_slot_.assign(stacks_.size(), {});
+void HeapModel::ClassifyLeaks(std::span<const LeakKindsRecord> records) {
+  for (const LeakKindsRecord& record : records) Classify(record);
+  for (SnapshotState& snapshot : snapshots_) snapshot.blocks = {};
+}
+
+void HeapModel::Classify(const LeakKindsRecord& record) {
+  LeakClassification* leaks = &end_leaks_;
+  SnapshotState* snapshot = nullptr;
+  for (SnapshotState& state : snapshots_) {
+    if (state.wants_leak_kinds && state.tick == record.tick) snapshot = &state;
+  }
+  if (snapshot != nullptr) leaks = &snapshot->leaks;
+  *leaks = LeakClassification();
+  leaks->totals.classified = true;
+  leaks->totals.pause_ns = record.pause_ns;
+  leaks->by_slot.assign(stacks_.size(), {});
+  if (snapshot != nullptr) {
+    for (const SnapshotState::Block& block : snapshot->blocks) {
+      AddClassified(record, block.address, block.size, block.slot, *leaks);
+    }
+    return;
+  }
   live_.ForEach([&](uint64_t address, const Block& block) {
-    const auto it = std::lower_bound(record.addresses.begin(),
-                                     record.addresses.end(), address);
-    if (it == record.addresses.end() || *it != address) {
-      leak_totals_.unclassified.bytes += block.size;
-      ++leak_totals_.unclassified.blocks;
-      leaks_by_slot_[block.slot][kUnclassified].bytes += block.size;
-      ++leaks_by_slot_[block.slot][kUnclassified].blocks;
-      return;
-    }
-    const uint8_t byte = record.kinds[it - record.addresses.begin()];
-    const size_t kind = byte & 3;
-    const size_t heuristic = byte >> 2;
-    StackUsage& usage = leaks_by_slot_[block.slot][kind];
-    usage.bytes += block.size;
-    ++usage.blocks;
-    leak_totals_.by_kind[kind].bytes += block.size;
-    ++leak_totals_.by_kind[kind].blocks;
-    if (heuristic != 0 && kind == size_t(format::LeakKind::kReachable)) {
-      leak_totals_.by_heuristic[heuristic].bytes += block.size;
-      ++leak_totals_.by_heuristic[heuristic].blocks;
-    }
+    AddClassified(record, address, block.size, block.slot, *leaks);
   });
 }
 
 std::vector<StackValue> HeapModel::LiveOfKind(
-    std::optional<format::LeakKind> kind) const {
+    std::optional<format::LeakKind> kind, uint32_t snapshot_id) const {
   const size_t index = kind ? size_t(*kind) : kUnclassified;
+  const LeakClassification& leaks = Leaks(snapshot_id);
   std::vector<StackValue> values;
-  for (size_t slot = 0; slot < leaks_by_slot_.size(); ++slot) {
-    const StackUsage& usage = leaks_by_slot_[slot][index];
+  for (size_t slot = 0; slot < leaks.by_slot.size(); ++slot) {
+    const StackUsage& usage = leaks.by_slot[slot][index];
     if (usage.blocks == 0) continue;
     values.push_back({stacks_[slot].stack_id, usage.bytes, usage.blocks});
   }

@@ -77,13 +77,21 @@ struct StackValue {
   uint64_t blocks = 0;
 };
 
-// The blocks live at the end, by reachability (kLeakKinds).
+// The blocks live at one moment (the end, or a snapshot), by reachability
+// (a kLeakKinds record).
 struct LeakTotals {
   bool classified = false;  // the trace has the record
   StackUsage by_kind[4];    // indexed by format::LeakKind
   // Reachable through each of memcheck's heuristics (by LeakHeuristic).
   StackUsage by_heuristic[5];
-  StackUsage unclassified;  // allocated after the scan
+  StackUsage unclassified;  // allocated after the scan began
+  uint64_t pause_ns = 0;    // a live snapshot's: the program stopped this long
+};
+
+struct LeakClassification {
+  LeakTotals totals;
+  // By stack slot (HeapModel's), then LeakKind; the last: not classified.
+  std::vector<std::array<StackUsage, 5>> by_slot;
 };
 
 struct SnapshotState {
@@ -93,6 +101,16 @@ struct SnapshotState {
   uint64_t live_bytes = 0;
   uint64_t live_blocks = 0;
   std::vector<StackValue> stacks;  // stacks with live blocks, by stack id
+  // A snapshot that asked for leak kinds: its blocks (address, size, stack
+  // slot) until its record classifies them, then the classification.
+  struct Block {
+    uint64_t address;
+    uint64_t size;
+    uint32_t slot;
+  };
+  bool wants_leak_kinds = false;
+  std::vector<Block> blocks;
+  LeakClassification leaks;
 };
 
 // A block released by the wrong family (e.g. new[] then free).
@@ -114,7 +132,8 @@ class HeapModel {
   // kAlloc, kFree or kReallocFailed, in the global order.
   void Apply(const Event& event);
   // Records the live table now; `record_index` identifies the snapshot record.
-  void TakeSnapshot(uint64_t tick, uint64_t record_index);
+  // `keep_blocks`: the snapshot will have leak kinds (kSignalWithLeaks).
+  void TakeSnapshot(uint64_t tick, uint64_t record_index, bool keep_blocks);
   // The replay's loop: applies heap events and takes snapshots (kSnapshot
   // pseudo-events, Event::size = record index) in order, and records the live
   // bytes after each heap event in `timeline`.
@@ -132,13 +151,18 @@ class HeapModel {
   std::vector<StackValue> LiveNow() const;
   std::vector<StackValue> LiveAtPeak() const;
 
-  // Classifies the blocks live now by the record's kinds, by address; after
-  // the replay.
-  void ClassifyLeaks(const LeakKindsRecord& record);
-  const LeakTotals& leak_totals() const { return leak_totals_; }
-  // The live blocks of one kind, per stack, after ClassifyLeaks(); with no
-  // kind, those the record does not classify (allocated after the scan).
-  std::vector<StackValue> LiveOfKind(std::optional<format::LeakKind> kind) const;
+  // After the replay: classifies, by address, the blocks of the snapshot
+  // that asked for each record (same tick), or else those live now (the
+  // end); then forgets the blocks kept for snapshots.
+  void ClassifyLeaks(std::span<const LeakKindsRecord> records);
+  // Of the end (snapshot 0) or of snapshot `snapshot_id`.
+  const LeakTotals& leak_totals(uint32_t snapshot_id = 0) const {
+    return Leaks(snapshot_id).totals;
+  }
+  // The blocks of one kind, per stack, at the end or at a snapshot; with no
+  // kind, those the record does not classify.
+  std::vector<StackValue> LiveOfKind(std::optional<format::LeakKind> kind,
+                                     uint32_t snapshot_id = 0) const;
 
  private:
   struct Block {
@@ -172,6 +196,7 @@ class HeapModel {
   // Adds / removes a block in the live totals and its stack.
   void AddLive(const Block& block, uint64_t tick);
   void RemoveLive(const Block& block);
+  void Classify(const LeakKindsRecord& record);
   // Saves a stack's live values before the first change after a peak.
   void Touch(StackStats& stats) {
     if (stats.saved_epoch != peak_epoch_) {
@@ -206,9 +231,12 @@ class HeapModel {
   std::vector<StackStats> stacks_;
   std::vector<ThreadState> threads_;
   std::vector<SnapshotState> snapshots_;
-  LeakTotals leak_totals_;
-  // By stacks_ index, then LeakKind; the last: not classified.
-  std::vector<std::array<StackUsage, 5>> leaks_by_slot_;
+  LeakClassification end_leaks_;
+  const LeakClassification& Leaks(uint32_t snapshot_id) const {
+    return snapshot_id == 0 || snapshot_id > snapshots_.size()
+               ? end_leaks_
+               : snapshots_[snapshot_id - 1].leaks;
+  }
   struct MismatchKey {
     uint32_t slot;
     uint32_t free_stack;

@@ -86,7 +86,9 @@ class Loader : public RecordSink, public EventSink {
     return absl::OkStatus();
   }
   absl::Status OnSnapshot(SnapshotRecord& record) override {
-    merger_.AddSnapshot(record.tick, analysis_.snapshot_records.size());
+    merger_.AddSnapshot(
+        record.tick, analysis_.snapshot_records.size(),
+        record.source == format::SnapshotSource::kSignalWithLeaks);
     SeeTick(record.tick);
     analysis_.snapshot_records.push_back(std::move(record));
     return absl::OkStatus();
@@ -97,7 +99,7 @@ class Loader : public RecordSink, public EventSink {
   }
   absl::Status OnLeakKinds(LeakKindsRecord& record) override {
     SeeTick(record.tick);
-    analysis_.leak_kinds = std::move(record);
+    analysis_.leak_kinds.push_back(std::move(record));
     return absl::OkStatus();
   }
   absl::Status OnEnd(uint64_t tick) override {
@@ -159,10 +161,8 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
   }
   loader.merger().ReleaseAll();
   loader.FinishReplay();
-  if (analysis->leak_kinds) {
-    analysis->heap.ClassifyLeaks(*analysis->leak_kinds);
-    analysis->leak_kinds.reset();  // its memory: one entry per live block
-  }
+  analysis->heap.ClassifyLeaks(analysis->leak_kinds);
+  analysis->leak_kinds = {};  // their memory: one entry per block
   analysis->chunks = chunks.reader().chunks_read();
   analysis->truncated = chunks.reader().truncated();
   analysis->end_tick = loader.EndTick();

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,7 +61,7 @@ struct TraceAnalysis {
   std::vector<SnapshotRecord> snapshot_records;  // in file order
   std::vector<RssRecord> rss;
   ProcessInfoRecord process;
-  std::optional<LeakKindsRecord> leak_kinds;  // applied to heap after replay
+  std::vector<LeakKindsRecord> leak_kinds;  // applied to heap after replay
   uint64_t end_tick = 0;   // kEnd's tick, else the last tick seen
   bool ended = false;      // a kEnd record was read
   bool truncated = false;  // the last chunk was short or damaged

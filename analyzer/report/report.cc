@@ -79,9 +79,34 @@ absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text) {
   return mask;
 }
 
-absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds) {
-  if (kinds == 0 || analysis.heap.leak_totals().classified) {
+std::optional<uint32_t> LeakMoment(const Moment& moment) {
+  if (moment.kind == Moment::kEnd) return 0;
+  if (moment.kind == Moment::kSnapshot) return moment.snapshot_id;
+  return std::nullopt;
+}
+
+const LeakTotals* LeakTotalsAt(const TraceAnalysis& analysis,
+                               const Moment& moment) {
+  const std::optional<uint32_t> id = LeakMoment(moment);
+  if (!id || *id > analysis.heap.snapshots().size()) return nullptr;
+  const LeakTotals& totals = analysis.heap.leak_totals(*id);
+  return totals.classified ? &totals : nullptr;
+}
+
+absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds,
+                                 const Moment& moment) {
+  if (kinds == 0 || LeakTotalsAt(analysis, moment) != nullptr) {
     return absl::OkStatus();
+  }
+  if (moment.kind == Moment::kSnapshot) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        analysis.path, ": snapshot ", moment.snapshot_id,
+        " has no leak kinds (take one with `heaptrail snapshot PID --leaks`)"));
+  }
+  if (moment.kind != Moment::kEnd) {
+    return absl::InvalidArgumentError(
+        "--leak-kind classifies the blocks live at the end or at a snapshot "
+        "taken with --leaks: use it with the end or such a snapshot");
   }
   return absl::FailedPreconditionError(absl::StrCat(
       analysis.path,
@@ -89,16 +114,18 @@ absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds) {
       "--leak-kinds`; they are written when the program exits normally)"));
 }
 
-std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
+std::vector<Site> LeakSites(const TraceAnalysis& analysis,
+                            const Moment& moment, uint8_t kinds,
                             const SiteOptions& options,
                             StackSymbolizer& symbolizer) {
+  const uint32_t id = LeakMoment(moment).value_or(0);
   SiteOptions all = options;
   all.top = 0;
   std::vector<Site> sites;
   for (uint8_t kind = 0; kind < 4; ++kind) {
     if ((kinds & (1u << kind)) == 0) continue;
     const std::vector<StackValue> values =
-        analysis.heap.LiveOfKind(format::LeakKind(kind));
+        analysis.heap.LiveOfKind(format::LeakKind(kind), id);
     for (Site& site : BuildSites(values, all, symbolizer)) {
       site.leak_kind = format::LeakKind(kind);
       sites.push_back(std::move(site));
@@ -106,7 +133,7 @@ std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
   }
   if (kinds == kAllLeakKinds) {
     const std::vector<StackValue> values =
-        analysis.heap.LiveOfKind(std::nullopt);
+        analysis.heap.LiveOfKind(std::nullopt, id);
     for (Site& site : BuildSites(values, all, symbolizer)) {
       sites.push_back(std::move(site));
     }
@@ -155,17 +182,14 @@ absl::StatusOr<std::vector<StackValue>> ValuesAt(const TraceAnalysis& analysis,
                                                  const Moment& moment,
                                                  uint8_t leak_kinds) {
   if (leak_kinds != 0) {
-    HEAPTRAIL_RETURN_IF_ERROR(CheckLeakKindsKnown(analysis, leak_kinds));
-    if (moment.kind != Moment::kEnd) {
-      return absl::InvalidArgumentError(
-          "--leak-kind classifies the blocks live at the end: use it with the "
-          "end");
-    }
+    HEAPTRAIL_RETURN_IF_ERROR(
+        CheckLeakKindsKnown(analysis, leak_kinds, moment));
+    const uint32_t id = LeakMoment(moment).value_or(0);
     std::vector<StackValue> values;
     for (uint8_t kind = 0; kind < 4; ++kind) {
       if ((leak_kinds & (1u << kind)) == 0) continue;
       for (const StackValue& value :
-           analysis.heap.LiveOfKind(format::LeakKind(kind))) {
+           analysis.heap.LiveOfKind(format::LeakKind(kind), id)) {
         values.push_back(value);
       }
     }
@@ -312,13 +336,13 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
   report.at_time_s = MomentSeconds(analysis, report.at);
   report.size_histogram = analysis.heap.sizes().Buckets();
 
-  HEAPTRAIL_RETURN_IF_ERROR(CheckLeakKindsKnown(analysis, options.leak_kinds));
-  if (options.leak_kinds != 0 && report.at.kind != Moment::kEnd) {
-    return absl::InvalidArgumentError(
-        "--leak-kind classifies the blocks live at the end: use it with --at "
-        "end");
-  }
+  HEAPTRAIL_RETURN_IF_ERROR(
+      CheckLeakKindsKnown(analysis, options.leak_kinds, report.at));
   const bool classified = analysis.heap.leak_totals().classified;
+  if (const LeakTotals* at_leaks = LeakTotalsAt(analysis, report.at);
+      at_leaks != nullptr && !report.default_report) {
+    report.at_leaks = *at_leaks;
+  }
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::vector<StackValue> values,
                              ValuesAt(analysis, report.at));
   const std::vector<StackValue> leaks =
@@ -346,25 +370,27 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
                            .cumulative = options.cumulative,
                            .sort = options.sort,
                            .top = options.top};
-  if (classified && report.at.kind == Moment::kEnd && !report.default_report) {
+  if (report.at_leaks) {
     const uint8_t kinds =
         options.leak_kinds == 0 ? kAllLeakKinds : options.leak_kinds;
-    report.sites = LeakSites(analysis, kinds, site_options, symbolizer);
+    report.sites =
+        LeakSites(analysis, report.at, kinds, site_options, symbolizer);
   } else {
     report.sites = BuildSites(values, site_options, symbolizer);
   }
 
   if (report.default_report) {
     if (classified) {
-      report.leaks = LeakSites(analysis,
+      const Moment end{Moment::kEnd};
+      report.leaks = LeakSites(analysis, end,
                                LeakKindBit(format::LeakKind::kDefinite) |
                                    LeakKindBit(format::LeakKind::kIndirect),
                                site_options, symbolizer);
       report.possibly_lost =
-          LeakSites(analysis, LeakKindBit(format::LeakKind::kPossible),
+          LeakSites(analysis, end, LeakKindBit(format::LeakKind::kPossible),
                     site_options, symbolizer);
       report.still_reachable =
-          LeakSites(analysis, LeakKindBit(format::LeakKind::kReachable),
+          LeakSites(analysis, end, LeakKindBit(format::LeakKind::kReachable),
                     site_options, symbolizer);
     } else {
       report.leaks = BuildSites(leaks, site_options, symbolizer);

@@ -91,15 +91,25 @@ inline constexpr uint8_t LeakKindBit(format::LeakKind kind) {
   return uint8_t(1u << static_cast<unsigned>(kind));
 }
 
-// The sites of the blocks live at the end whose kind is in `kinds`, each
-// kind's sites apart and tagged with it, sorted together; with every kind,
-// also the blocks allocated after the scan, untagged.
-std::vector<Site> LeakSites(const TraceAnalysis& analysis, uint8_t kinds,
+// The moments that can have leak kinds: the end (0) and the snapshots taken
+// with `heaptrail snapshot --leaks` (their id); nullopt for the others.
+std::optional<uint32_t> LeakMoment(const Moment& moment);
+
+// The classification of `moment`'s blocks, or null when it has none.
+const LeakTotals* LeakTotalsAt(const TraceAnalysis& analysis,
+                               const Moment& moment);
+
+// The sites of `moment`'s blocks whose kind is in `kinds`, each kind's
+// sites apart and tagged with it, sorted together; with every kind, also
+// the blocks the scan did not classify, untagged. `moment` has kinds.
+std::vector<Site> LeakSites(const TraceAnalysis& analysis,
+                            const Moment& moment, uint8_t kinds,
                             const SiteOptions& options,
                             StackSymbolizer& symbolizer);
 
-// Fails, saying why, when `kinds` filters and the trace has no kinds.
-absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds);
+// Fails, saying why, when `kinds` filters and `moment` has no kinds.
+absl::Status CheckLeakKindsKnown(const TraceAnalysis& analysis, uint8_t kinds,
+                                 const Moment& moment);
 
 struct ReportOptions {
   std::optional<Moment>
@@ -118,6 +128,8 @@ struct Report {
   Summary summary;
   Moment at;  // the moment of `sites`
   double at_time_s = 0;
+  // The leak kinds of `at`'s blocks, when `at` has them.
+  std::optional<LeakTotals> at_leaks;
   GroupBy by = GroupBy::kLine;
   bool cumulative = false;
   SortBy sort = SortBy::kSize;

@@ -44,6 +44,29 @@ json SummaryToJson(const Summary& s) {
   return summary;
 }
 
+namespace {
+
+// The kinds of one moment's blocks, with the summary's key names.
+json LeakTotalsToJson(const LeakTotals& totals) {
+  json out;
+  static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
+      {format::LeakKind::kDefinite, "definitely_lost"},
+      {format::LeakKind::kIndirect, "indirectly_lost"},
+      {format::LeakKind::kPossible, "possibly_lost"},
+      {format::LeakKind::kReachable, "still_reachable"}};
+  for (const auto& [kind, name] : kKinds) {
+    const StackUsage& usage = totals.by_kind[static_cast<size_t>(kind)];
+    out[std::string(name) + "_bytes"] = usage.bytes;
+    out[std::string(name) + "_blocks"] = usage.blocks;
+  }
+  out["unclassified_bytes"] = totals.unclassified.bytes;
+  out["unclassified_blocks"] = totals.unclassified.blocks;
+  out["pause_s"] = static_cast<double>(totals.pause_ns) / 1e9;
+  return out;
+}
+
+}  // namespace
+
 json FrameToJson(const FrameInfo& frame) {
   return json{{"function", frame.function},
               {"file", frame.file},
@@ -80,6 +103,7 @@ json ReportToJson(const Report& report) {
   out["summary"] = SummaryToJson(report.summary);
   out["at"] = report.at.Name();
   out["at_time_s"] = report.at_time_s;
+  if (report.at_leaks) out["at_leak_kinds"] = LeakTotalsToJson(*report.at_leaks);
   out["by"] = std::string(GroupByName(report.by));
   out["cumulative"] = report.cumulative;
   out["sites"] = SitesToJson(report.sites);

@@ -191,6 +191,21 @@ void RenderTextReport(const Report& report, std::ostream& out) {
   std::string by(GroupByName(report.by));
   if (report.cumulative) by += " (cumulative)";
   out << "\nTop sites " << MomentTitle(report) << ", by " << by << "\n";
+  if (report.at_leaks && report.at.kind == Moment::kSnapshot) {
+    const LeakTotals& leaks = *report.at_leaks;
+    auto kind = [&](format::LeakKind k) {
+      const StackUsage& usage = leaks.by_kind[static_cast<size_t>(k)];
+      return absl::StrFormat("%s in %d blocks", FormatBytesExact(usage.bytes),
+                             usage.blocks);
+    };
+    out << "  definitely lost " << kind(format::LeakKind::kDefinite)
+        << ", indirectly lost " << kind(format::LeakKind::kIndirect)
+        << ",\n  possibly lost " << kind(format::LeakKind::kPossible)
+        << ", still reachable " << kind(format::LeakKind::kReachable)
+        << absl::StrFormat(
+               "\n  (classified in a copy of the process: it paused %.1f ms)\n",
+               static_cast<double>(leaks.pause_ns) / 1e6);
+  }
   RenderSites(report.sites, out);
   if (report.default_report && report.summary.leak_kinds_known) {
     out << "\nTop leaks (definitely and indirectly lost), by " << by << "\n";

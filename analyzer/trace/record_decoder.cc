@@ -152,7 +152,7 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
       HEAPTRAIL_ASSIGN_OR_RETURN(
           const uint64_t source,
           cursor.ReadVarintAtMost(
-              static_cast<uint64_t>(format::SnapshotSource::kInterval),
+              static_cast<uint64_t>(format::SnapshotSource::kSignalWithLeaks),
               "snapshot source"));
       record.source = static_cast<format::SnapshotSource>(source);
       HEAPTRAIL_ASSIGN_OR_RETURN(
@@ -197,6 +197,7 @@ absl::Status RecordDecoder::DecodeLeakKinds(ByteCursor& cursor,
                                             RecordSink& sink) {
   LeakKindsRecord record;
   HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+  HEAPTRAIL_ASSIGN_OR_RETURN(record.pause_ns, cursor.ReadVarint());
   // A block takes at least two bytes: its address delta and its kind.
   HEAPTRAIL_ASSIGN_OR_RETURN(
       const uint64_t count,

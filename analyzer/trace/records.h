@@ -44,7 +44,8 @@ struct Event {
   uint64_t address = 0;  // kAlloc, kFree, kReallocFailed
   uint64_t size : 56 = 0;  // kAlloc: bytes; kSnapshot: index of its record
   EventType type : 4 = EventType::kAlloc;
-  // kAlloc: format::AllocKind; kFree: format::FreeKind (a tag's 4 bits).
+  // kAlloc: format::AllocKind; kFree: format::FreeKind (a tag's 4 bits);
+  // kSnapshot: 1 when it asked for leak kinds.
   uint8_t kind : 4 = 0;
   uint32_t stack_id = 0;  // kAlloc, kFree: innermost stack node (0: none)
   uint32_t thread = 0;    // dense thread slot; unused for kSnapshot
@@ -103,9 +104,10 @@ struct SnapshotRecord {
   std::string label;
 };
 
-// kLeakKinds: the reachability of the blocks live at exit.
+// kLeakKinds: the reachability of the blocks live at exit or at a snapshot.
 struct LeakKindsRecord {
   uint64_t tick = 0;
+  uint64_t pause_ns = 0;
   std::vector<uint64_t> addresses;  // ascending
   std::vector<uint8_t> kinds;       // LeakKind | LeakHeuristic << 2
 };

@@ -145,13 +145,16 @@ enum class RecordType : uint8_t {
   // on across both record types (the last address is the last event's).
   // Written since version 3.
   kThreadEventColumns = 13,
-  // The blocks live when the process exited, classified by reachability as
-  // valgrind's memcheck classifies them (preload/reachability.h):
-  // varint tick (of the scan), varint count, then count x
+  // Blocks classified by reachability as valgrind's memcheck classifies
+  // them (preload/reachability.h), those live at exit or at a snapshot of
+  // source kSignalWithLeaks: varint tick (the snapshot's, or the scan's at
+  // exit), varint pause_ns (how long the program was stopped for it: 0 at
+  // exit), varint count, then count x
   //   { varint address_delta, byte LeakKind | LeakHeuristic << 2 }
   // in ascending address order, address_delta from the previous address (0
-  // for the first). A block live at the end but not listed was allocated
-  // after the scan. Written since version 4.
+  // for the first). A snapshot's record comes in a later chunk than the
+  // snapshot. A block live at that moment but not listed has no kind
+  // (allocated after the scan began). Written since version 4.
   kLeakKinds = 14,
 };
 
@@ -177,6 +180,7 @@ enum class SnapshotSource : uint8_t {
   kSignal = 0,
   kApi = 1,
   kInterval = 2,
+  kSignalWithLeaks = 3,  // the signal, asking for the blocks' leak kinds too
 };
 
 // ---------------------------------------------------------------------------

@@ -170,10 +170,10 @@ TEST(EventMergerTest, SnapshotsAreReplayedAtTheirTickAfterEventsOfThatTick) {
   LogSink sink;
   EventMerger merger(&sink);
   merger.Add(Alloc(0, 10, 1));
-  merger.AddSnapshot(10, 0);
+  merger.AddSnapshot(10, 0, false);
   merger.Add(Alloc(1, 10, 2));
   merger.Add(Alloc(1, 11, 3));
-  merger.AddSnapshot(12, 1);
+  merger.AddSnapshot(12, 1, false);
   merger.ReleaseBefore(12);
   merger.Flush();
   merger.ReleaseAll();

@@ -44,7 +44,7 @@ class Replay {
     return *this;
   }
   Replay& Snapshot() {
-    model.TakeSnapshot(++tick, model.snapshots().size());
+    model.TakeSnapshot(++tick, model.snapshots().size(), false);
     return *this;
   }
   HeapModel model;
