@@ -46,9 +46,9 @@ bool WriteAll(int fd, const uint8_t* data, size_t size) {
 
 // The child: classifies its image of the process, sends the body, exits
 // without running anything of the program's.
-[[noreturn]] void RunChild(const LiveBlocks& live, uint64_t stack_top, int out) {
+[[noreturn]] void RunChild(const LiveBlocks& live, const ThreadRoots& thread, int out) {
   scratch.Clear();
-  bool ok = AppendLeakKindEntries(live, stack_top, /*reopen_maps=*/true, scratch) &&
+  bool ok = AppendLeakKindEntries(live, thread, /*reopen_maps=*/true, scratch) &&
             WriteAll(out, scratch.data(), scratch.size());
   syscall(SYS_exit_group, ok ? 0 : 1);
   __builtin_unreachable();
@@ -62,17 +62,17 @@ void Finish(const char* trace_path) {
 
 }  // namespace
 
-void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t stack_top,
+void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, const ThreadRoots& thread,
                          ChunkBuilder& chunk, const char* trace_path) {
   CollectLeakSnapshot(chunk, trace_path, /*wait=*/true);
   body.Clear();
-  if (!AppendLeakKindEntries(live, stack_top, /*reopen_maps=*/false, body)) return;
+  if (!AppendLeakKindEntries(live, thread, /*reopen_maps=*/false, body)) return;
   PutLeakKindsHead(chunk, relative_tick, 0);
   chunk.Append(body.data(), body.size());
 }
 
 bool StartLeakSnapshot(const LiveBlocks& live, uint64_t relative_tick, uint32_t nonce,
-                       uint64_t stack_top) {
+                       const ThreadRoots& thread) {
   if (child.pipe >= 0) return false;
   int ends[2];
   if (pipe2(ends, O_CLOEXEC) != 0) return false;
@@ -94,7 +94,7 @@ bool StartLeakSnapshot(const LiveBlocks& live, uint64_t relative_tick, uint32_t 
   long pid = syscall(SYS_clone, 0, nullptr, nullptr, nullptr, nullptr);
   if (pid == 0) {
     close(ends[0]);
-    RunChild(live, stack_top, ends[1]);
+    RunChild(live, thread, ends[1]);
   }
   uint64_t pause_ns = ReadClockNs(CLOCK_MONOTONIC) - before;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);

@@ -21,19 +21,20 @@
 #include <cstdint>
 
 #include "chunk_builder.h"
+#include "leak_scan.h"
 #include "live_blocks.h"
 
 namespace heaptrail::preload {
 
 // At exit: classifies `live` and appends the record; first collects a live
-// snapshot's child still running. `stack_top`: see leak_scan.h.
-void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, uint64_t stack_top,
+// snapshot's child still running.
+void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, const ThreadRoots& thread,
                          ChunkBuilder& chunk, const char* trace_path);
 
 // Starts a live snapshot's scan; false when one is still running or the
 // child could not be made.
 bool StartLeakSnapshot(const LiveBlocks& live, uint64_t relative_tick, uint32_t nonce,
-                       uint64_t stack_top);
+                       const ThreadRoots& thread);
 
 // Appends the record of a live snapshot's scan once its child is done (at
 // once with `wait`), and acknowledges it to `heaptrail snapshot`.

@@ -12,6 +12,7 @@
 #include "proc_files.h"
 #include "reachability.h"
 #include "safe_read.h"
+#include "tracker.h"
 
 namespace heaptrail::preload {
 namespace {
@@ -100,6 +101,34 @@ int AddOwnSegments(dl_phdr_info* info, size_t, void* context) {
     }
   }
   return 1;
+}
+
+// The stack mappings of exited threads, unless a running thread has one of
+// them now (glibc gives a new thread a cached stack).
+void AddExitedThreadStacks(const Mapping* mappings, size_t mapping_count, PageRange* exclusions,
+                           size_t* count) {
+  auto mapping_of = [&](uint64_t address) -> const Mapping* {
+    const Mapping* end = mappings + mapping_count;
+    const Mapping* m = std::upper_bound(mappings, end, address,
+                                        [](uint64_t a, const Mapping& candidate) { return a < candidate.end; });
+    return m != end && m->begin <= address ? m : nullptr;
+  };
+  for (const ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    if (s->stack_address == 0 ||
+        s->status.load(std::memory_order_acquire) == ThreadStatus::kActive) {
+      continue;
+    }
+    const Mapping* stack = mapping_of(s->stack_address);
+    if (stack == nullptr || stack->file) continue;
+    bool reused = false;
+    for (const ThreadState* t = tracker.threads.first(); t != nullptr; t = t->next) {
+      reused |= t->status.load(std::memory_order_acquire) == ThreadStatus::kActive &&
+                t->stack_address >= stack->begin && t->stack_address < stack->end;
+    }
+    if (!reused && *count < kMaxExclusions) {
+      exclusions[(*count)++] = PageRange{stack->begin, stack->end};
+    }
+  }
 }
 
 class RootScan {
@@ -200,7 +229,7 @@ bool ReadMapsText(MapsText& maps, bool reopen) {
   return false;
 }
 
-bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top, bool reopen_maps) {
+bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, bool reopen_maps) {
   MapsText maps;
   if (!ReadMapsText(maps, reopen_maps)) return false;
   std::string_view text(maps.data, size_t(maps.length));
@@ -227,6 +256,7 @@ bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top, bool re
   size_t excluded = PrivateRanges(exclusions.data, kMaxExclusions, &complete);
   std::pair<PageRange*, size_t*> own{exclusions.data, &excluded};
   dl_iterate_phdr(AddOwnSegments, &own);
+  AddExitedThreadStacks(mappings.data, count, exclusions.data, &excluded);
   for (size_t i = 0; i < count && excluded < kMaxExclusions; ++i) {
     const Mapping& m = entries.data[i].mapping;
     if (!m.readable || !m.writable) continue;
@@ -239,8 +269,8 @@ bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top, bool re
     } else if (!m.file) {
       AddArenaHeaps(m, exclusions.data, &excluded);
     }
-    if (stack_top >= m.begin && stack_top < m.end && excluded < kMaxExclusions) {
-      exclusions.data[excluded++] = PageRange{m.begin, stack_top};
+    if (thread.stack_top >= m.begin && thread.stack_top < m.end && excluded < kMaxExclusions) {
+      exclusions.data[excluded++] = PageRange{m.begin, thread.stack_top};
     }
   }
   std::sort(exclusions.data, exclusions.data + excluded,
@@ -259,6 +289,7 @@ bool Classify(ScanBlock* blocks, size_t block_count, uint64_t stack_top, bool re
     if (path.substr(0, 5) == "/dev/" && path != "/dev/zero") continue;
     roots.Scan(m.begin, m.end, exclusions.data, excluded);
   }
+  reachability.ScanRoot(thread.registers_begin, thread.registers_end);
   reachability.Finish();
   return true;
 }
@@ -271,7 +302,7 @@ void PutLeakKindsHead(ChunkBuilder& chunk, uint64_t relative_tick, uint64_t paus
   chunk.PutVarint(pause_ns);
 }
 
-bool AppendLeakKindEntries(const LiveBlocks& live, uint64_t stack_top, bool reopen_maps,
+bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool reopen_maps,
                            ChunkBuilder& chunk) {
   size_t block_count = live.live_count();
   PageArray<ScanBlock> blocks(block_count);
@@ -285,7 +316,7 @@ bool AppendLeakKindEntries(const LiveBlocks& live, uint64_t stack_top, bool reop
             [](const ScanBlock& a, const ScanBlock& b) { return a.address < b.address; });
   {
     ScopedFaultGuard guard;
-    if (!Classify(blocks.data, block_count, stack_top, reopen_maps)) return false;
+    if (!Classify(blocks.data, block_count, thread, reopen_maps)) return false;
   }
 
   chunk.PutVarint(block_count);

@@ -10,9 +10,13 @@
 //   - glibc's main arena, whose bins point at chunk headers (inside the
 //     block before);
 //   - the tracker's own pages and data, which hold the blocks' addresses;
-//   - the calling thread's stack below `stack_top`: the tracker's own frames
-//     (memcheck, which knows what is initialized, would not read their stale
-//     slots either).
+//   - the stacks of threads that exited, which glibc keeps for reuse with
+//     whatever they held (memcheck stops scanning a thread's stack when it
+//     ends);
+//   - the calling thread's stack below ThreadRoots::stack_top: the tracker's
+//     own frames, or a signal's (memcheck, which knows what is initialized,
+//     would not read their stale slots either, nor a signal frame's vector
+//     registers).
 // Other threads still running keep their whole stacks as roots; their
 // registers are not read (memcheck reads them: a block held only in a
 // running thread's register is reachable there, lost here).
@@ -29,11 +33,19 @@
 
 namespace heaptrail::preload {
 
+// The calling thread's part of the roots: its stack from `stack_top` up,
+// and its general registers when a signal saved them in memory.
+struct ThreadRoots {
+  uint64_t stack_top = 0;
+  uint64_t registers_begin = 0;
+  uint64_t registers_end = 0;
+};
+
 // Classifies every block of `live` and appends the body of a kLeakKinds
-// record (the count, then the entries) to `chunk`; `stack_top` as above,
-// and `reopen_maps` in a forked child. False (nothing appended) when the
-// process's mappings cannot be read or memory runs out.
-bool AppendLeakKindEntries(const LiveBlocks& live, uint64_t stack_top, bool reopen_maps,
+// record (the count, then the entries) to `chunk`; `reopen_maps` in a
+// forked child. False (nothing appended) when the process's mappings cannot
+// be read or memory runs out.
+bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool reopen_maps,
                            ChunkBuilder& chunk);
 
 // The head of a kLeakKinds record, before its body.

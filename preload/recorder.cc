@@ -69,7 +69,12 @@ ThreadState* CurrentThreadState(uint64_t tick) {
   tls.state = state;
   // A thread other than the main one: the program is multi-threaded now, and
   // one more thread, the writer, changes nothing it can rely on.
-  if (state != nullptr && state->os_tid != getpid()) StartWriterThread();
+  if (state != nullptr && state->os_tid != getpid()) {
+    // Not pthread_getattr_np(): it holds the thread's lock when it
+    // allocates, and the JVM calls it as a thread's first allocation.
+    state->stack_address = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+    StartWriterThread();
+  }
   return state;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -102,9 +103,16 @@ void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
   }
   Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, value & kNonceMask,
           (value & kLeaksFlag) != 0);
-  leak_snapshot_stack_top = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  // The interrupted code's stack and registers; not the signal frame's other
+  // content (its vector registers hold stale copies of anything).
+  if (context != nullptr) {
+    greg_t* registers = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+    leak_snapshot_thread = ThreadRoots{static_cast<uint64_t>(registers[REG_RSP]),
+                                       reinterpret_cast<uint64_t>(registers),
+                                       reinterpret_cast<uint64_t>(registers + NGREG)};
+  }
   FlushFromSignalHandler();
-  leak_snapshot_stack_top = 0;
+  leak_snapshot_thread = ThreadRoots{};
   errno = saved_errno;
   if (previous_action.sa_flags & SA_SIGINFO) {
     if (previous_action.sa_sigaction != nullptr) previous_action.sa_sigaction(signo, info, context);

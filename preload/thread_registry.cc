@@ -43,6 +43,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   state->os_tid = gettid();
   state->start_tick = tick;
   state->name[0] = '\0';
+  state->stack_address = 0;
   state->announced = false;
   state->written_address = 0;
   state->rows_only = false;

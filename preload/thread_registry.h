@@ -41,6 +41,9 @@ struct ThreadState {
   pid_t os_tid = 0;
   uint64_t start_tick = 0;
   char name[16] = {};             // filled at exit
+  // A thread other than the main one: an address in its stack, which glibc
+  // keeps for reuse once it exits (the leak scan leaves it out then).
+  uint64_t stack_address = 0;
   std::atomic<ThreadStatus> status{ThreadStatus::kFree};
 
   // --- writer only --------------------------------------------------------------

@@ -185,10 +185,9 @@ bool HasSomethingToWrite() {
 // `heaptrail snapshot --leaks`: the snapshot's blocks classified in a child.
 bool StartLeaks(uint64_t relative_tick, uint32_t nonce) {
   if (!tracker.config.leak_kinds || !live_blocks.ok()) return false;
-  uint64_t stack_top = leak_snapshot_stack_top != 0
-                           ? leak_snapshot_stack_top
-                           : reinterpret_cast<uint64_t>(__builtin_frame_address(0));
-  return StartLeakSnapshot(live_blocks, relative_tick, nonce, stack_top);
+  ThreadRoots thread = leak_snapshot_thread;
+  if (thread.stack_top == 0) thread.stack_top = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  return StartLeakSnapshot(live_blocks, relative_tick, nonce, thread);
 }
 
 // With a stack top: the exit round, which classifies the live blocks.
@@ -237,7 +236,7 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     last_clock_ns = now_ns;
   }
   if (exit_stack_top != 0 && tracker.config.leak_kinds && live_blocks.ok()) {
-    AppendExitLeakKinds(live_blocks, RelativeTick(ReadTick()), exit_stack_top, chunk,
+    AppendExitLeakKinds(live_blocks, RelativeTick(ReadTick()), ThreadRoots{exit_stack_top}, chunk,
                         tracker.file.path());
   }
   chunk.PutRecordType(RecordType::kRoundEnd);
@@ -269,7 +268,7 @@ void* WriterMain(void*) {
 
 }  // namespace
 
-constinit uint64_t leak_snapshot_stack_top = 0;
+constinit ThreadRoots leak_snapshot_thread = {};
 
 void RunWriterRound(RoundKind kind) {
   pthread_mutex_lock(&writer_mutex);

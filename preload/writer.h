@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include "leak_scan.h"
+
 namespace heaptrail::preload {
 
 // Starts the background thread, unless started already or stopped. Not from
@@ -44,10 +46,10 @@ void RunWriterRound(RoundKind kind);
 // whatever earlier calls left there).
 void RunExitRound(uint64_t stack_top);
 
-// Set by the snapshot signal's handler around its round: where the
-// interrupted thread's stack (and, in its signal frame, registers) begins,
-// for the scan of `heaptrail snapshot --leaks` (leak_kinds.h).
-extern uint64_t leak_snapshot_stack_top;
+// Set by the snapshot signal's handler around its round: the interrupted
+// thread's stack pointer and saved registers, for the scan of `heaptrail
+// snapshot --leaks` (leak_kinds.h).
+extern ThreadRoots leak_snapshot_thread;
 
 // The writer lock, held across fork().
 void LockWriter();

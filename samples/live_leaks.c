@@ -1,11 +1,12 @@
 /* Leak kinds of a running process, for `heaptrail snapshot PID --leaks`.
  *
- * Phase 1 leaves blocks of each kind, says "ready" and waits for SIGUSR1
- * (snapshots come meanwhile, on the snapshot signal):
+ * Prints "pid N". Phase 1 leaves blocks of each kind, says "ready" and
+ * waits for a line on stdin (snapshots come meanwhile, on the snapshot
+ * signal):
  *   @live_dropped   malloc(123), pointer dropped          definitely lost
  *   @live_global    malloc(456), held by a global         still reachable
  *   @live_interior  malloc(789), only p+16 held            possibly lost
- * Phase 2, on SIGUSR1: frees the global's block, drops another, exits:
+ * Phase 2, on that line: frees the global's block, drops another, exits:
  *   @live_later     malloc(321), pointer dropped          definitely lost
  * At the end: 123 and 321 definitely lost, 789 possibly lost.
  *
@@ -13,7 +14,7 @@
  * writer thread runs. "live_leaks big": also 1024 blocks of 1 MiB, written
  * (so resident) and reachable: a 1 GiB heap, for the scan's pause. */
 #include <pthread.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,10 +53,9 @@ static NOINLINE void scrub_stack(void) {
 }
 
 int main(int argc, char** argv) {
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  sigprocmask(SIG_BLOCK, &usr1, NULL);
+  char line[64];
+  int n = snprintf(line, sizeof(line), "pid %d\n", (int)getpid());
+  if (write(STDOUT_FILENO, line, (size_t)n) < 0) return 1;
   if (argc == 2 && strcmp(argv[1], "thread") == 0) {
     pthread_t thread;
     if (pthread_create(&thread, NULL, run_phase_one, NULL) != 0 ||
@@ -69,9 +69,7 @@ int main(int argc, char** argv) {
   scrub_stack();
   static const char kReady[] = "ready\n";
   if (write(STDOUT_FILENO, kReady, sizeof(kReady) - 1) < 0) return 1;
-  int signo;
-  while (sigwait(&usr1, &signo) != 0) {
-  }
+  if (read(STDIN_FILENO, line, sizeof(line)) < 0) return 1;
   free(global_block);
   global_block = NULL;
   sink = malloc(321); /* @live_later */

@@ -18,6 +18,20 @@
 namespace heaptrail::analyzer {
 namespace {
 
+std::string_view SourceName(format::SnapshotSource source) {
+  switch (source) {
+    case format::SnapshotSource::kSignal:
+      return "signal";
+    case format::SnapshotSource::kApi:
+      return "api";
+    case format::SnapshotSource::kInterval:
+      return "interval";
+    case format::SnapshotSource::kSignalWithLeaks:
+      return "signal+leaks";
+  }
+  return "?";
+}
+
 struct ReportArgs {
   std::string trace;
   std::string at;
@@ -84,10 +98,8 @@ int RunSnapshots(const SnapshotsArgs& args, CliIo& io) {
       list.push_back(
           {{"id", snapshot.id},
            {"label", record.label},
-           {"source",
-            record.source == format::SnapshotSource::kSignal ? "signal"
-            : record.source == format::SnapshotSource::kApi  ? "api"
-                                                             : "interval"},
+           {"source", SourceName(record.source)},
+           {"leak_kinds", snapshot.leaks.totals.classified},
            {"time_s", analysis.Seconds(snapshot.tick)},
            {"live_bytes", snapshot.live_bytes},
            {"live_blocks", snapshot.live_blocks}});
@@ -101,11 +113,12 @@ int RunSnapshots(const SnapshotsArgs& args, CliIo& io) {
                               "LIVE", "BYTES", "BLOCKS", "LABEL");
     for (const SnapshotState& snapshot : analysis.heap.snapshots()) {
       io.out << absl::StrFormat(
-          "%4d %10s %10s %14d %9d  %s\n", snapshot.id,
+          "%4d %10s %10s %14d %9d  %s%s\n", snapshot.id,
           FormatSeconds(analysis.Seconds(snapshot.tick)),
           FormatBytes(snapshot.live_bytes), snapshot.live_bytes,
           snapshot.live_blocks,
-          Printable(analysis.SnapshotRecordOf(snapshot).label));
+          Printable(analysis.SnapshotRecordOf(snapshot).label),
+          snapshot.leaks.totals.classified ? " (leak kinds)" : "");
     }
   }
   io.out.flush();

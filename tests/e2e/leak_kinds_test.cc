@@ -152,6 +152,77 @@ TEST_F(LeakKindsTest, EveryLossRecordAsMemcheckHasIt) {
   }
 }
 
+// `heaptrail snapshot PID --leaks` on a running program, single-threaded
+// (rounds run by its own thread, nudged by the CLI while it waits on
+// stdin) and with the tracker's writer thread: the snapshot's kinds, by
+// line, then different ones at the end.
+TEST_F(LeakKindsTest, SnapshotOfARunningProcessClassifiesItsBlocks) {
+  auto line = [](const char* marker) {
+    return LineOf("live_leaks.c", std::string("@") + marker);
+  };
+  auto by_line = [](const json& report) {
+    std::map<std::pair<int, std::string>, Usage> records;
+    for (const json& site : report["sites"]) {
+      const std::string file = site["file"];
+      if (file.find("live_leaks.c") == std::string::npos) continue;
+      Usage& usage = records[{site["line"].get<int>(), site.value("leak_kind", "none")}];
+      usage.bytes += site["size"].get<int64_t>();
+      usage.blocks += site["count"].get<int64_t>();
+    }
+    return records;
+  };
+  for (const char* mode : {"", "thread"}) {
+    SCOPED_TRACE(std::string("mode '") + mode + "'");
+    const std::string trace = dir_ + "/live" + mode + ".trace";
+    std::vector<std::string> argv = {CliPath(), "run", "--leak-kinds", "-o", trace, "--",
+                                     SamplesDir() + "/live_leaks"};
+    if (*mode != '\0') argv.push_back(mode);
+    Interactive program(argv);
+    const std::string first = program.ReadLine();
+    ASSERT_EQ(first.rfind("pid ", 0), 0u) << first;
+    const std::string pid = first.substr(4);
+    ASSERT_EQ(program.ReadLine(), "ready");
+    ProcessResult snapshot = RunProcess({CliPath(), "snapshot", pid, "--leaks"});
+    EXPECT_EQ(snapshot.exit_code, 0) << snapshot.err;
+    program.WriteLine("go");
+    ProcessResult run = program.Finish();
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, "done\n");
+
+    json snapshots = Snapshots(trace);
+    ASSERT_EQ(snapshots.size(), 1u) << snapshots.dump();
+    EXPECT_EQ(snapshots[0]["source"], "signal+leaks");
+    EXPECT_EQ(snapshots[0]["leak_kinds"], true);
+    json at_snapshot = Report(trace, {"--at", "1", "--by", "line"});
+    EXPECT_EQ(by_line(at_snapshot),
+              (std::map<std::pair<int, std::string>, Usage>{
+                  {{line("live_dropped"), "definite"}, {123, 1}},
+                  {{line("live_global"), "reachable"}, {456, 1}},
+                  {{line("live_interior"), "possible"}, {789, 1}}}));
+    EXPECT_GT(at_snapshot["at_leak_kinds"]["pause_s"].get<double>(), 0);
+    EXPECT_EQ(at_snapshot["at_leak_kinds"]["unclassified_blocks"], 0);
+    json at_end = Report(trace, {"--at", "end", "--by", "line"});
+    EXPECT_EQ(by_line(at_end), (std::map<std::pair<int, std::string>, Usage>{
+                                   {{line("live_dropped"), "definite"}, {123, 1}},
+                                   {{line("live_interior"), "possible"}, {789, 1}},
+                                   {{line("live_later"), "definite"}, {321, 1}}}));
+    // --leak-kind at that snapshot.
+    json definite = Report(trace, {"--at", "1", "--leak-kind", "definite"});
+    EXPECT_EQ(by_line(definite), (std::map<std::pair<int, std::string>, Usage>{
+                                     {{line("live_dropped"), "definite"}, {123, 1}}}));
+  }
+  // A process that does not record leak kinds is not asked.
+  Interactive plain({CliPath(), "run", "-o", dir_ + "/plain.trace", "--",
+                     SamplesDir() + "/live_leaks"});
+  const std::string first = plain.ReadLine();
+  ASSERT_EQ(plain.ReadLine(), "ready");
+  ProcessResult refused = RunProcess({CliPath(), "snapshot", first.substr(4), "--leaks"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("--leak-kinds"), std::string::npos) << refused.err;
+  plain.WriteLine("go");
+  EXPECT_EQ(plain.Finish().exit_code, 0);
+}
+
 // --leak-kind downstream: the exports, a diff of two runs, the HTML report.
 TEST_F(LeakKindsTest, LeakKindFiltersExportDiffAndHtml) {
   const std::string program = SamplesDir() + "/leak_kinds";

@@ -398,7 +398,7 @@ TEST(RecordDecoderTest, TooManySegmentsOrBuildIdBytesAreRejected) {
 TEST(RecordDecoderTest, SnapshotSourceOutOfRangeIsAnError) {
   std::string r(1, static_cast<char>(format::RecordType::kSnapshot));
   TraceBuilder::PutVarint(r, 1);
-  TraceBuilder::PutVarint(r, 3);
+  TraceBuilder::PutVarint(r, 4);
   TraceBuilder::PutString(r, "");
   EXPECT_FALSE(Decode(r).ok());
 }
