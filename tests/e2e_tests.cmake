@@ -42,7 +42,7 @@ heaptrail_e2e_test(lifecycle_test empty thread_lifecycle process_spawn dlopen_un
 heaptrail_e2e_test(fault_test empty leaks cross_thread_free allocate_then_wait)
 heaptrail_e2e_test(security_test leaks)
 heaptrail_e2e_test(check_test leaks)
-heaptrail_e2e_test(leak_kinds_test leak_kinds live_leaks)
+heaptrail_e2e_test(leak_kinds_test leak_kinds live_leaks growth)
 heaptrail_e2e_test(hostile_input_test fd_hostile)
 target_link_libraries(hostile_input_test PRIVATE heaptrail_format)
 if(HEAPTRAIL_SANITIZER_FLAGS)

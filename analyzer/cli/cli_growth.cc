@@ -24,6 +24,7 @@ struct GrowthArgs {
   std::string by = "line";
   size_t top = 10;
   std::string format = "text";
+  std::string leak_kind;
 };
 
 void RenderText(const GrowthRanking& ranking, const std::string& path,
@@ -78,10 +79,16 @@ int RunGrowth(const GrowthArgs& args, const CLI::Option& top_option,
   if (!by.ok()) return ReportError(io, by.status());
   const bool json = args.format == "json";
   const size_t top = TopOrDefault(top_option, args.top, json);
+  uint8_t leak_kinds = 0;
+  if (!args.leak_kind.empty()) {
+    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+    if (!kinds.ok()) return ReportError(io, kinds.status());
+    leak_kinds = *kinds;
+  }
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return ReportError(io, trace.status());
   absl::StatusOr<GrowthRanking> ranking =
-      RankGrowth(*trace->analysis, *by, top, *trace->symbolizer);
+      RankGrowth(*trace->analysis, *by, top, *trace->symbolizer, leak_kinds);
   if (!ranking.ok()) return ReportError(io, ranking.status());
   if (json) {
     WriteJson(ToJson(*ranking, *by), io.out);
@@ -108,6 +115,11 @@ void AddGrowthCommand(CLI::App& app, CliIo& io, int* exit_code) {
   AddByOption(*command, &args->by);
   CLI::Option* top = AddTopOption(*command, &args->top, "suspects");
   AddAllocFnOption(*command);
+  command->add_option(
+      "--leak-kind", args->leak_kind,
+      "Only the stacks holding blocks of these kinds (definite, indirect, "
+      "possible, reachable, comma-separated) at the last snapshot taken with "
+      "`heaptrail snapshot --leaks`, else at the end");
   AddFormatOption(*command, &args->format);
   command->callback(
       [args, top, &io, exit_code] { *exit_code = RunGrowth(*args, *top, io); });

@@ -8,7 +8,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "report/report.h"
 #include "report/site_diff.h"
 
 namespace heaptrail::analyzer {
@@ -18,9 +20,32 @@ bool IsGrowthSuspect(const GrowthSite& site, uint32_t intervals) {
          4 * site.lost <= site.gained;
 }
 
+namespace {
+
+// The stacks with blocks of `kinds` at the last moment that has kinds.
+absl::StatusOr<absl::flat_hash_set<uint32_t>> StacksOfKinds(
+    const TraceAnalysis& analysis, uint8_t kinds) {
+  const std::vector<SnapshotState>& snapshots = analysis.heap.snapshots();
+  Moment moment{Moment::kEnd};
+  for (const SnapshotState& snapshot : snapshots) {
+    if (snapshot.leaks.totals.classified) {
+      moment = Moment{Moment::kSnapshot, snapshot.id};
+    }
+  }
+  absl::StatusOr<std::vector<StackValue>> values =
+      ValuesAt(analysis, moment, kinds);
+  if (!values.ok()) return values.status();
+  absl::flat_hash_set<uint32_t> stacks;
+  for (const StackValue& value : *values) stacks.insert(value.stack_id);
+  return stacks;
+}
+
+}  // namespace
+
 absl::StatusOr<GrowthRanking> RankGrowth(const TraceAnalysis& analysis,
                                          GroupBy by, size_t top,
-                                         StackSymbolizer& symbolizer) {
+                                         StackSymbolizer& symbolizer,
+                                         uint8_t leak_kinds) {
   const std::vector<SnapshotState>& snapshots = analysis.heap.snapshots();
   if (snapshots.size() < kMinGrowthSnapshots) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -29,14 +54,26 @@ absl::StatusOr<GrowthRanking> RankGrowth(const TraceAnalysis& analysis,
         "snapshot PID or heaptrail_snapshot())",
         kMinGrowthSnapshots, analysis.path, snapshots.size()));
   }
+  absl::flat_hash_set<uint32_t> kept;
+  if (leak_kinds != 0) {
+    absl::StatusOr<absl::flat_hash_set<uint32_t>> stacks =
+        StacksOfKinds(analysis, leak_kinds);
+    if (!stacks.ok()) return stacks.status();
+    kept = std::move(*stacks);
+  }
   const size_t n = snapshots.size();
   GrowthRanking ranking;
   ranking.intervals = static_cast<uint32_t>(n - 1);
   absl::flat_hash_map<std::string, GrowthSite> series;
   for (size_t i = 0; i < n; ++i) {
     ranking.times_s.push_back(analysis.Seconds(snapshots[i].tick));
-    for (Site& site :
-         BuildSites(snapshots[i].stacks, SiteOptions{.by = by}, symbolizer)) {
+    std::vector<StackValue> values = snapshots[i].stacks;
+    if (leak_kinds != 0) {
+      std::erase_if(values, [&](const StackValue& value) {
+        return !kept.contains(value.stack_id);
+      });
+    }
+    for (Site& site : BuildSites(values, SiteOptions{.by = by}, symbolizer)) {
       auto [it, inserted] = series.try_emplace(MatchKey(site, by));
       GrowthSite& entry = it->second;
       if (inserted) {

@@ -52,10 +52,14 @@ struct GrowthRanking {
 };
 
 // Ranks the sites of `analysis` by the rule; `top` > 0 keeps the first ones.
-// An error when the trace has fewer than kMinGrowthSnapshots snapshots.
+// `leak_kinds` (a mask of LeakKindBit; 0: all) keeps the stacks that hold
+// blocks of those kinds at the last moment classified: the last snapshot
+// taken with --leaks, else the end. An error when the trace has fewer than
+// kMinGrowthSnapshots snapshots, or no such moment.
 absl::StatusOr<GrowthRanking> RankGrowth(const TraceAnalysis& analysis,
                                          GroupBy by, size_t top,
-                                         StackSymbolizer& symbolizer);
+                                         StackSymbolizer& symbolizer,
+                                         uint8_t leak_kinds = 0);
 
 }  // namespace heaptrail::analyzer
 

@@ -257,6 +257,18 @@ TEST_F(LeakKindsTest, LeakKindFiltersExportDiffAndHtml) {
   ProcessResult html =
       RunProcess({CliPath(), "html", newer, "--leak-kind", "possible", "-o", page});
   EXPECT_EQ(html.exit_code, 0) << html.err;
+  // Growth suspects holding definitely lost blocks (growth.c's leak keeps
+  // its last block in a global: 7 lost, 1 reachable): the leak; none holds
+  // possibly lost ones.
+  const std::string growth = dir_ + "/growth.trace";
+  ASSERT_EQ(RunUnderCli({SamplesDir() + "/growth"}, growth, {"HEAPTRAIL_LEAK_KINDS=1"}).exit_code,
+            0);
+  json lost = RunJson({CliPath(), "growth", growth, "--leak-kind", "definite", "--format", "json"});
+  ASSERT_EQ(lost["suspects"].size(), 1u) << lost.dump(1);
+  EXPECT_EQ(lost["suspects"][0]["line"], LineOf("growth.c", "leaking line"));
+  json possible =
+      RunJson({CliPath(), "growth", growth, "--leak-kind", "possible", "--format", "json"});
+  EXPECT_EQ(possible["suspects"].size(), 0u) << possible.dump(1);
   const std::string unclassified = dir_ + "/unclassified.trace";
   ASSERT_EQ(RunUnderCli({program}, unclassified).exit_code, 0);
   ProcessResult refused =
