@@ -48,7 +48,7 @@ bool WriteAll(int fd, const uint8_t* data, size_t size) {
 // without running anything of the program's.
 [[noreturn]] void RunChild(const LiveBlocks& live, const ThreadRoots& thread, int out) {
   scratch.Clear();
-  bool ok = AppendLeakKindEntries(live, thread, /*reopen_maps=*/true, scratch) &&
+  bool ok = AppendLeakKindEntries(live, thread, /*in_copy=*/true, scratch) &&
             WriteAll(out, scratch.data(), scratch.size());
   syscall(SYS_exit_group, ok ? 0 : 1);
   __builtin_unreachable();
@@ -66,7 +66,7 @@ void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, const T
                          ChunkBuilder& chunk, const char* trace_path) {
   CollectLeakSnapshot(chunk, trace_path, /*wait=*/true);
   body.Clear();
-  if (!AppendLeakKindEntries(live, thread, /*reopen_maps=*/false, body)) return;
+  if (!AppendLeakKindEntries(live, thread, /*in_copy=*/false, body)) return;
   PutLeakKindsHead(chunk, relative_tick, 0);
   chunk.Append(body.data(), body.size());
 }

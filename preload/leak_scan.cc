@@ -109,8 +109,8 @@ void AddExitedThreadStacks(const Mapping* mappings, size_t mapping_count, PageRa
                            size_t* count) {
   auto mapping_of = [&](uint64_t address) -> const Mapping* {
     const Mapping* end = mappings + mapping_count;
-    const Mapping* m = std::upper_bound(mappings, end, address,
-                                        [](uint64_t a, const Mapping& candidate) { return a < candidate.end; });
+    const Mapping* m = std::upper_bound(
+        mappings, end, address, [](uint64_t a, const Mapping& next) { return a < next.end; });
     return m != end && m->begin <= address ? m : nullptr;
   };
   for (const ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
@@ -229,9 +229,9 @@ bool ReadMapsText(MapsText& maps, bool reopen) {
   return false;
 }
 
-bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, bool reopen_maps) {
+bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, bool in_copy) {
   MapsText maps;
-  if (!ReadMapsText(maps, reopen_maps)) return false;
+  if (!ReadMapsText(maps, in_copy)) return false;
   std::string_view text(maps.data, size_t(maps.length));
   size_t line_count = std::count(text.begin(), text.end(), '\n') + 1;
   PageArray<MapsEntry> entries(line_count);
@@ -252,8 +252,7 @@ bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, 
   }
 
   // What is not a root.
-  bool complete;
-  size_t excluded = PrivateRanges(exclusions.data, kMaxExclusions, &complete);
+  size_t excluded = PrivateRanges(exclusions.data, kMaxExclusions);
   std::pair<PageRange*, size_t*> own{exclusions.data, &excluded};
   dl_iterate_phdr(AddOwnSegments, &own);
   AddExitedThreadStacks(mappings.data, count, exclusions.data, &excluded);
@@ -279,7 +278,7 @@ bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, 
   PageArray<uint32_t> mark_stack(block_count);
   if (mark_stack.data == nullptr) return false;
   Reachability reachability(blocks, block_count, mark_stack.data, mappings.data, count,
-                            CountThreads() == 1);
+                            in_copy || CountThreads() == 1);
   RootScan roots(reachability, blocks, block_count);
   for (size_t i = 0; i < count; ++i) {
     const Mapping& m = entries.data[i].mapping;
@@ -302,21 +301,23 @@ void PutLeakKindsHead(ChunkBuilder& chunk, uint64_t relative_tick, uint64_t paus
   chunk.PutVarint(pause_ns);
 }
 
-bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool reopen_maps,
+bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool in_copy,
                            ChunkBuilder& chunk) {
   size_t block_count = live.live_count();
   PageArray<ScanBlock> blocks(block_count);
   if (blocks.data == nullptr) return false;
   size_t filled = 0;
   live.ForEachLive([&](LiveBlock block) {
-    if (filled < block_count) blocks.data[filled++] = ScanBlock{block.address, block.size, {}, {}, false};
+    if (filled < block_count) {
+      blocks.data[filled++] = ScanBlock{block.address, block.size, {}, {}, false};
+    }
   });
   block_count = filled;
   std::sort(blocks.data, blocks.data + block_count,
             [](const ScanBlock& a, const ScanBlock& b) { return a.address < b.address; });
   {
     ScopedFaultGuard guard;
-    if (!Classify(blocks.data, block_count, thread, reopen_maps)) return false;
+    if (!Classify(blocks.data, block_count, thread, in_copy)) return false;
   }
 
   chunk.PutVarint(block_count);

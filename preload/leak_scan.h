@@ -42,10 +42,11 @@ struct ThreadRoots {
 };
 
 // Classifies every block of `live` and appends the body of a kLeakKinds
-// record (the count, then the entries) to `chunk`; `reopen_maps` in a
-// forked child. False (nothing appended) when the process's mappings cannot
-// be read or memory runs out.
-bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool reopen_maps,
+// record (the count, then the entries) to `chunk`. `in_copy`: in a
+// copy-on-write child (its own mappings, and no thread that could free a
+// block under the scan). False (nothing appended) when the process's
+// mappings cannot be read or memory runs out.
+bool AppendLeakKindEntries(const LiveBlocks& live, const ThreadRoots& thread, bool in_copy,
                            ChunkBuilder& chunk);
 
 // The head of a kLeakKinds record, before its body.

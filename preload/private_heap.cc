@@ -19,7 +19,6 @@ struct Registered {
 };
 
 constinit Registered registry[kMaxRanges] = {};
-constinit std::atomic<bool> registry_overflowed{false};
 
 void Register(void* pages, size_t size) {
   auto begin = reinterpret_cast<uint64_t>(pages);
@@ -31,7 +30,6 @@ void Register(void* pages, size_t size) {
       return;
     }
   }
-  registry_overflowed.store(true, std::memory_order_relaxed);
 }
 
 void Unregister(void* pages) {
@@ -60,17 +58,13 @@ void FreePages(void* ptr, size_t size) {
   munmap(ptr, size);
 }
 
-size_t PrivateRanges(PageRange* out, size_t capacity, bool* complete) {
+size_t PrivateRanges(PageRange* out, size_t capacity) {
   size_t count = 0;
-  *complete = !registry_overflowed.load(std::memory_order_relaxed);
   for (const Registered& entry : registry) {
     uint64_t begin = entry.begin.load(std::memory_order_acquire);
     uint64_t size = entry.size.load(std::memory_order_acquire);
     if (begin == 0 || size == 0) continue;
-    if (count == capacity) {
-      *complete = false;
-      break;
-    }
+    if (count == capacity) break;
     out[count++] = PageRange{begin, begin + size};
   }
   return count;

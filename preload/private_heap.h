@@ -32,9 +32,10 @@ struct PageRange {
 };
 
 // The ranges AllocatePages() handed out and are not freed, up to `capacity`
-// of them, in no order; their number. False in `*complete` when some were
-// not registered (more than the registry holds).
-size_t PrivateRanges(PageRange* out, size_t capacity, bool* complete);
+// of them, in no order; their number. Beyond the registry's 8192 ranges
+// (thousands of threads), pages are not registered: the leak scan then
+// reads them as roots, and blocks they name come out reachable.
+size_t PrivateRanges(PageRange* out, size_t capacity);
 
 }  // namespace heaptrail::preload
 

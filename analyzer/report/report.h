@@ -83,6 +83,15 @@ struct MismatchSite {
 
 // "definite", "indirect", "possible", "reachable".
 std::string_view LeakKindName(format::LeakKind kind);
+
+// The kinds in memcheck's order, with its names as JSON keys
+// ("definitely_lost"; in text, with a space).
+inline constexpr std::pair<format::LeakKind, std::string_view>
+    kLeakKindsInMemcheckOrder[] = {
+        {format::LeakKind::kDefinite, "definitely_lost"},
+        {format::LeakKind::kIndirect, "indirectly_lost"},
+        {format::LeakKind::kPossible, "possibly_lost"},
+        {format::LeakKind::kReachable, "still_reachable"}};
 // A comma-separated list of kind names (or "all") as a mask of
 // 1 << LeakKind.
 absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text);

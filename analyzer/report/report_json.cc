@@ -9,6 +9,19 @@ namespace heaptrail::analyzer {
 
 using nlohmann::json;
 
+namespace {
+
+// "definitely_lost_bytes"... of `by_kind` (null values when not `known`).
+void PutLeakKinds(const StackUsage (&by_kind)[4], bool known, json& out) {
+  for (const auto& [kind, name] : kLeakKindsInMemcheckOrder) {
+    const StackUsage& usage = by_kind[static_cast<size_t>(kind)];
+    out[std::string(name) + "_bytes"] = known ? json(usage.bytes) : json();
+    out[std::string(name) + "_blocks"] = known ? json(usage.blocks) : json();
+  }
+}
+
+}  // namespace
+
 json SummaryToJson(const Summary& s) {
   json summary{
       {"allocations", s.allocations},
@@ -28,19 +41,7 @@ json SummaryToJson(const Summary& s) {
       {"threads", s.threads},
       {"truncated", s.truncated},
   };
-  // By reachability (null when the trace has no leak kinds).
-  static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
-      {format::LeakKind::kDefinite, "definitely_lost"},
-      {format::LeakKind::kIndirect, "indirectly_lost"},
-      {format::LeakKind::kPossible, "possibly_lost"},
-      {format::LeakKind::kReachable, "still_reachable"}};
-  for (const auto& [kind, name] : kKinds) {
-    const StackUsage& usage = s.by_leak_kind[static_cast<size_t>(kind)];
-    summary[std::string(name) + "_bytes"] =
-        s.leak_kinds_known ? json(usage.bytes) : json();
-    summary[std::string(name) + "_blocks"] =
-        s.leak_kinds_known ? json(usage.blocks) : json();
-  }
+  PutLeakKinds(s.by_leak_kind, s.leak_kinds_known, summary);
   return summary;
 }
 
@@ -49,16 +50,7 @@ namespace {
 // The kinds of one moment's blocks, with the summary's key names.
 json LeakTotalsToJson(const LeakTotals& totals) {
   json out;
-  static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
-      {format::LeakKind::kDefinite, "definitely_lost"},
-      {format::LeakKind::kIndirect, "indirectly_lost"},
-      {format::LeakKind::kPossible, "possibly_lost"},
-      {format::LeakKind::kReachable, "still_reachable"}};
-  for (const auto& [kind, name] : kKinds) {
-    const StackUsage& usage = totals.by_kind[static_cast<size_t>(kind)];
-    out[std::string(name) + "_bytes"] = usage.bytes;
-    out[std::string(name) + "_blocks"] = usage.blocks;
-  }
+  PutLeakKinds(totals.by_kind, true, out);
   out["unclassified_bytes"] = totals.unclassified.bytes;
   out["unclassified_blocks"] = totals.unclassified.blocks;
   out["pause_s"] = static_cast<double>(totals.pause_ns) / 1e9;

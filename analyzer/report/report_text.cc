@@ -43,12 +43,9 @@ void RenderSummary(const Report& report, std::ostream& out) {
   out << absl::StrFormat("  %-24s%s in %d blocks\n", "leaked (live at end):",
                          FormatBytesExact(s.leaked_bytes), s.leaked_blocks);
   if (s.leak_kinds_known) {
-    static constexpr std::pair<format::LeakKind, const char*> kKinds[] = {
-        {format::LeakKind::kDefinite, "definitely lost:"},
-        {format::LeakKind::kIndirect, "indirectly lost:"},
-        {format::LeakKind::kPossible, "possibly lost:"},
-        {format::LeakKind::kReachable, "still reachable:"}};
-    for (const auto& [kind, name] : kKinds) {
+    for (const auto& [kind, key] : kLeakKindsInMemcheckOrder) {
+      std::string name = std::string(key) + ":";
+      std::replace(name.begin(), name.end(), '_', ' ');
       const StackUsage& usage = s.by_leak_kind[static_cast<size_t>(kind)];
       out << absl::StrFormat("    %-22s%s in %d blocks\n", name,
                              FormatBytesExact(usage.bytes), usage.blocks);
