@@ -49,6 +49,7 @@ if(HEAPTRAIL_SANITIZER_FLAGS)
   target_compile_definitions(hostile_input_test PRIVATE HEAPTRAIL_CLI_SANITIZED=1)
 endif()
 heaptrail_e2e_test(real_programs_test)
+heaptrail_e2e_test(python_test)
 # Built only where jemalloc and tcmalloc are installed (samples/CMakeLists.txt).
 foreach(sample with_jemalloc with_tcmalloc)
   if(TARGET ${sample})

@@ -57,6 +57,12 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
                     "Write events as column streams: a trace ~20% smaller, "
                     "for more CPU in the tracker's writer thread");
   command->add_flag(
+      "--pymalloc", options->pymalloc,
+      "For a Python program, keep CPython's small-object allocator: without "
+      "it (the default: PYTHONMALLOC=malloc, unless the environment sets "
+      "PYTHONMALLOC) every object is a block of its own size, with it objects "
+      "of up to 512 bytes hide in 256 KiB arenas");
+  command->add_flag(
       "--leak-kinds", options->leak_kinds,
       "Classify the blocks live at exit as valgrind's memcheck does "
       "(definitely, indirectly, possibly lost, still reachable): the tracker "

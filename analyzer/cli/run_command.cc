@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/signal_names.h"
+#include "cli/python_program.h"
 #include "cli/static_program.h"
 
 extern char** environ;
@@ -240,7 +241,7 @@ bool MatchesTracePattern(std::string_view pattern, std::string_view name) {
 absl::StatusOr<std::vector<std::string>> BuildEnvironment(
     const std::vector<std::string>& environment, const std::string& preload,
     const std::string& output_pattern, const RunOptions& options,
-    pid_t launcher_pid) {
+    pid_t launcher_pid, bool python_program) {
   std::vector<std::pair<std::string, std::string>> settings;
   settings.emplace_back("HEAPTRAIL_OUTPUT", output_pattern);
   settings.emplace_back("HEAPTRAIL_LAUNCHER_PID", absl::StrCat(launcher_pid));
@@ -275,6 +276,14 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(
   if (options.free_stacks) settings.emplace_back("HEAPTRAIL_FREE_STACKS", "1");
   if (options.compact) settings.emplace_back("HEAPTRAIL_COMPACT", "1");
   if (options.leak_kinds) settings.emplace_back("HEAPTRAIL_LEAK_KINDS", "1");
+  const bool python_allocator_chosen =
+      std::any_of(environment.begin(), environment.end(),
+                  [](const std::string& entry) {
+                    return entry.starts_with("PYTHONMALLOC=");
+                  });
+  if (python_program && !options.pymalloc && !python_allocator_chosen) {
+    settings.emplace_back("PYTHONMALLOC", "malloc");
+  }
 
   std::vector<std::string> result;
   std::string ld_preload = preload;
@@ -316,7 +325,8 @@ int RunProgram(const RunOptions& options, std::ostream& err,
   for (char** entry = environ; *entry != nullptr; ++entry)
     environment.emplace_back(*entry);
   const absl::StatusOr<std::vector<std::string>> child_environment =
-      BuildEnvironment(environment, *preload, pattern, options, ::getpid());
+      BuildEnvironment(environment, *preload, pattern, options, ::getpid(),
+                       IsPythonProgram(FindProgram(options.command[0])));
   if (!child_environment.ok()) {
     err << "heaptrail: error: " << child_environment.status().message() << "\n";
     return kExitRunFailed;

@@ -41,6 +41,7 @@ struct RunOptions {
   bool free_stacks = false;  // record the stack of every release too
   bool compact = false;      // events as column streams (smaller trace)
   bool leak_kinds = false;   // classify the blocks live at exit
+  bool pymalloc = false;     // leave CPython's small-object allocator on
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
 
@@ -61,11 +62,13 @@ std::string ExpandPattern(std::string_view pattern, pid_t pid);
 bool MatchesTracePattern(std::string_view pattern, std::string_view name);
 
 // Validates the options and returns the environment of the program:
-// `environment` (as in environ) with LD_PRELOAD and HEAPTRAIL_* set.
+// `environment` (as in environ) with LD_PRELOAD and HEAPTRAIL_* set, and
+// PYTHONMALLOC=malloc for a `python_program` (python_program.h) unless
+// `environment` sets it or options.pymalloc.
 absl::StatusOr<std::vector<std::string>> BuildEnvironment(
     const std::vector<std::string>& environment, const std::string& preload,
     const std::string& output_pattern, const RunOptions& options,
-    pid_t launcher_pid);
+    pid_t launcher_pid, bool python_program = false);
 
 // Runs the program; returns heaptrail's exit status. Messages go to `err`.
 // `main_trace`, when given, gets the path of the program's own trace (empty

@@ -6,10 +6,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "cli/cli_run.h"
+#include "cli/python_program.h"
 #include "cli/signal_names.h"
 #include "cli/static_program.h"
 #include "gtest/gtest.h"
@@ -74,6 +76,41 @@ std::vector<std::string> Env(const RunOptions& options,
 
 bool Has(const std::vector<std::string>& env, const std::string& entry) {
   return std::find(env.begin(), env.end(), entry) != env.end();
+}
+
+// A Python program gets PYTHONMALLOC=malloc, unless the environment chose
+// an allocator or --pymalloc keeps pymalloc; other programs get nothing.
+TEST(RunCommandTest, PythonProgramsAllocateEachObjectWithMalloc) {
+  RunOptions options;
+  options.command = {"python3"};
+  auto env = [&](const std::vector<std::string>& environment, bool python) {
+    absl::StatusOr<std::vector<std::string>> built =
+        BuildEnvironment(environment, "/p.so", "/t.trace", options, 1, python);
+    EXPECT_TRUE(built.ok()) << built.status();
+    return built.ok() ? *built : std::vector<std::string>();
+  };
+  EXPECT_TRUE(Has(env({}, true), "PYTHONMALLOC=malloc"));
+  EXPECT_FALSE(Has(env({}, false), "PYTHONMALLOC=malloc"));
+  std::vector<std::string> chosen = env({"PYTHONMALLOC=pymalloc_debug"}, true);
+  EXPECT_TRUE(Has(chosen, "PYTHONMALLOC=pymalloc_debug"));
+  EXPECT_FALSE(Has(chosen, "PYTHONMALLOC=malloc"));
+  options.pymalloc = true;
+  EXPECT_FALSE(Has(env({}, true), "PYTHONMALLOC=malloc"));
+}
+
+TEST(RunCommandTest, PythonProgramsByNameOrScriptLine) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  EXPECT_TRUE(IsPythonProgram("/usr/bin/python3.11"));
+  EXPECT_TRUE(IsPythonProgram("python"));
+  EXPECT_TRUE(IsPythonProgram(write("tool", "#!/usr/bin/env python3\nprint(1)\n")));
+  EXPECT_FALSE(IsPythonProgram(write("shell", "#!/bin/sh\necho python\n")));
+  EXPECT_FALSE(IsPythonProgram("/usr/bin/perl"));
+  EXPECT_FALSE(IsPythonProgram(dir + "/missing"));
 }
 
 TEST(RunCommandTest, EnvironmentAddsThePreloadAndSettings) {
