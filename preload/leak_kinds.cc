@@ -13,6 +13,8 @@
 
 #include "clock.h"
 #include "leak_scan.h"
+#include "parked_threads.h"
+#include "proc_files.h"
 #include "snapshot.h"
 #include "trace_file.h"
 
@@ -66,7 +68,11 @@ void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, const T
                          ChunkBuilder& chunk, const char* trace_path) {
   CollectLeakSnapshot(chunk, trace_path, /*wait=*/true);
   body.Clear();
-  if (!AppendLeakKindEntries(live, thread, /*in_copy=*/false, body)) return;
+  ThreadRoots roots = thread;
+  if (CountThreads() > 1) roots.parked = ParkOtherThreads(&roots.parked_count);
+  bool classified = AppendLeakKindEntries(live, roots, /*in_copy=*/false, body);
+  if (roots.parked != nullptr) ReleaseParkedThreads();
+  if (!classified) return;
   PutLeakKindsHead(chunk, relative_tick, 0);
   chunk.Append(body.data(), body.size());
 }

@@ -271,6 +271,12 @@ bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, 
     if (thread.stack_top >= m.begin && thread.stack_top < m.end && excluded < kMaxExclusions) {
       exclusions.data[excluded++] = PageRange{m.begin, thread.stack_top};
     }
+    for (size_t t = 0; t < thread.parked_count && excluded < kMaxExclusions; ++t) {
+      uint64_t stack_pointer = thread.parked[t].stack_pointer;
+      if (stack_pointer >= m.begin && stack_pointer < m.end) {
+        exclusions.data[excluded++] = PageRange{m.begin, stack_pointer};
+      }
+    }
   }
   std::sort(exclusions.data, exclusions.data + excluded,
             [](const PageRange& a, const PageRange& b) { return a.begin < b.begin; });
@@ -289,6 +295,11 @@ bool Classify(ScanBlock* blocks, size_t block_count, const ThreadRoots& thread, 
     roots.Scan(m.begin, m.end, exclusions.data, excluded);
   }
   reachability.ScanRoot(thread.registers_begin, thread.registers_end);
+  for (size_t t = 0; t < thread.parked_count; ++t) {
+    const greg_t* registers = thread.parked[t].registers;
+    reachability.ScanRoot(reinterpret_cast<uint64_t>(registers),
+                          reinterpret_cast<uint64_t>(registers + NGREG));
+  }
   reachability.Finish();
   return true;
 }

@@ -30,15 +30,20 @@
 
 #include "chunk_builder.h"
 #include "live_blocks.h"
+#include "parked_threads.h"
 
 namespace heaptrail::preload {
 
 // The calling thread's part of the roots: its stack from `stack_top` up,
 // and its general registers when a signal saved them in memory.
+// And the other threads parked meanwhile (parked_threads.h): their
+// registers, and their stacks from their stack pointers up.
 struct ThreadRoots {
   uint64_t stack_top = 0;
   uint64_t registers_begin = 0;
   uint64_t registers_end = 0;
+  const ParkedThread* parked = nullptr;
+  size_t parked_count = 0;
 };
 
 // Classifies every block of `live` and appends the body of a kLeakKinds

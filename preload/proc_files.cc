@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "trace_file.h"
@@ -98,6 +100,26 @@ uint32_t CountThreads() {
   // The directory links ".", ".." and one entry per thread.
   if (fd < 0 || fstat(fd, &st) != 0 || st.st_nlink < 3) return 0;
   return static_cast<uint32_t>(st.st_nlink - 2);
+}
+
+size_t ThreadIds(pid_t* out, size_t capacity) {
+  int fd = task.Get();
+  if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) return 0;
+  size_t count = 0;
+  alignas(8) char buffer[4096];
+  while (count < capacity) {
+    long n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    for (long offset = 0; offset < n && count < capacity;) {
+      auto* entry = reinterpret_cast<dirent64*>(buffer + offset);
+      long tid = 0;
+      const char* name = entry->d_name;
+      for (; *name >= '0' && *name <= '9'; ++name) tid = tid * 10 + (*name - '0');
+      if (*name == '\0' && tid > 0) out[count++] = static_cast<pid_t>(tid);
+      offset += entry->d_reclen;
+    }
+  }
+  return count;
 }
 
 ssize_t ReadMaps(char* buffer, size_t size, bool reopen) {

@@ -38,6 +38,10 @@ bool ReadResidentBytes(uint64_t* bytes);
 // unknown.
 uint32_t CountThreads();
 
+// The ids of the process's threads, from /proc/self/task, up to `capacity`;
+// their number.
+size_t ThreadIds(pid_t* out, size_t capacity);
+
 // /proc/self/maps as it is now, into `buffer`; its size, or -1 when it could
 // not be read or did not fit. `reopen`: opened again by name first (a forked
 // child: the descriptor kept describes the parent).

@@ -4,7 +4,7 @@
  *   valgrind --leak-check=full --show-leak-kinds=all ./leak_kinds
  * (default heuristics: stdstring, length64, newarray, multipleinheritance).
  *
- * main calls exit(0) while a second thread is blocked in pause(). At exit:
+ * main calls exit(0) while two more threads are blocked in pause(). At exit:
  *   @dropped      malloc(111), pointer dropped         definitely lost
  *   @zero         malloc(0), pointer dropped           definitely lost (0 B)
  *   @tree_root    200, the dropped root of a tree      definitely lost
@@ -21,10 +21,12 @@
  *   @tls          600, held by main's _Thread_local    still reachable
  *   @thread_stack 700, held by a volatile local of the
  *                 blocked thread                       still reachable
+ *   @thread_register 750, held only in a register (r15)
+ *                 of the other blocked thread          still reachable
  *   @length64     808, word 0 = 800, a global holds
  *                 p + 8: the length64 heuristic        still reachable
- * and glibc's own: pthread_create's DTV (calloc in ld.so, 288 B here) is
- * possibly lost, as the running thread's TCB points 16 bytes into it.
+ * and glibc's own: pthread_create's DTVs (calloc in ld.so, 288 B here) are
+ * possibly lost, as each running thread's TCB points 16 bytes into its own.
  *
  * No heuristic applies to @interior: stdstring wants p + 24, length64 and
  * newarray want p + 8, and multipleinheritance wants vtable addresses at p
@@ -136,6 +138,29 @@ static void* hold_on_stack(void* argument) {
   return argument;
 }
 
+/* The third thread: its only copy of the block's address is in r15 while
+ * it waits in pause() (the stack malloc used, below its stack pointer, is
+ * zeroed): memcheck reads registers, so the block is still reachable. */
+static void* hold_in_register(void* argument) {
+  __asm__ volatile( // @thread_register
+      "and $-16, %%rsp\n\t"
+      "mov $750, %%edi\n\t"
+      "call malloc@PLT\n\t"
+      "mov %%rax, %%r15\n\t"
+      "xor %%eax, %%eax\n\t"
+      "lea -16384(%%rsp), %%rdi\n\t"
+      "1: movq $0, (%%rdi)\n\t"
+      "add $8, %%rdi\n\t"
+      "cmp %%rsp, %%rdi\n\t"
+      "jb 1b\n\t"
+      "lea thread_ready(%%rip), %%rdi\n\t"
+      "call sem_post@PLT\n\t"
+      "2: mov $34, %%eax\n\t" /* SYS_pause */
+      "syscall\n\t"
+      "jmp 2b\n\t" ::: "memory");
+  return argument;
+}
+
 /* Zeroes the stack below main's frame, where the helpers ran. */
 static NOINLINE void scrub_stack(void) {
   volatile char area[16384];
@@ -146,6 +171,9 @@ int main(void) {
   sem_init(&thread_ready, 0, 0);
   pthread_t thread;
   if (pthread_create(&thread, NULL, hold_on_stack, NULL) != 0) return 1;
+  while (sem_wait(&thread_ready) != 0) {
+  }
+  if (pthread_create(&thread, NULL, hold_in_register, NULL) != 0) return 1;
   while (sem_wait(&thread_ready) != 0) {
   }
   drop_pointer();
