@@ -69,9 +69,9 @@ void AppendExitLeakKinds(const LiveBlocks& live, uint64_t relative_tick, const T
   CollectLeakSnapshot(chunk, trace_path, /*wait=*/true);
   body.Clear();
   ThreadRoots roots = thread;
-  if (CountThreads() > 1) roots.parked = ParkOtherThreads(&roots.parked_count);
+  roots.parked = ParkOtherThreads(&roots.parked_count);
   bool classified = AppendLeakKindEntries(live, roots, /*in_copy=*/false, body);
-  if (roots.parked != nullptr) ReleaseParkedThreads();
+  ReleaseParkedThreads();
   if (!classified) return;
   PutLeakKindsHead(chunk, relative_tick, 0);
   chunk.Append(body.data(), body.size());
@@ -96,12 +96,17 @@ bool StartLeakSnapshot(const LiveBlocks& live, uint64_t relative_tick, uint32_t 
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   uint64_t before = ReadClockNs(CLOCK_MONOTONIC);
+  // The other threads stop for the copy: their registers and stack
+  // pointers are then in it.
+  ThreadRoots roots = thread;
+  roots.parked = ParkOtherThreads(&roots.parked_count);
   // No exit signal: the child is invisible to the program's SIGCHLD and wait.
   long pid = syscall(SYS_clone, 0, nullptr, nullptr, nullptr, nullptr);
   if (pid == 0) {
     close(ends[0]);
-    RunChild(live, thread, ends[1]);
+    RunChild(live, roots, ends[1]);
   }
+  ReleaseParkedThreads();
   uint64_t pause_ns = ReadClockNs(CLOCK_MONOTONIC) - before;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   close(ends[1]);

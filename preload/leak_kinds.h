@@ -5,13 +5,14 @@
 // A live snapshot's scan runs in a child made by a bare clone() (no fork
 // handlers of the program's run, and no exit signal: the program never
 // sees it in a SIGCHLD or a wait()). The child has a copy-on-write image of
-// the process as it was right after the writer's drain: the program is
-// stopped only while the kernel copies its page tables (measured, and
-// written in the record as pause_ns). The child sends the record's body
+// the process as it was right after the writer's drain, with the other
+// threads parked (parked_threads.h): the program is stopped only while they
+// park and the kernel copies its page tables (measured, and written in the
+// record as pause_ns). The child sends the record's body
 // through a pipe and exits; the writer collects it in a later round, or
-// waits for it at exit. Threads other than the writer's do not exist in the
-// child, but their stacks do, and are roots; blocks allocated or freed
-// between the drain and the clone are missed or scanned stale.
+// waits for it at exit. The parked threads do not exist in the child, but
+// their stacks and saved registers do, and are roots; blocks allocated or
+// freed between the drain and the clone are missed or scanned stale.
 //
 // Thread-safety: for the writer lock's holder.
 

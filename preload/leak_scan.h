@@ -17,10 +17,9 @@
 //     own frames, or a signal's (memcheck, which knows what is initialized,
 //     would not read their stale slots either, nor a signal frame's vector
 //     registers).
-// Other threads still running at exit are parked (parked_threads.h): their
-// registers are roots, and their stacks from their stack pointers up. One
-// that cannot be parked keeps its whole stack as a root, without its
-// registers; so do other threads at a live snapshot, whose copy has none.
+// Other threads are parked (parked_threads.h): their registers are roots,
+// and their stacks from their stack pointers up. One that cannot be parked
+// keeps its whole stack as a root, without its registers.
 //
 // Thread-safety: for the writer lock's holder.
 

@@ -25,6 +25,7 @@ constinit std::atomic<uint32_t> slots_taken{0};
 constinit std::atomic<uint32_t> arrived{0};
 constinit std::atomic<uint32_t> released{0};
 constinit int park_signal = 0;
+constinit size_t sent_signals = 0;
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
@@ -51,10 +52,12 @@ void OnPark(int, siginfo_t*, void* context) {
 
 const ParkedThread* ParkOtherThreads(size_t* count) {
   *count = 0;
+  if (CountThreads() <= 1) return parked;
   int signo = SIGRTMAX - 1;
   struct sigaction current;
-  if (sigaction(signo, nullptr, &current) != 0 || (current.sa_flags & SA_SIGINFO) != 0 ||
-      current.sa_handler != SIG_DFL) {
+  if (sigaction(signo, nullptr, &current) != 0) return parked;
+  bool ours = (current.sa_flags & SA_SIGINFO) != 0 && current.sa_sigaction == OnPark;
+  if (!ours && ((current.sa_flags & SA_SIGINFO) != 0 || current.sa_handler != SIG_DFL)) {
     return parked;  // the program's: left alone
   }
   struct sigaction action = {};
@@ -63,6 +66,7 @@ const ParkedThread* ParkOtherThreads(size_t* count) {
   sigfillset(&action.sa_mask);
   if (sigaction(signo, &action, nullptr) != 0) return parked;
   park_signal = signo;
+  sent_signals = 0;
   slots_taken.store(0, std::memory_order_relaxed);
   arrived.store(0, std::memory_order_relaxed);
   released.store(0, std::memory_order_relaxed);
@@ -75,6 +79,7 @@ const ParkedThread* ParkOtherThreads(size_t* count) {
     if (tids[i] == self) continue;
     if (syscall(SYS_tgkill, getpid(), tids[i], signo) == 0) ++sent;
   }
+  sent_signals = sent;
   uint64_t deadline = ReadClockNs(CLOCK_MONOTONIC) + kAnswerNs;
   while (true) {
     uint32_t seen = arrived.load(std::memory_order_acquire);
@@ -93,6 +98,14 @@ void ReleaseParkedThreads() {
   // Matched by the acquire loads in OnPark().
   released.store(1, std::memory_order_release);
   Futex(&released, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr);
+  // Every signal sent was handled: the program gets the default action
+  // back. Else one is still pending (blocked by its thread), and the
+  // default action would end the process when it comes: the handler stays.
+  if (arrived.load(std::memory_order_acquire) >= sent_signals) {
+    struct sigaction default_action = {};
+    default_action.sa_handler = SIG_DFL;
+    sigaction(park_signal, &default_action, nullptr);
+  }
   park_signal = 0;
 }
 
