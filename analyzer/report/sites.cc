@@ -203,7 +203,23 @@ std::vector<Site> BuildSites(std::span<const StackValue> values,
   };
   const GroupBy by = options.by;
   absl::flat_hash_set<std::string> credited;  // keys of the current stack
+  // Most stacks end up in the per-line table by one frame near the
+  // innermost: deep stacks (a compiler's) are walked only that far.
+  absl::flat_hash_map<const SourceFrame*, bool> allocator_frames;
+  const auto is_allocator = [&allocator_frames](const SourceFrame& frame) {
+    auto [it, inserted] = allocator_frames.try_emplace(&frame, false);
+    if (inserted) it->second = IsAllocatorFrame(frame);
+    return it->second;
+  };
   for (const StackValue& value : values) {
+    if (by != GroupBy::kStack && !options.cumulative) {
+      const SourceFrame* location =
+          symbolizer.FirstFrameNot(value.stack_id, is_allocator);
+      FrameInfo info = LocationKey(location, by);
+      std::string key = KeyString(info);
+      credit(std::move(key), std::move(info), value);
+      continue;
+    }
     const std::vector<const SourceFrame*> frames =
         symbolizer.Frames(value.stack_id);
     if (frames.empty()) {

@@ -48,6 +48,22 @@ class StackSymbolizer {
   // Source frames of a stack, innermost first. Pointers stay valid for the
   // symbolizer's lifetime.
   std::vector<const SourceFrame*> Frames(uint32_t stack_id);
+
+  // The innermost frame of a stack for which `skip` is false, or its
+  // innermost frame when `skip` holds for all: what Frames() would give,
+  // without walking the rest of a deep stack.
+  template <typename Skip>
+  const SourceFrame* FirstFrameNot(uint32_t stack_id, Skip&& skip) {
+    if (!tree_.Contains(stack_id)) return Frames(stack_id).front();
+    const SourceFrame* innermost = nullptr;
+    for (uint32_t id = stack_id; id != 0; id = tree_.node(id).parent) {
+      for (const SourceFrame& frame : NodeFrames(id)) {
+        if (innermost == nullptr) innermost = &frame;
+        if (!skip(frame)) return &frame;
+      }
+    }
+    return innermost;
+  }
   // Source frames of one node (one address), innermost (inlined) first; the
   // node must be in the tree.
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
