@@ -365,7 +365,12 @@ absl::StatusOr<Report> BuildReport(const TraceAnalysis& analysis,
     stack_ids.push_back(mismatch.alloc_stack);
     if (mismatch.free_stack != 0) stack_ids.push_back(mismatch.free_stack);
   }
-  symbolizer.Prefetch(stack_ids, std::thread::hardware_concurrency());
+  // A site by line, function or file needs a stack's innermost frames only
+  // (sites.h): its location is past the allocator's few.
+  constexpr size_t kLocationDepth = 8;
+  const bool whole_stacks = options.by == GroupBy::kStack || options.cumulative;
+  symbolizer.Prefetch(stack_ids, std::thread::hardware_concurrency(),
+                      whole_stacks ? SIZE_MAX : kLocationDepth);
   SiteOptions site_options{.by = options.by,
                            .cumulative = options.cumulative,
                            .sort = options.sort,

@@ -21,7 +21,7 @@ StackSymbolizer::StackSymbolizer(
       factory_(std::move(factory)) {}
 
 void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
-                               unsigned threads) {
+                               unsigned threads, size_t depth) {
   if (!factory_ || threads < 2) return;
   // The nodes not symbolized yet, by module. A node's ancestors are seen
   // with it, so a walk stops at the first node already seen or cached.
@@ -30,7 +30,9 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
   size_t total = 0;
   for (uint32_t stack_id : stack_ids) {
     if (!tree_.Contains(stack_id)) continue;
-    for (uint32_t id = stack_id; id != 0; id = tree_.node(id).parent) {
+    size_t walked = 0;
+    for (uint32_t id = stack_id; id != 0 && walked++ < depth;
+         id = tree_.node(id).parent) {
       if (node_frames_.contains(id) || !seen.insert(id).second) break;
       const StackNode& n = tree_.node(id);
       const std::optional<size_t> module =

@@ -68,10 +68,12 @@ class StackSymbolizer {
   // node must be in the tree.
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
 
-  // Symbolizes the nodes of `stack_ids` on up to `threads` threads; does
-  // nothing for fewer than kMinPrefetchNodes nodes. Modules the main source
-  // already holds are left to it: their debug info is loaded there.
-  void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads);
+  // Symbolizes the nodes of `stack_ids` on up to `threads` threads, at most
+  // the innermost `depth` of each stack; does nothing for fewer than
+  // kMinPrefetchNodes nodes. Modules the main source already holds are left
+  // to it: their debug info is loaded there.
+  void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads,
+                size_t depth = SIZE_MAX);
 
   static constexpr size_t kMinPrefetchNodes = 64;
 
