@@ -60,6 +60,16 @@ void ModuleMap::BuildIndex() {
 
 std::optional<size_t> ModuleMap::Find(uint64_t address, uint32_t epoch) {
   if (!index_valid_) BuildIndex();
+  auto alive = [&](const Range& range) {
+    const Module& module = modules_[range.module];
+    return module.load_epoch <= epoch && epoch < module.unload_epoch;
+  };
+  if (last_range_ < ranges_.size()) {
+    const Range& last = ranges_[last_range_];
+    if (address >= last.begin && address < last.end && alive(last)) {
+      return last.module;
+    }
+  }
   // The last range starting at or before the address, then backwards while
   // some earlier range could still reach it.
   auto it = std::upper_bound(
@@ -69,8 +79,8 @@ std::optional<size_t> ModuleMap::Find(uint64_t address, uint32_t epoch) {
     if (max_end_[i - 1] <= address) break;
     const Range& range = ranges_[i - 1];
     if (address >= range.end) continue;
-    const Module& module = modules_[range.module];
-    if (module.load_epoch <= epoch && epoch < module.unload_epoch) {
+    if (alive(range)) {
+      last_range_ = i - 1;
       return range.module;
     }
   }

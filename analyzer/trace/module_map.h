@@ -58,6 +58,10 @@ class ModuleMap {
   std::vector<Range> ranges_;
   std::vector<uint64_t> max_end_;
   bool index_valid_ = true;
+  // The range of the last lookup: stacks' addresses come in runs of one
+  // module. Modules alive in the same epoch never overlap, so a range that
+  // contains the address and whose module is alive then is the answer.
+  size_t last_range_ = 0;
 };
 
 }  // namespace heaptrail::analyzer
