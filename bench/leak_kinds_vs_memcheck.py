@@ -7,7 +7,9 @@ the four totals of each (bytes / blocks) and the median wall times.
 
 Both runs get the same environment but for what each tool adds itself (perl
 copies every variable into %ENV, so its numbers move with them);
-PERL_HASH_SEED=0 makes perl's hash layout the same from run to run.
+PERL_HASH_SEED=0 makes perl's hash layout the same from run to run, and
+PYTHONMALLOC=malloc gives both tools CPython's objects (`heaptrail run`
+would set it for python3 by itself, valgrind not).
 
 Usage: bench/leak_kinds_vs_memcheck.py --build-dir B [--repeat 3]
 """
@@ -73,7 +75,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     cli = os.path.join(os.path.abspath(args.build_dir), "bin", "heaptrail")
-    env = dict(os.environ, PERL_HASH_SEED="0", GIT_PAGER="cat")
+    env = dict(os.environ, PERL_HASH_SEED="0", GIT_PAGER="cat", PYTHONMALLOC="malloc")
     directory = tempfile.mkdtemp(prefix="heaptrail-leak-kinds.")
     trace = os.path.join(directory, "run.trace")
     print("| program | tool | definitely lost | indirectly lost | possibly lost "
