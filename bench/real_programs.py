@@ -62,6 +62,8 @@ def workloads(quick):
     rows = []
     if shutil.which("g++"):
         rows.append(RealProgram(name="cc1plus -O2, large TU", argv=cc1plus_command()))
+        rows.append(RealProgram(name="cc1plus -O2, medium TU (heaptrack finishes)",
+                                argv=cc1plus_command("medium_tu.cc")))
     if python:
         rows.append(RealProgram(name="python3, dict/json",
                                 argv=[python, "-c", PYTHON_SCRIPT % (100_000 if quick else 300_000)]))
@@ -72,8 +74,8 @@ def workloads(quick):
     return rows
 
 
-def cc1plus_command():
-    """cc1plus compiling bench/real/large_tu.cc, preprocessed once here into a
+def cc1plus_command(source="large_tu.cc"):
+    """cc1plus compiling bench/real/`source`, preprocessed once here into a
     directory removed at exit, as the g++ driver would run it (-O2, its
     assembly thrown away)."""
     def ask(option):
@@ -81,8 +83,8 @@ def cc1plus_command():
                               check=True).stdout.strip()
     directory = tempfile.mkdtemp(prefix="heaptrail-bench-cc1plus.")
     atexit.register(shutil.rmtree, directory, True)
-    preprocessed = os.path.join(directory, "large_tu.ii")
-    subprocess.run(["g++", "-std=c++20", "-E", os.path.join(HERE, "real", "large_tu.cc"),
+    preprocessed = os.path.join(directory, os.path.splitext(source)[0] + ".ii")
+    subprocess.run(["g++", "-std=c++20", "-E", os.path.join(HERE, "real", source),
                     "-o", preprocessed], check=True)
     return [ask("-print-prog-name=cc1plus"), "-fpreprocessed", preprocessed, "-quiet",
             "-std=c++20", "-O2", "-o", "/dev/null"]

@@ -14,7 +14,6 @@
 #include "clock.h"
 #include "leak_scan.h"
 #include "parked_threads.h"
-#include "proc_files.h"
 #include "snapshot.h"
 #include "trace_file.h"
 
