@@ -71,11 +71,9 @@ int RunDiff(const DiffArgs& args, const CLI::Option& top, bool at_given,
   options.by = *by;
   options.cumulative = args.cumulative;
   options.top = TopOrDefault(top, args.top, json);
-  if (!args.leak_kind.empty()) {
-    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
-    if (!kinds.ok()) return ReportError(io, kinds.status());
-    options.leak_kinds = *kinds;
-  }
+  absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+  if (!kinds.ok()) return ReportError(io, kinds.status());
+  options.leak_kinds = *kinds;
 
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> older =
       LoadTrace(args.traces[0], io);

@@ -59,12 +59,9 @@ absl::StatusOr<std::string> Render(const ExportArgs& args, const Moment& at,
 }
 
 int RunExport(const ExportArgs& args, CliIo& io) {
-  uint8_t leak_kinds = 0;
-  if (!args.leak_kind.empty()) {
-    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
-    if (!kinds.ok()) return ReportError(io, kinds.status());
-    leak_kinds = *kinds;
-  }
+  absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+  if (!kinds.ok()) return ReportError(io, kinds.status());
+  const uint8_t leak_kinds = *kinds;
   absl::StatusOr<Moment> at = ParseMoment(
       !args.at.empty() ? args.at : leak_kinds != 0 ? "end" : "peak");
   if (!at.ok()) return ReportError(io, at.status());

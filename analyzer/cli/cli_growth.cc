@@ -79,12 +79,9 @@ int RunGrowth(const GrowthArgs& args, const CLI::Option& top_option,
   if (!by.ok()) return ReportError(io, by.status());
   const bool json = args.format == "json";
   const size_t top = TopOrDefault(top_option, args.top, json);
-  uint8_t leak_kinds = 0;
-  if (!args.leak_kind.empty()) {
-    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
-    if (!kinds.ok()) return ReportError(io, kinds.status());
-    leak_kinds = *kinds;
-  }
+  absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+  if (!kinds.ok()) return ReportError(io, kinds.status());
+  const uint8_t leak_kinds = *kinds;
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return ReportError(io, trace.status());
   absl::StatusOr<GrowthRanking> ranking =

@@ -22,12 +22,9 @@ struct HtmlArgs {
 };
 
 int RunHtml(const HtmlArgs& args, CliIo& io) {
-  uint8_t leak_kinds = 0;
-  if (!args.leak_kind.empty()) {
-    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
-    if (!kinds.ok()) return ReportError(io, kinds.status());
-    leak_kinds = *kinds;
-  }
+  absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+  if (!kinds.ok()) return ReportError(io, kinds.status());
+  const uint8_t leak_kinds = *kinds;
   absl::StatusOr<SymbolizedTrace> trace = LoadSymbolizedTrace(args.trace, io);
   if (!trace.ok()) return ReportError(io, trace.status());
   absl::StatusOr<nlohmann::json> data =

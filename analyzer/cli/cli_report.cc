@@ -45,12 +45,10 @@ struct ReportArgs {
 
 int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
   ReportOptions options;
-  if (!args.leak_kind.empty()) {
-    absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
-    if (!kinds.ok()) return ReportError(io, kinds.status());
-    options.leak_kinds = *kinds;
-    options.at = Moment{Moment::kEnd};
-  }
+  absl::StatusOr<uint8_t> kinds = ParseLeakKinds(args.leak_kind);
+  if (!kinds.ok()) return ReportError(io, kinds.status());
+  options.leak_kinds = *kinds;
+  if (options.leak_kinds != 0) options.at = Moment{Moment::kEnd};
   if (!args.at.empty()) {
     absl::StatusOr<Moment> moment = ParseMoment(args.at);
     if (!moment.ok()) return ReportError(io, moment.status());

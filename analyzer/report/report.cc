@@ -55,6 +55,7 @@ std::string_view LeakKindName(format::LeakKind kind) {
 
 absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text) {
   uint8_t mask = 0;
+  if (text.empty()) return mask;  // the option not given
   for (const absl::string_view piece :
        absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
     const std::string_view name(piece.data(), piece.size());

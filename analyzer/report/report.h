@@ -93,7 +93,7 @@ inline constexpr std::pair<format::LeakKind, std::string_view>
         {format::LeakKind::kPossible, "possibly_lost"},
         {format::LeakKind::kReachable, "still_reachable"}};
 // A comma-separated list of kind names (or "all") as a mask of
-// 1 << LeakKind.
+// 1 << LeakKind; 0 (no filter) for an empty text.
 absl::StatusOr<uint8_t> ParseLeakKinds(std::string_view text);
 inline constexpr uint8_t kAllLeakKinds = 0xf;
 inline constexpr uint8_t LeakKindBit(format::LeakKind kind) {
