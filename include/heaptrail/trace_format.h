@@ -50,8 +50,8 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 
 // Bumped on every change to anything in this file.
 // 2: kFreeWithStack. 3: kThreadEventColumns, ticks of 32 TSC cycles.
-// 4: kLeakKinds.
-inline constexpr uint32_t kFormatVersion = 4;
+// 4: kLeakKinds. 5: Python frames (kPythonInterpreter, kPythonCode).
+inline constexpr uint32_t kFormatVersion = 5;
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
@@ -90,6 +90,7 @@ inline constexpr uint32_t kMaxStringSize = 4096;
 inline constexpr uint32_t kMaxBuildIdSize = 64;
 inline constexpr uint32_t kMaxSegments = 64;
 inline constexpr uint32_t kMaxThreadIndex = 1u << 22;
+inline constexpr uint32_t kMaxPythonLineTableSize = 1u << 20;
 
 // ---------------------------------------------------------------------------
 // Top-level records (in a chunk's decompressed bytes)
@@ -156,7 +157,45 @@ enum class RecordType : uint8_t {
   // snapshot. A block live at that moment but not listed has no kind
   // (allocated after the scan began). Written since version 4.
   kLeakKinds = 14,
+  // The CPython interpreter whose frames stacks hold (see "Python frames"
+  // below): varint version (its PY_VERSION_HEX), varint runtime_address
+  // (of its _PyRuntime: the module that maps it is the interpreter's, whose
+  // own native frames run Python code and its allocations). Written once,
+  // before any stack node with a Python frame. Since version 5.
+  kPythonInterpreter = 15,
+  // A Python code object, written before the first stack node with one of
+  // its frames: varint code_id (1, 2, 3...: a code object freed and another
+  // made at its address gets a new one), varint first_line, string file,
+  // string qualified_name, varint line_table_size (<=
+  // kMaxPythonLineTableSize), that many bytes of its co_linetable (the
+  // location table of PEP 626/657, the same format in 3.11 to 3.13). Strings
+  // are UTF-8. Since version 5.
+  kPythonCode = 16,
 };
+
+// Python frames. A stack node whose ip has kPythonFrameBit set is a frame
+// of Python code, not a machine address: bits 32-62 are the code_id of its
+// kPythonCode, bits 0-31 the byte offset of the instruction it was running
+// in the code object's bytecode, plus 2 (CPython's "last instruction" is -1
+// code unit, -2 bytes, before the first one runs). In a stack, the Python
+// frames an activation of the interpreter's eval loop ran replace that
+// native frame, innermost first, so that Python and native frames
+// interleave as they called each other. User-space addresses never have
+// bit 63 set.
+inline constexpr uint64_t kPythonFrameBit = uint64_t{1} << 63;
+inline constexpr uint32_t kMaxPythonCodeId = (1u << 31) - 1;
+
+constexpr uint64_t MakePythonFrameIp(uint32_t code_id, uint32_t offset_plus_2) {
+  return kPythonFrameBit | uint64_t{code_id} << 32 | offset_plus_2;
+}
+constexpr bool IsPythonFrameIp(uint64_t ip) { return (ip & kPythonFrameBit) != 0; }
+constexpr uint32_t PythonCodeIdOf(uint64_t ip) {
+  return static_cast<uint32_t>((ip & ~kPythonFrameBit) >> 32);
+}
+// The instruction's byte offset in the code object's bytecode (-2: none yet).
+constexpr int64_t PythonOffsetOf(uint64_t ip) {
+  return int64_t{static_cast<uint32_t>(ip)} - 2;
+}
 
 // How a block live at exit is reached (memcheck's "loss record" kinds).
 enum class LeakKind : uint8_t {
