@@ -5,7 +5,8 @@ preprocessed form of a translation unit that instantiates much of the
 standard library (traced directly, so that heaptrack and heaptrail trace the
 same process: under the g++ driver heaptrack traces only the driver), a Python
 workload (Debian's /usr/bin/python3: building, serializing and parsing a
-large dict), and sqlite3 filling and querying an indexed table in memory.
+large dict; with pymalloc's arenas, and with PYTHONMALLOC=malloc as `heaptrail
+run` traces Python, every object a block, the stacks with Python frames), and sqlite3 filling and querying an indexed table in memory.
 Their allocation counts are not known in advance: the runner counts them in
 the first heaptrail trace (allocations + frees, from `heaptrail report`).
 """
@@ -43,6 +44,7 @@ class RealProgram:
 
     name: str
     argv: list
+    env: dict = dataclasses.field(default_factory=dict)  # for every run of it
     events: int = None  # counted from the first heaptrail trace
     events_formula: str = "allocations + frees in the first heaptrail trace(s)"
     real: bool = True
@@ -65,8 +67,12 @@ def workloads(quick):
         rows.append(RealProgram(name="cc1plus -O2, medium TU (heaptrack finishes)",
                                 argv=cc1plus_command("medium_tu.cc")))
     if python:
-        rows.append(RealProgram(name="python3, dict/json",
-                                argv=[python, "-c", PYTHON_SCRIPT % (100_000 if quick else 300_000)]))
+        script = PYTHON_SCRIPT % (100_000 if quick else 300_000)
+        rows.append(RealProgram(name="python3, dict/json", argv=[python, "-c", script]))
+        # As `heaptrail run` traces Python: every object a block of its own
+        # (the untracked run too), the stacks with their Python frames.
+        rows.append(RealProgram(name="python3, dict/json, PYTHONMALLOC=malloc",
+                                argv=[python, "-c", script], env={"PYTHONMALLOC": "malloc"}))
     if shutil.which("sqlite3"):
         rows.append(RealProgram(name="sqlite3, insert/index/query",
                                 argv=["sqlite3", ":memory:",

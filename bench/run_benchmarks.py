@@ -227,8 +227,10 @@ class Runner:
         self.counter += 1
         trace = os.path.join(self.scratch, f"trace-{self.counter}")
         real = getattr(workload, "real", False)
+        program_env = getattr(workload, "env", {})  # for every variant
         if variant == UNTRACKED:
-            sample, stdout = run_once(self.build_dir, command, {}, self.scratch, label)
+            sample, stdout = run_once(self.build_dir, command, dict(program_env), self.scratch,
+                                      label)
             if real:  # its whole output, the same every run
                 expected = self.expected_line.setdefault(workload.name, stdout)
                 if stdout != expected:
@@ -247,7 +249,7 @@ class Runner:
                                  f"earlier untracked run's '{expected}'")
             return sample
         if variant == HEAPTRAIL:
-            env = {"HEAPTRAIL_OUTPUT": trace, "LD_PRELOAD": self.preload}
+            env = {**program_env, "HEAPTRAIL_OUTPUT": trace, "LD_PRELOAD": self.preload}
             sample, stdout = run_once(self.build_dir, command, env, self.scratch, label)
             # A program that runs others (g++) leaves one trace per process.
             files = [trace] + sorted(glob.glob(glob.escape(trace) + ".*"))
@@ -257,7 +259,7 @@ class Runner:
             name = workload.name.removesuffix(" (warm-up)")
             if name in self.peer_failures:
                 return None
-            env = {}
+            env = dict(program_env)
             command = ["heaptrack", "-o", trace] + command
             try:
                 sample, stdout = run_once(self.build_dir, command, env, self.scratch, label)

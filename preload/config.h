@@ -20,6 +20,7 @@ struct Config {
   bool free_stacks = false;        // HEAPTRAIL_FREE_STACKS: a stack per release too
   bool compact = false;            // HEAPTRAIL_COMPACT: events as column streams
   bool leak_kinds = false;         // HEAPTRAIL_LEAK_KINDS: classify the blocks live at exit
+  bool python_frames = true;       // HEAPTRAIL_PYTHON_FRAMES=0: native frames only
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
   size_t buffer_size = 256 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
 };

@@ -17,6 +17,7 @@
 #include "next_allocator.h"
 #include "private_heap.h"
 #include "proc_files.h"
+#include "python_frames.h"
 #include "snapshot.h"
 #include "stack_capture.h"
 #include "writer.h"
@@ -166,8 +167,14 @@ uint32_t CaptureStack(ThreadState* state, CallerFrame caller) {
   // New nodes may be code of a library loaded since the last scan; if one was
   // unloaded, the stack belongs to the new epoch.
   if (tracker.depot.allocated() != nodes_before && RescanModulesIfChanged()) {
-    stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth,
-                                                ModuleEpoch(), caller);
+    epoch = ModuleEpoch();
+    stack = state->stack_cache.CaptureAndIntern(tracker.depot, tracker.config.depth, epoch,
+                                                caller);
+  }
+  if (PythonFramesEnabled() && CapturePythonFrames(state->python_frames)) {
+    stack = MixPythonFrames(tracker.depot, tracker.config.depth, epoch,
+                            state->stack_cache.latest(), state->python_frames,
+                            state->mixed_stack);
   }
   return stack;
 }
@@ -292,6 +299,9 @@ void AfterForkInChild() {
 __attribute__((constructor)) void StartRecorder() {
   if (!EnterHook()) return;  // initializes; false when this process is not traced
   if (tracker.config.snapshot_signal != 0) InstallSnapshotSignal(tracker.config.snapshot_signal);
+  // Here, not in Initialize(): the first allocation may come before libpython
+  // is relocated.
+  if (tracker.config.python_frames) InitPythonFrames();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   LeaveHook();
 }

@@ -99,6 +99,7 @@ bool StackCache::Splice(Splicer& splicer, uintptr_t ip, uintptr_t sp, uintptr_t 
 StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& next) {
   next.count = 0;
   next.truncated = false;
+  next.sps_known = true;
   uintptr_t ip = caller.ip, sp = caller.sp, rbp = caller.rbp, rbp_slot = 0;
   Splicer splicer = {first_frames_[latest_].ip != 0, 0, 0};
   for (;;) {
@@ -141,6 +142,7 @@ StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& n
 bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
   next.count = 0;
   next.truncated = false;
+  next.sps_known = true;
   unw_context_t context;
   unw_cursor_t cursor;
   if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) return false;
@@ -215,6 +217,7 @@ void StackCache::Backtrace(CallerFrame caller, int depth, Frames& next) {
     ++first;
   }
   next.truncated = false;
+  next.sps_known = false;
   if (first == count || first > kTrackerFrameAllowance) {  // the caller was not found
     next.ip[0] = caller.ip;
     next.count = 1;

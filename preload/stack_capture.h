@@ -68,6 +68,19 @@ class StackCache {
   // of the tracker between here and `caller` are not part of it.
   uint32_t CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch, CallerFrame caller);
 
+  // The frames of the latest capture, innermost first.
+  struct Capture {
+    const uintptr_t* ip;
+    const uintptr_t* sp;  // valid when sps_known
+    int count;
+    bool truncated;  // cut at the depth limit
+    bool sps_known;
+  };
+  Capture latest() const {
+    const Frames& f = frames_[latest_];
+    return {f.ip, f.sp, f.count, f.truncated, f.sps_known};
+  }
+
   // Forgets every remembered stack (a new thread owns the cache).
   void Reset() {
     for (int i = 0; i < kRemembered; ++i) {
@@ -96,6 +109,7 @@ class StackCache {
     int check_count = 0;
     int count = 0;
     bool truncated = false;  // cut at the depth limit: more frames may lie beyond
+    bool sps_known = false;  // false from unw_backtrace
   };
 
   enum class WalkResult {

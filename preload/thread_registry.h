@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "python_frames.h"
 #include "stack_capture.h"
 #include "thread_buffer.h"
 
@@ -34,6 +35,8 @@ struct ThreadState {
   uint64_t previous_address = 0;
   uint32_t events_since_round = 0;  // without a writer thread (recorder.cc)
   StackCache stack_cache;
+  PythonFrames python_frames;  // scratch of each capture
+  MixedStack mixed_stack;
   ThreadBuffer buffer;
 
   // --- set at claim, read by the writer ---------------------------------------

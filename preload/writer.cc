@@ -19,6 +19,7 @@
 #include "module_tracker.h"
 #include "private_heap.h"
 #include "proc_files.h"
+#include "python_code_registry.h"
 #include "recorder.h"
 #include "snapshot.h"
 #include "tracker.h"
@@ -208,6 +209,7 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
   }
   DrainThreads(now_ns);
   live_blocks.EndRound();
+  EmitPythonRecords(chunk);
   EmitStackNodes();
   EmitModuleRecords(chunk);
 
@@ -334,6 +336,7 @@ void ResetWriterInChild() {
   live_blocks.Reset();
   ForgetLeakSnapshotAfterFork();
   nodes_written = 1;
+  ResetPythonRecordsAfterFork();
   process_info_written = false;
   last_chunk_ns = 0;
   last_rss_ns = 0;

@@ -161,10 +161,11 @@ enum class RecordType : uint8_t {
   // below): varint version (its PY_VERSION_HEX), varint runtime_address
   // (of its _PyRuntime: the module that maps it is the interpreter's, whose
   // own native frames run Python code and its allocations). Written once,
-  // before any stack node with a Python frame. Since version 5.
+  // before the first kPythonCode. Since version 5.
   kPythonInterpreter = 15,
-  // A Python code object, written before the first stack node with one of
-  // its frames: varint code_id (1, 2, 3...: a code object freed and another
+  // A Python code object, written in the round that writes the first stack
+  // node with one of its frames, or in the next (resolve Python frames once
+  // the whole trace is read): varint code_id (1, 2, 3...: a code object freed and another
   // made at its address gets a new one), varint first_line, string file,
   // string qualified_name, varint line_table_size (<=
   // kMaxPythonLineTableSize), that many bytes of its co_linetable (the

@@ -108,9 +108,11 @@ int LineOf(const std::string& source, const std::string& marker) {
   int found = 0;
   int matches = 0;
   for (int line = 1; std::getline(in, text); ++line) {
-    // The marker as a comment after code: "// marker" or "/* marker".
+    // The marker as a comment after code: "// marker" or "/* marker" (C),
+    // "# marker" (Python).
     if (text.find("// " + marker) == std::string::npos &&
-        text.find("/* " + marker) == std::string::npos) {
+        text.find("/* " + marker) == std::string::npos &&
+        text.find("# " + marker) == std::string::npos) {
       continue;
     }
     found = line;

@@ -74,7 +74,7 @@ nlohmann::json BeyondBaseline(const nlohmann::json& summary, const nlohmann::jso
                               const std::vector<std::string>& keys);
 
 // The 1-based line of `source` (under samples/) whose code is followed by
-// the comment `marker` ("// marker" or "/* marker */"); fails the test when
+// the comment `marker` ("// marker", "/* marker */" or "# marker"); fails the test when
 // there is not exactly one.
 int LineOf(const std::string& source, const std::string& marker);
 
