@@ -50,6 +50,7 @@ if(HEAPTRAIL_SANITIZER_FLAGS)
 endif()
 heaptrail_e2e_test(real_programs_test)
 heaptrail_e2e_test(python_test)
+heaptrail_e2e_test(python_frames_test)
 # Built only where jemalloc and tcmalloc are installed (samples/CMakeLists.txt).
 foreach(sample with_jemalloc with_tcmalloc)
   if(TARGET ${sample})
