@@ -43,9 +43,9 @@ Run Symbolize(const TraceAnalysis& analysis, ModuleMap& modules,
   const auto started = std::chrono::steady_clock::now();
   const double cpu_started = CpuSeconds();
   main_source = MakeDwarfSymbolSource();
-  symbolizer =
-      std::make_unique<StackSymbolizer>(analysis.stacks, modules, *main_source,
-                                        [] { return MakeDwarfSymbolSource(); });
+  symbolizer = std::make_unique<StackSymbolizer>(
+      analysis.stacks, modules, analysis.python, *main_source,
+      [] { return MakeDwarfSymbolSource(); });
   symbolizer->Prefetch(ids, threads);
   const auto prefetched = std::chrono::steady_clock::now();
   Run run;

@@ -15,6 +15,7 @@ target_link_libraries(heaptrail_trace_builder
 add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace/byte_cursor_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace/mapped_file_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace/python_code_table_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace/record_decoder_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/trace/trace_reader_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/address_table_test.cc
@@ -23,12 +24,16 @@ add_executable(heaptrail_analyzer_tests
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/heap_timeline_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/size_histogram_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/replay/trace_analysis_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/symbolize/python_frames_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/symbolize/python_line_table_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/symbolize/stack_symbolization_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/leak_check_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/python_sites_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/site_diff_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/sites_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/report/size_format_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/export/proto_writer_test.cc
+  ${HEAPTRAIL_ANALYZER_TEST_DIR}/export/python_exports_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/html/flame_tree_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/html/html_page_test.cc
   ${HEAPTRAIL_ANALYZER_TEST_DIR}/cli/cli_test.cc

@@ -60,8 +60,8 @@ absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
   StackSymbolizer::SourceFactory factory;
   if (parallel) factory = [] { return MakeDwarfSymbolSource(); };
   trace.symbolizer = std::make_unique<StackSymbolizer>(
-      trace.analysis->stacks, trace.analysis->modules, *trace.symbols,
-      std::move(factory), std::move(loaded_modules));
+      trace.analysis->stacks, trace.analysis->modules, trace.analysis->python,
+      *trace.symbols, std::move(factory), std::move(loaded_modules));
   return trace;
 }
 

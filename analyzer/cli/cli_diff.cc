@@ -86,11 +86,11 @@ int RunDiff(const DiffArgs& args, const CLI::Option& top, bool at_given,
   const TraceAnalysis& newer_analysis = two_traces ? **newer : **older;
   std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
   StackSymbolizer older_symbolizer((*older)->stacks, (*older)->modules,
-                                   *symbols);
+                                   (*older)->python, *symbols);
   std::unique_ptr<StackSymbolizer> newer_symbolizer;
   if (two_traces) {
     newer_symbolizer = std::make_unique<StackSymbolizer>(
-        (*newer)->stacks, (*newer)->modules, *symbols);
+        (*newer)->stacks, (*newer)->modules, (*newer)->python, *symbols);
   }
   absl::StatusOr<DiffReport> report = BuildDiffReport(
       **older, from, older_symbolizer, newer_analysis, to,

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "export/user_frames.h"
+#include "heaptrail/trace_format.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -39,7 +40,8 @@ struct Node {
 
 std::string Describe(const UserFrame& frame, const StackTree& tree) {
   const SourceFrame& f = *frame.frame;
-  const uint64_t ip = tree.Contains(frame.node) ? tree.node(frame.node).ip : 0;
+  uint64_t ip = tree.Contains(frame.node) ? tree.node(frame.node).ip : 0;
+  if (format::IsPythonFrameIp(ip)) ip = 0;  // no machine address
   const std::string where =
       f.file.empty() ? absl::StrCat("in ", f.module) : FileLine(f);
   return absl::StrCat("0x", absl::Hex(ip, absl::kZeroPad8), ": ",

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "export/proto_writer.h"
 #include "export/user_frames.h"
+#include "heaptrail/trace_format.h"
 
 namespace heaptrail::analyzer {
 namespace {
@@ -52,11 +53,15 @@ class ProfileBuilder {
     if (!inserted) return it->second;
     ProtoWriter location;
     location.Varint(1, it->second);
-    if (frames.front().node != 0) {
-      const StackNode& node = analysis_.stacks.node(frames.front().node);
-      const uint64_t mapping = Mapping(node);
+    const StackNode* node = frames.front().node != 0
+                                ? &analysis_.stacks.node(frames.front().node)
+                                : nullptr;
+    // A Python frame has no address, so no mapping either: its lines are
+    // all there is, and pprof must not look them up in a binary.
+    if (node != nullptr && !format::IsPythonFrameIp(node->ip)) {
+      const uint64_t mapping = Mapping(*node);
       if (mapping != 0) location.Varint(2, mapping);
-      location.Varint(3, node.ip);
+      location.Varint(3, node->ip);
     }
     for (const UserFrame& frame : frames) {
       ProtoWriter line;

@@ -1,9 +1,8 @@
-// UserFrames: the stack tree walked node by node, allocator frames dropped
-// from the innermost end.
+// UserFrames: the stack tree walked node by node, the frames inside the
+// site's location (allocator, wrappers, a Python stack's interpreter frames)
+// dropped from the innermost end.
 
 #include "export/user_frames.h"
-
-#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "report/sites.h"
@@ -23,10 +22,12 @@ std::vector<UserFrame> UserFrames(uint32_t stack_id, const StackTree& tree,
       frames.push_back({node, &frame});
     }
   }
-  const auto user = std::find_if(
-      frames.begin(), frames.end(),
-      [](const UserFrame& f) { return !IsAllocatorFrame(*f.frame); });
-  if (user != frames.end()) frames.erase(frames.begin(), user);
+  // From the site's location outwards, as in a report: a Python stack
+  // then starts at its Python line, not in the interpreter's internals.
+  std::vector<const SourceFrame*> source(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) source[i] = frames[i].frame;
+  const size_t location = SiteLocationIndex(source, symbolizer);
+  frames.erase(frames.begin(), frames.begin() + location);
   if (frames.empty()) {
     static const SourceFrame kUnknown = [] {
       SourceFrame frame;
@@ -40,6 +41,11 @@ std::vector<UserFrame> UserFrames(uint32_t stack_id, const StackTree& tree,
 
 std::string FoldedName(const SourceFrame& frame) {
   std::string name = frame.function.empty() ? "[unknown]" : frame.function;
+  // A qualified name alone is ambiguous: every module's top level is
+  // "<module>". Native names stay bare, as perf and heaptrack fold them.
+  if (frame.python && !frame.file.empty()) {
+    absl::StrAppend(&name, " (", frame.file, ")");
+  }
   for (char& c : name) {
     if (c == ';') c = ':';
     if (c == '\n' || c == '\r') c = ' ';

@@ -1,5 +1,7 @@
-// The frames every export shows for a stack: the frames outside the
-// allocator and the preload (see sites.h), innermost first, each with the
+// The frames every export shows for a stack: from its site's location
+// outwards (see SiteLocationIndex in sites.h: outside the allocator, the
+// preload and the wrappers; in a stack with Python frames, outside the
+// interpreter's native frames too), innermost first, each with the
 // stack-tree node (the recorded address) it came from, so that exports that
 // need addresses (pprof locations, massif nodes) can group inlined frames.
 //
@@ -22,14 +24,15 @@ struct UserFrame {
   const SourceFrame* frame = nullptr;
 };
 
-// Frames of `stack_id` from the innermost one outside the allocator outwards
-// (every frame when all are inside it). Never empty: a stack without frames
-// gives one "[unknown]" frame.
+// Frames of `stack_id` from its site's location outwards (every frame when
+// all are inside the allocator). Never empty: a stack without frames gives
+// one "[unknown]" frame.
 std::vector<UserFrame> UserFrames(uint32_t stack_id, const StackTree& tree,
                                   StackSymbolizer& symbolizer);
 
-// "function" when known, else the symbolizer's "module+0xoffset".
-// Separators of the folded format (';' and line breaks) become ':' and ' '.
+// "function" when known, else the symbolizer's "module+0xoffset"; a Python
+// frame is "qualified_name (file)". Separators of the folded format (';'
+// and line breaks) become ':' and ' '.
 std::string FoldedName(const SourceFrame& frame);
 
 // "leaks.c:20", "leaks.c", or "" when the file is unknown; the file's path

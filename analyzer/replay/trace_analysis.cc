@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "replay/event_merger.h"
 #include "replay/heap_replayer.h"
 #include "trace/chunk_prefetcher.h"
@@ -102,6 +103,13 @@ class Loader : public RecordSink, public EventSink {
     analysis_.leak_kinds.push_back(std::move(record));
     return absl::OkStatus();
   }
+  absl::Status OnPythonInterpreter(
+      const PythonInterpreterRecord& record) override {
+    return analysis_.python.SetInterpreter(record);
+  }
+  absl::Status OnPythonCode(PythonCodeRecord& record) override {
+    return analysis_.python.Add(record);
+  }
   absl::Status OnEnd(uint64_t tick) override {
     merger_.ReleaseAll();
     analysis_.ended = true;
@@ -135,6 +143,29 @@ class Loader : public RecordSink, public EventSink {
   uint64_t max_tick_ = 0;
   uint64_t end_tick_ = 0;
 };
+
+// Warns of Python frames the trace cannot name: a trace cut before their
+// code objects' records, or a recorder that never wrote them.
+void CheckPythonFrames(TraceAnalysis& analysis) {
+  uint64_t frames = 0, unnamed = 0;
+  for (uint32_t id = 1; id < analysis.stacks.size(); ++id) {
+    const uint64_t ip = analysis.stacks.node(id).ip;
+    if (!format::IsPythonFrameIp(ip)) continue;
+    ++frames;
+    unnamed += analysis.python.Find(format::PythonCodeIdOf(ip)) == nullptr;
+  }
+  if (frames != 0 && analysis.python.interpreter() == nullptr) {
+    analysis.warnings.push_back(
+        "the trace has Python frames but no Python interpreter record: the "
+        "interpreter's own frames are shown as sites");
+  }
+  if (unnamed != 0) {
+    analysis.warnings.push_back(absl::StrFormat(
+        "%d of %d Python frames name code objects the trace does not hold "
+        "(shown as \"<python code N>\")",
+        unnamed, frames));
+  }
+}
 
 }  // namespace
 
@@ -177,6 +208,7 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
         "trace has no end record (the program was probably killed, or is "
         "still running): the report covers what was written");
   }
+  CheckPythonFrames(*analysis);
   if (loader.merger().overflowed()) {
     analysis->warnings.push_back(
         "the trace's rounds were too large to order exactly: cross-thread "

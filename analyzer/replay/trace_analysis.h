@@ -1,8 +1,8 @@
 // One pass over a trace file: reader -> record decoder -> event merger ->
-// heap model, with the stack tree, module map, clock, threads, snapshots
-// and RSS samples collected on the way. Everything a report needs, in one
-// object; memory bounded by one chunk, one round of events, the live blocks
-// and the distinct stacks.
+// heap model, with the stack tree, module map, Python code objects, clock,
+// threads, snapshots and RSS samples collected on the way. Everything a
+// report needs, in one object; memory bounded by one chunk, one round of
+// events, the live blocks and the distinct stacks.
 //
 // Thread-safety: AnalyzeTrace() is reentrant; the result is not shared.
 
@@ -20,6 +20,7 @@
 #include "replay/heap_model.h"
 #include "replay/heap_timeline.h"
 #include "trace/module_map.h"
+#include "trace/python_code_table.h"
 #include "trace/records.h"
 #include "trace/stack_tree.h"
 #include "trace/trace_clock.h"
@@ -57,6 +58,8 @@ struct TraceAnalysis {
   HeapTimeline timeline;  // live bytes over time, downsampled
   alignas(kCacheLine) StackTree stacks;
   ModuleMap modules;
+  // The interpreter and code objects of the Python frames in `stacks`.
+  PythonCodeTable python;
   std::vector<ThreadInfo> threads;               // by dense slot
   std::vector<SnapshotRecord> snapshot_records;  // in file order
   std::vector<RssRecord> rss;

@@ -60,10 +60,13 @@ json LeakTotalsToJson(const LeakTotals& totals) {
 }  // namespace
 
 json FrameToJson(const FrameInfo& frame) {
-  return json{{"function", frame.function},
-              {"file", frame.file},
-              {"line", frame.line},
-              {"module", frame.module}};
+  json out{{"function", frame.function},
+           {"file", frame.file},
+           {"line", frame.line},
+           {"module", frame.module}};
+  // Only when set: native frames keep the keys they always had.
+  if (frame.python) out["python"] = true;
+  return out;
 }
 
 json StackToJson(const std::vector<FrameInfo>& frames) {

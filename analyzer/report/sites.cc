@@ -79,27 +79,49 @@ std::string_view BaseName(std::string_view path) {
 }
 
 FrameInfo InfoOf(const SourceFrame& frame) {
-  return FrameInfo{frame.function, frame.file, frame.line, frame.module};
+  return FrameInfo{frame.function, frame.file, frame.line, frame.module,
+                   frame.python};
 }
 
-// The location of a site: the innermost frame outside the allocator, or the
-// innermost frame when every frame is inside it.
-size_t LocationIndex(const std::vector<const SourceFrame*>& frames) {
+// How a frame counts for a site's location.
+enum class FrameRole : uint8_t {
+  kUser,
+  kAllocator,    // IsAllocatorFrame
+  kInterpreter,  // the interpreter's native code, skipped under Python
+};
+
+FrameRole RoleOf(const SourceFrame& frame, StackSymbolizer& symbolizer) {
+  if (IsAllocatorFrame(frame)) return FrameRole::kAllocator;
+  if (symbolizer.IsInterpreterFrame(frame)) return FrameRole::kInterpreter;
+  return FrameRole::kUser;
+}
+
+// SiteLocationIndex() with the roles from `role`, which may memoize.
+template <typename Role>
+size_t LocationIndex(std::span<const SourceFrame* const> frames, Role&& role) {
+  const bool python =
+      std::any_of(frames.begin(), frames.end(),
+                  [](const SourceFrame* f) { return f->python; });
+  std::optional<size_t> outside_allocator;
   for (size_t i = 0; i < frames.size(); ++i) {
-    if (!IsAllocatorFrame(*frames[i])) return i;
+    const FrameRole r = role(*frames[i]);
+    if (r == FrameRole::kAllocator) continue;
+    if (!outside_allocator.has_value()) outside_allocator = i;
+    if (!python || r == FrameRole::kUser) return i;
   }
-  return 0;
+  return outside_allocator.value_or(0);
 }
 
 FrameInfo LocationKey(const SourceFrame* frame, GroupBy by) {
   if (frame == nullptr) return FrameInfo{"<unknown>", "", 0, ""};
   switch (by) {
     case GroupBy::kFunction:
-      return FrameInfo{frame->function, frame->file, 0, frame->module};
+      return FrameInfo{frame->function, frame->file, 0, frame->module,
+                       frame->python};
     case GroupBy::kFile:
       // Without debug info the module is the finest "file" there is.
       if (frame->file.empty()) return FrameInfo{"", "", 0, frame->module};
-      return FrameInfo{"", frame->file, 0, frame->module};
+      return FrameInfo{"", frame->file, 0, frame->module, frame->python};
     case GroupBy::kLine:
     case GroupBy::kStack:
       return InfoOf(*frame);
@@ -138,6 +160,7 @@ absl::StatusOr<SortBy> ParseSortBy(std::string_view text) {
 }
 
 bool IsAllocatorFrame(const SourceFrame& frame) {
+  if (frame.python) return IsAllocationWrapper(frame.function);
   if (BaseName(frame.module) == kPreloadName) return true;
   std::string_view name = frame.function;
   // "operator new(unsigned long)", "operator new[](...)", and the mangled
@@ -182,6 +205,13 @@ void SetAllocationWrappers(std::vector<std::string> patterns) {
   UserAllocationWrappers() = std::move(patterns);
 }
 
+size_t SiteLocationIndex(std::span<const SourceFrame* const> frames,
+                         StackSymbolizer& symbolizer) {
+  return LocationIndex(frames, [&symbolizer](const SourceFrame& frame) {
+    return RoleOf(frame, symbolizer);
+  });
+}
+
 std::vector<Site> BuildSites(std::span<const StackValue> values,
                              const SiteOptions& options,
                              StackSymbolizer& symbolizer) {
@@ -205,16 +235,32 @@ std::vector<Site> BuildSites(std::span<const StackValue> values,
   absl::flat_hash_set<std::string> credited;  // keys of the current stack
   // Most stacks end up in the per-line table by one frame near the
   // innermost: deep stacks (a compiler's) are walked only that far.
-  absl::flat_hash_map<const SourceFrame*, bool> allocator_frames;
-  const auto is_allocator = [&allocator_frames](const SourceFrame& frame) {
-    auto [it, inserted] = allocator_frames.try_emplace(&frame, false);
-    if (inserted) it->second = IsAllocatorFrame(frame);
+  absl::flat_hash_map<const SourceFrame*, FrameRole> roles;
+  const auto role = [&roles, &symbolizer](const SourceFrame& frame) {
+    auto [it, inserted] = roles.try_emplace(&frame, FrameRole::kUser);
+    if (inserted) it->second = RoleOf(frame, symbolizer);
     return it->second;
   };
+  const auto is_allocator = [&role](const SourceFrame& frame) {
+    return role(frame) == FrameRole::kAllocator;
+  };
+  const auto is_not_user = [&role](const SourceFrame& frame) {
+    return role(frame) != FrameRole::kUser;
+  };
+  const auto location_index =
+      [&role](const std::vector<const SourceFrame*>& frames) {
+        return LocationIndex(frames, role);
+      };
   for (const StackValue& value : values) {
     if (by != GroupBy::kStack && !options.cumulative) {
-      const SourceFrame* location =
-          symbolizer.FirstFrameNot(value.stack_id, is_allocator);
+      // SiteLocationIndex()'s rule, walking only as far as it needs.
+      const SourceFrame* location = nullptr;
+      if (symbolizer.HasPythonFrames(value.stack_id)) {
+        location = symbolizer.FirstFrameNot(value.stack_id, is_not_user);
+      }
+      if (location == nullptr || is_not_user(*location)) {
+        location = symbolizer.FirstFrameNot(value.stack_id, is_allocator);
+      }
       FrameInfo info = LocationKey(location, by);
       std::string key = KeyString(info);
       credit(std::move(key), std::move(info), value);
@@ -228,7 +274,7 @@ std::vector<Site> BuildSites(std::span<const StackValue> values,
       credit(std::move(key), std::move(info), value);
       continue;
     }
-    const size_t location = LocationIndex(frames);
+    const size_t location = location_index(frames);
     if (by == GroupBy::kStack) {
       std::string key;
       for (size_t i = location; i < frames.size(); ++i) {
@@ -277,7 +323,7 @@ std::vector<Site> BuildSites(std::span<const StackValue> values,
         symbolizer.Frames(acc->top_stack);
     // The site's own frame: the location, or for a cumulative site the
     // first frame outwards that has the site's key.
-    size_t first = frames.empty() ? 0 : LocationIndex(frames);
+    size_t first = frames.empty() ? 0 : location_index(frames);
     while (first < frames.size() &&
            !(LocationKey(frames[first], by) == acc->site.location)) {
       ++first;

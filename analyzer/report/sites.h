@@ -2,7 +2,11 @@
 // function, file, or whole stack. A site is located at the innermost frame
 // outside the allocator and the preload: frames of libheaptrail.so and the
 // allocation entry points themselves (malloc, operator new, ...) are
-// skipped, inlined frames counting as frames of their own.
+// skipped, inlined frames counting as frames of their own. In a stack with
+// Python frames the interpreter's own native frames are skipped too, as
+// allocation wrappers: a block that bytearray() allocates is credited to
+// the Python line that called it, while a C extension's frame is a site of
+// its own (see SiteLocationIndex).
 //
 // Cumulative grouping credits every frame of a stack from that location
 // outwards (tracemalloc's cumulative=True): a line shows what was allocated
@@ -41,6 +45,7 @@ struct FrameInfo {
   std::string file;
   uint32_t line = 0;
   std::string module;
+  bool python = false;  // a Python frame (SourceFrame::python)
   // By function, file, line, module: the tie-break of every site ordering.
   auto operator<=>(const FrameInfo&) const = default;
   bool operator==(const FrameInfo&) const = default;
@@ -63,8 +68,19 @@ struct Site {
 // a block allocated through g_malloc or os::malloc is credited to their
 // caller. The wrappers are kBuiltinAllocationWrappers and those of
 // SetAllocationWrappers(), globs matched against the function's name
-// without its parameters.
+// without its parameters. A Python frame is only ever a wrapper (its
+// qualified name matched by a pattern), never the allocator itself.
 bool IsAllocatorFrame(const SourceFrame& frame);
+
+// Where a site is located in `frames`, a whole stack, innermost first: the
+// index of the innermost frame outside the allocator and the wrappers
+// (IsAllocatorFrame) and, when the stack holds a Python frame, outside the
+// interpreter's own native frames (StackSymbolizer::IsInterpreterFrame).
+// Without a Python frame (the interpreter starting up), or when every frame
+// is skipped, the innermost frame outside the allocator; 0 when there is
+// none.
+size_t SiteLocationIndex(std::span<const SourceFrame* const> frames,
+                         StackSymbolizer& symbolizer);
 
 // Well-known allocation wrappers: CPython's PyMem_* and PyObject_*
 // allocators, the JVM's os::malloc and AllocateHeap, glib's g_malloc

@@ -1,4 +1,5 @@
-// StackSymbolizer: node -> module (by epoch) -> SymbolSource frames.
+// StackSymbolizer: node -> module (by epoch) -> SymbolSource frames, or
+// node -> Python code table for a Python frame.
 
 #include "symbolize/stack_symbolizer.h"
 
@@ -8,14 +9,18 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "heaptrail/trace_format.h"
 
 namespace heaptrail::analyzer {
 
 StackSymbolizer::StackSymbolizer(
-    const StackTree& tree, ModuleMap& modules, SymbolSource& symbols,
-    SourceFactory factory, absl::flat_hash_map<size_t, size_t> loaded_modules)
+    const StackTree& tree, ModuleMap& modules, const PythonCodeTable& python,
+    SymbolSource& symbols, SourceFactory factory,
+    absl::flat_hash_map<size_t, size_t> loaded_modules)
     : tree_(tree),
       modules_(modules),
+      python_(python),
+      python_frames_(python, modules),
       symbols_(symbols),
       source_index_(std::move(loaded_modules)),
       factory_(std::move(factory)) {}
@@ -35,6 +40,7 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
          id = tree_.node(id).parent) {
       if (node_frames_.contains(id) || !seen.insert(id).second) break;
       const StackNode& n = tree_.node(id);
+      if (format::IsPythonFrameIp(n.ip)) continue;  // no module to load
       const std::optional<size_t> module =
           modules_.Find(n.ip > 0 ? n.ip - 1 : 0, n.epoch);
       // On demand: no symbolizer needed, or the main one has the module.
@@ -140,11 +146,38 @@ const std::vector<SourceFrame>& StackSymbolizer::Own(SourceFrame frame) {
   return owned_.back();
 }
 
+const std::vector<SourceFrame>& StackSymbolizer::PythonNodeFrames(
+    const StackNode& node) {
+  auto [it, inserted] =
+      python_ip_frames_.try_emplace(std::pair(node.ip, node.epoch), nullptr);
+  if (inserted) it->second = &Own(python_frames_.Frame(node.ip, node.epoch));
+  return *it->second;
+}
+
+bool StackSymbolizer::HasPythonFrames(uint32_t stack_id) {
+  if (python_.interpreter() == nullptr || !tree_.Contains(stack_id)) {
+    return false;
+  }
+  // One pass over the nodes added since the last call: parents come first.
+  for (auto id = static_cast<uint32_t>(python_in_stack_.size());
+       id < tree_.size(); ++id) {
+    const StackNode& n = tree_.node(id);
+    python_in_stack_.push_back(id != 0 && (format::IsPythonFrameIp(n.ip) ||
+                                           python_in_stack_[n.parent] != 0));
+  }
+  return python_in_stack_[stack_id] != 0;
+}
+
 const std::vector<SourceFrame>& StackSymbolizer::NodeFrames(uint32_t node) {
   const auto cached = node_frames_.find(node);
   if (cached != node_frames_.end()) return *cached->second;
 
   const StackNode& n = tree_.node(node);
+  if (format::IsPythonFrameIp(n.ip)) {
+    const std::vector<SourceFrame>& frames = PythonNodeFrames(n);
+    node_frames_.emplace(node, &frames);
+    return frames;
+  }
   // A return address may sit just past the end of its function's segment
   // (a call as the last instruction): look up the call itself.
   const uint64_t call_address = n.ip > 0 ? n.ip - 1 : 0;

@@ -4,7 +4,9 @@
 // cached per node, so a node shared by many stacks is resolved once.
 //
 // An ip outside every module becomes a frame named by its address; an id
-// the tree does not hold becomes one "<unknown stack N>" frame.
+// the tree does not hold becomes one "<unknown stack N>" frame. A Python
+// frame (format::kPythonFrameBit) becomes one frame from the trace's Python
+// code table (see python_frames.h), never a lookup in a module.
 //
 // Prefetch() symbolizes many stacks ahead on several threads: each thread
 // has a SymbolSource of its own (from the factory), preloaded on the calling
@@ -23,11 +25,14 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "symbolize/python_frames.h"
 #include "symbolize/symbol_source.h"
 #include "trace/module_map.h"
+#include "trace/python_code_table.h"
 #include "trace/stack_tree.h"
 
 namespace heaptrail::analyzer {
@@ -38,9 +43,11 @@ class StackSymbolizer {
 
   // Without a factory, Prefetch() does nothing. `loaded_modules` maps module
   // map indices to the indices of modules `symbols` already holds (see
-  // SymbolWarmer).
+  // SymbolWarmer). `python` names the Python frames (TraceAnalysis::python;
+  // an empty table for a trace without them).
   StackSymbolizer(const StackTree& tree, ModuleMap& modules,
-                  SymbolSource& symbols, SourceFactory factory = nullptr,
+                  const PythonCodeTable& python, SymbolSource& symbols,
+                  SourceFactory factory = nullptr,
                   absl::flat_hash_map<size_t, size_t> loaded_modules = {});
   StackSymbolizer(const StackSymbolizer&) = delete;
   StackSymbolizer& operator=(const StackSymbolizer&) = delete;
@@ -68,10 +75,20 @@ class StackSymbolizer {
   // node must be in the tree.
   const std::vector<SourceFrame>& NodeFrames(uint32_t node);
 
+  // True when the stack holds a Python frame (and the trace an interpreter):
+  // the stacks whose site skips the interpreter's native frames. Memoized
+  // per node.
+  bool HasPythonFrames(uint32_t stack_id);
+  // True for a native frame of the interpreter's module (not a Python one).
+  bool IsInterpreterFrame(const SourceFrame& frame) {
+    return python_frames_.IsInterpreterFrame(frame);
+  }
+
   // Symbolizes the nodes of `stack_ids` on up to `threads` threads, at most
   // the innermost `depth` of each stack; does nothing for fewer than
   // kMinPrefetchNodes nodes. Modules the main source already holds are left
-  // to it: their debug info is loaded there.
+  // to it: their debug info is loaded there; Python frames are left to
+  // NodeFrames(), which needs no debug info for them.
   void Prefetch(std::span<const uint32_t> stack_ids, unsigned threads,
                 size_t depth = SIZE_MAX);
 
@@ -80,8 +97,12 @@ class StackSymbolizer {
  private:
   const std::vector<SourceFrame>& Own(SourceFrame frame);
 
+  const std::vector<SourceFrame>& PythonNodeFrames(const StackNode& node);
+
   const StackTree& tree_;
   ModuleMap& modules_;
+  const PythonCodeTable& python_;
+  PythonFrames python_frames_;
   SymbolSource& symbols_;
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> node_frames_;
   // Module index -> SymbolSource index; registered on first use.
@@ -89,6 +110,13 @@ class StackSymbolizer {
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
       unknown_stacks_;
   std::deque<std::vector<SourceFrame>> owned_;  // deque: stable addresses
+  // Python frames by (ip, epoch): the nodes of one (code, instruction)
+  // share them; the epoch places the interpreter's module.
+  absl::flat_hash_map<std::pair<uint64_t, uint32_t>,
+                      const std::vector<SourceFrame>*>
+      python_ip_frames_;
+  // Per node: 1 when it or an ancestor is a Python frame (HasPythonFrames).
+  std::vector<uint8_t> python_in_stack_;
   SourceFactory factory_;
   // Prefetch()'s sources: their frames are referenced by node_frames_.
   std::vector<std::unique_ptr<SymbolSource>> prefetch_sources_;

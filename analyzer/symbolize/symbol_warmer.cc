@@ -6,6 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include "heaptrail/trace_format.h"
+
 namespace heaptrail::analyzer {
 
 SymbolWarmer::SymbolWarmer(SymbolSource& symbols)
@@ -30,6 +32,8 @@ void SymbolWarmer::ModulesLoaded(ModuleMap& modules) {
 
 void SymbolWarmer::Consider(const StackNode& node, ModuleMap& modules,
                             std::vector<Item>& items) {
+  // A Python frame is no address: it lies in no module, now or later.
+  if (format::IsPythonFrameIp(node.ip)) return;
   // As StackSymbolizer resolves it: the return address minus one lies in
   // the call instruction.
   const std::optional<size_t> module =

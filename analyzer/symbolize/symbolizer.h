@@ -33,6 +33,9 @@ struct SourceFrame {
   uint32_t column = 0;
   std::string module;    // path of the module
   bool inlined = false;  // true when this frame was inlined into the next one
+  // A frame of Python code (symbolize/python_frames.h): function is its
+  // qualified name, file its co_filename, module the interpreter's path.
+  bool python = false;
 };
 
 struct SymbolizerOptions {

@@ -87,4 +87,20 @@ std::optional<size_t> ModuleMap::Find(uint64_t address, uint32_t epoch) {
   return std::nullopt;
 }
 
+std::vector<size_t> ModuleMap::FindInAnyEpoch(uint64_t address) const {
+  // A scan, not the index: called once per trace, not per address.
+  std::vector<size_t> found;
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    const ModuleInfo& info = modules_[i].info;
+    for (const Segment& segment : info.segments) {
+      const uint64_t begin = info.load_bias + segment.vaddr;
+      if (address >= begin && address - begin < segment.memsz) {
+        found.push_back(i);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 }  // namespace heaptrail::analyzer

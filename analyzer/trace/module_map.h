@@ -40,6 +40,11 @@ class ModuleMap {
   // contains `address`, if any.
   std::optional<size_t> Find(uint64_t address, uint32_t epoch);
 
+  // Indices of the modules, alive in any epoch, with a segment that
+  // contains `address`, in load order: e.g. the interpreter's, which holds
+  // _PyRuntime, for a record that carries no epoch.
+  std::vector<size_t> FindInAnyEpoch(uint64_t address) const;
+
   const std::vector<Module>& modules() const { return modules_; }
 
  private:

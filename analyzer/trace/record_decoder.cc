@@ -64,6 +64,12 @@ absl::Status RecordSink::OnEnd(uint64_t) { return absl::OkStatus(); }
 absl::Status RecordSink::OnLeakKinds(LeakKindsRecord&) {
   return absl::OkStatus();
 }
+absl::Status RecordSink::OnPythonInterpreter(const PythonInterpreterRecord&) {
+  return absl::OkStatus();
+}
+absl::Status RecordSink::OnPythonCode(PythonCodeRecord&) {
+  return absl::OkStatus();
+}
 
 absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
                                         RecordSink& sink) {
@@ -186,6 +192,10 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
     }
     case RecordType::kLeakKinds:
       return DecodeLeakKinds(cursor, sink);
+    case RecordType::kPythonInterpreter:
+      return DecodePythonInterpreter(cursor, sink);
+    case RecordType::kPythonCode:
+      return DecodePythonCode(cursor, sink);
   }
   return absl::DataLossError(absl::StrFormat(
       "unknown record type %d (corrupt trace, or written by a newer "
@@ -574,6 +584,54 @@ absl::Status RecordDecoder::DecodeModuleLoad(ByteCursor& cursor,
     segment.flags = static_cast<uint32_t>(flags);
   }
   return sink.OnModuleLoad(record);
+}
+
+absl::Status RecordDecoder::DecodePythonInterpreter(ByteCursor& cursor,
+                                                    RecordSink& sink) {
+  PythonInterpreterRecord record;
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t version,
+      cursor.ReadVarintAtMost(kMaxU32, "Python version"));
+  record.version = static_cast<uint32_t>(version);
+  HEAPTRAIL_ASSIGN_OR_RETURN(record.runtime_address, cursor.ReadVarint());
+  // The address is how the interpreter's module is found: without it no
+  // frame could be told apart from the interpreter's own.
+  if (record.runtime_address == 0) {
+    return absl::DataLossError("Python interpreter with runtime address 0");
+  }
+  return sink.OnPythonInterpreter(record);
+}
+
+absl::Status RecordDecoder::DecodePythonCode(ByteCursor& cursor,
+                                             RecordSink& sink) {
+  PythonCodeRecord record;
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t code_id,
+      cursor.ReadVarintAtMost(format::kMaxPythonCodeId, "Python code id"));
+  // Stack nodes name code objects by id; 0 is never handed out.
+  if (code_id == 0) return absl::DataLossError("Python code id 0");
+  record.code_id = static_cast<uint32_t>(code_id);
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t first_line,
+      cursor.ReadVarintAtMost(std::numeric_limits<int32_t>::max(),
+                              "Python first line"));
+  record.code.first_line = static_cast<uint32_t>(first_line);
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const std::string_view file,
+      cursor.ReadString(format::kMaxStringSize, "Python file name"));
+  record.code.file = std::string(file);
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const std::string_view name,
+      cursor.ReadString(format::kMaxStringSize, "Python qualified name"));
+  record.code.qualified_name = std::string(name);
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t table_size,
+      cursor.ReadVarintAtMost(format::kMaxPythonLineTableSize,
+                              "Python line table size"));
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> table,
+                             cursor.ReadBytes(table_size, "Python line table"));
+  record.code.line_table.assign(table.begin(), table.end());
+  return sink.OnPythonCode(record);
 }
 
 }  // namespace heaptrail::analyzer

@@ -7,7 +7,8 @@
 // and the map from the recorder's thread index to a dense slot. Everything
 // is validated as it is read: lengths against the bytes left, thread indices
 // against kMaxThreadIndex, event tags and kinds against their enums, stack
-// node ids (dense, parent < id); an unknown record type is an error, since
+// node ids (dense, parent < id), Python code ids and line-table sizes
+// against their limits; an unknown record type is an error, since
 // the format version says exactly which records exist.
 //
 // Thread-safety: not thread-safe; one decoder per trace.
@@ -54,6 +55,9 @@ class RecordSink {
   virtual absl::Status OnProcessInfo(ProcessInfoRecord& record);
   virtual absl::Status OnEnd(uint64_t tick);
   virtual absl::Status OnLeakKinds(LeakKindsRecord& record);
+  virtual absl::Status OnPythonInterpreter(
+      const PythonInterpreterRecord& record);
+  virtual absl::Status OnPythonCode(PythonCodeRecord& record);
 
  private:
   std::vector<Event> events_;  // the default EventsOf()
@@ -109,6 +113,8 @@ class RecordDecoder {
   static absl::Status ReadAddress(const EventFields& fields, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
+  absl::Status DecodePythonInterpreter(ByteCursor& cursor, RecordSink& sink);
+  absl::Status DecodePythonCode(ByteCursor& cursor, RecordSink& sink);
   absl::StatusOr<uint32_t> ReadThread(ByteCursor& cursor);
 
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;

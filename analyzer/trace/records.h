@@ -112,6 +112,28 @@ struct LeakKindsRecord {
   std::vector<uint8_t> kinds;       // LeakKind | LeakHeuristic << 2
 };
 
+// kPythonInterpreter: the CPython whose frames stacks hold.
+struct PythonInterpreterRecord {
+  uint32_t version = 0;          // PY_VERSION_HEX, e.g. 0x030b02f0
+  uint64_t runtime_address = 0;  // of _PyRuntime, inside the interpreter
+  bool operator==(const PythonInterpreterRecord&) const = default;
+};
+
+// A Python code object as kPythonCode records it: what its frames need to
+// become file, function and line.
+struct PythonCode {
+  uint32_t first_line = 0;          // co_firstlineno
+  std::string file;                 // co_filename, UTF-8
+  std::string qualified_name;       // co_qualname, UTF-8
+  std::vector<uint8_t> line_table;  // co_linetable (PEP 626/657 format)
+  bool operator==(const PythonCode&) const = default;
+};
+
+struct PythonCodeRecord {
+  uint32_t code_id = 0;  // 1..format::kMaxPythonCodeId
+  PythonCode code;
+};
+
 struct ProcessInfoRecord {
   std::string executable;
   std::vector<std::string> argv;

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -43,6 +45,13 @@ std::string TempPath(const std::string& name) {
          name;
 }
 
+// Writes the trace to a temporary file; returns its path.
+std::string Write(TraceBuilder& b, const std::string& name) {
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(b.WriteFile(path).ok());
+  return path;
+}
+
 // Stacks (no modules, so frames are named by address):
 //   1: 0x1000            2: 0x2000 <- 0x1000
 // A leak of 300 B at stack 2, a 1000 B block at stack 1 freed after the
@@ -58,9 +67,7 @@ std::string WriteSampleTrace(const std::string& name) {
   b.Snapshot(4'000'000, "mid");
   b.Free(0, 5'000'000, 0xc0, FreeKind::kFree).Free(0, 6'000'000, 0xa0);
   b.RoundEnd(7'000'000).End(8'000'000);
-  const std::string path = TempPath(name);
-  EXPECT_TRUE(b.WriteFile(path).ok());
-  return path;
+  return Write(b, name);
 }
 
 TEST(CliTest, ReportJsonHasTheSummaryKeysWithExactValues) {
@@ -159,9 +166,7 @@ std::string WriteRecursiveTrace(const std::string& name) {
       .Alloc(0, 2'000'000, 0xb0, 20, 5)
       .Alloc(0, 3'000'000, 0xc0, 20, 5);
   b.RoundEnd(4'000'000).End(5'000'000);
-  const std::string path = TempPath(name);
-  EXPECT_TRUE(b.WriteFile(path).ok());
-  return path;
+  return Write(b, name);
 }
 
 TEST(CliTest, ReportCumulativeCreditsEveryFrameOnce) {
@@ -213,6 +218,70 @@ TEST(CliTest, SnapshotsJson) {
   EXPECT_DOUBLE_EQ(list[0]["time_s"].get<double>(), 0.004);
   EXPECT_EQ(list[0]["live_bytes"], 1316);
   EXPECT_EQ(list[0]["live_blocks"], 3);
+}
+
+// A Python program's trace, its modules nowhere on disk (frames named
+// "python3.11+0xOFFSET"):
+//   1: exe+0x1000  2: [<module> leaky.py:12] <- 1  3: [load leaky.py:5] <- 2
+//   4: exe+0x3200 <- 3 (the interpreter's)  5: exe+0x5000 <- 1
+// Leaks: 100000 B at 4, 300 B at 5.
+std::string WritePythonTrace(const std::string& name) {
+  constexpr uint64_t kBias = 0x55d0'0000'0000;
+  TraceBuilder b;
+  ModuleInfo exe;
+  exe.path = "/nonexistent/heaptrail/python3.11";
+  exe.load_bias = kBias;
+  exe.segments = {{0, 0x40'0000, 0, 5}, {0x50'0000, 0x2'0000, 0x40'0000, 6}};
+  b.ModuleLoad(1, 0, exe);
+  b.PythonInterpreter(0x030b02f0, kBias + 0x50'1000);
+  b.PythonCode(1, 1, "leaky.py", "<module>",
+               TraceBuilder::PythonLineTable({{8, 11}}));
+  b.PythonCode(2, 3, "leaky.py", "load",
+               TraceBuilder::PythonLineTable({{2, 1}, {4, 1}}));
+  b.StackNodes(1, {{0, 0, kBias + 0x1000},
+                   {1, 0, format::MakePythonFrameIp(1, 6)},
+                   {2, 0, format::MakePythonFrameIp(2, 8)},
+                   {3, 0, kBias + 0x3200},
+                   {1, 0, kBias + 0x5000}});
+  b.Alloc(0, 1'000'000, 0xa0, 100000, 4).Alloc(0, 2'000'000, 0xb0, 300, 5);
+  b.RoundEnd(3'000'000).End(4'000'000);
+  return Write(b, name);
+}
+
+TEST(CliTest, ReportAndExportShowPythonFrames) {
+  const std::string path = WritePythonTrace("python.trace");
+  CliResult result =
+      RunHeaptrail({"report", path, "--at", "end", "--format", "json"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  const nlohmann::json sites = nlohmann::json::parse(result.out)["sites"];
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0]["function"], "load");
+  EXPECT_EQ(sites[0]["file"], "leaky.py");
+  EXPECT_EQ(sites[0]["line"], 5);
+  EXPECT_EQ(sites[0]["module"], "/nonexistent/heaptrail/python3.11");
+  EXPECT_EQ(sites[0]["python"], true);
+  EXPECT_EQ(sites[0]["size"], 100000);
+  EXPECT_EQ(sites[0]["stack"][1]["function"], "<module>");
+  EXPECT_EQ(sites[0]["stack"][1]["line"], 12);
+  // No Python frame under it: the interpreter's own frame is the site.
+  EXPECT_EQ(sites[1]["function"], "python3.11+0x4fff");
+  EXPECT_EQ(sites[1]["size"], 300);
+
+  result = RunHeaptrail({"report", path, "--at", "end"});
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("load  leaky.py:5"), std::string::npos)
+      << result.out;
+
+  const std::string folded = TempPath("python.folded");
+  result = RunHeaptrail(
+      {"export", path, "--format", "collapsed", "--at", "end", "-o", folded});
+  ASSERT_EQ(result.status, 0) << result.err;
+  std::ifstream in(folded);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(text,
+            "python3.11+0xfff;<module> (leaky.py);load (leaky.py) 100000\n"
+            "python3.11+0xfff;python3.11+0x4fff 300\n");
 }
 
 TEST(CliTest, MissingTraceIsAClearError) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -157,6 +158,38 @@ TEST(TraceAnalysisTest, MissingEndRecordIsAWarning) {
   ASSERT_TRUE(analysis.ok());
   ASSERT_EQ((*analysis)->warnings.size(), 1u);
   EXPECT_NE((*analysis)->warnings[0].find("no end record"), std::string::npos);
+}
+
+TEST(TraceAnalysisTest, PythonFramesWithoutTheirRecordsAreWarnings) {
+  TraceBuilder b;
+  b.StackNodes(1, {{0, 0, 0x401000},
+                   {1, 0, format::MakePythonFrameIp(1, 2)},
+                   {2, 0, format::MakePythonFrameIp(2, 2)},
+                   {2, 0, format::MakePythonFrameIp(3, 2)}});
+  b.PythonCode(1, 1, "app.py", "<module>", "");
+  b.Alloc(0, 1, 0x10, 100, 3).RoundEnd(5).End(6);
+  const std::string path = Write(b, "python-unnamed");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_TRUE(analysis.ok()) << analysis.status();
+  EXPECT_EQ((*analysis)->warnings,
+            (std::vector<std::string>{
+                "the trace has Python frames but no Python interpreter "
+                "record: the interpreter's own frames are shown as sites",
+                "2 of 3 Python frames name code objects the trace does not "
+                "hold (shown as \"<python code N>\")"}));
+}
+
+TEST(TraceAnalysisTest, ACorruptPythonRecordIsAnErrorNamingTheChunk) {
+  TraceBuilder b;
+  b.PythonCode(1, 1, "app.py", "f", "");
+  b.PythonCode(1, 1, "app.py", "g", "");
+  const std::string path = Write(b, "python-twice");
+  absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis = AnalyzeTrace(path);
+  ASSERT_FALSE(analysis.ok());
+  EXPECT_NE(analysis.status().message().find(
+                "chunk 0: record at offset 13: Python code 1 defined twice"),
+            std::string::npos)
+      << analysis.status();
 }
 
 TEST(TraceAnalysisTest, CorruptRecordInAChunkIsAnErrorNamingTheChunk) {

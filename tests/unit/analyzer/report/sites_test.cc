@@ -51,14 +51,14 @@ class SitesTest : public ::testing::Test {
 
   std::vector<Site> Build(const std::vector<StackValue>& values, GroupBy by,
                           SortBy sort = SortBy::kSize, size_t top = 0) {
-    StackSymbolizer symbolizer(tree_, modules_, symbols_);
+    StackSymbolizer symbolizer(tree_, modules_, python_, symbols_);
     return BuildSites(values, {.by = by, .sort = sort, .top = top},
                       symbolizer);
   }
 
   std::vector<Site> BuildCumulative(const std::vector<StackValue>& values,
                                     GroupBy by) {
-    StackSymbolizer symbolizer(tree_, modules_, symbols_);
+    StackSymbolizer symbolizer(tree_, modules_, python_, symbols_);
     return BuildSites(values, {.by = by, .cumulative = true}, symbolizer);
   }
 
@@ -89,6 +89,7 @@ class SitesTest : public ::testing::Test {
 
   StackTree tree_;
   ModuleMap modules_;
+  PythonCodeTable python_;  // empty: no Python frames here
   FakeSymbolSource symbols_;
   std::map<std::string, uint64_t> base_;
 };
@@ -270,11 +271,11 @@ TEST_F(SitesTest, PrefetchGivesTheSameFramesAsOnDemand) {
                         Frame("malloc", "", 0, kLibc)}));
     ids.push_back(main_node);
   }
-  StackSymbolizer on_demand(tree_, modules_, symbols_);
+  StackSymbolizer on_demand(tree_, modules_, python_, symbols_);
   FakeSymbolSource main_source = symbols_;
   const FakeSymbolSource template_source = symbols_;
   std::vector<FakeSymbolSource*> made;
-  StackSymbolizer ahead(tree_, modules_, main_source,
+  StackSymbolizer ahead(tree_, modules_, python_, main_source,
                         [&template_source, &made] {
                           auto source = std::make_unique<FakeSymbolSource>(
                               template_source);
@@ -315,7 +316,7 @@ TEST_F(SitesTest, PrefetchLeavesFewNodesToOnDemand) {
                        {Frame("f", "f.cc", i, kExe)}));
   }
   int made = 0;
-  StackSymbolizer ahead(tree_, modules_, symbols_, [&made] {
+  StackSymbolizer ahead(tree_, modules_, python_, symbols_, [&made] {
     ++made;
     return std::make_unique<FakeSymbolSource>();
   });

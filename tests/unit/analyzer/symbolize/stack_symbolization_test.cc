@@ -115,7 +115,8 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
                Frame("outer", "a.cc", 7, "/lib/a.so")});
   symbols.Set("/lib/b.so", 0x7000'1100,
               {Frame("b_func", "b.cc", 1, "/lib/b.so")});
-  StackSymbolizer symbolizer(tree, map, symbols);
+  const PythonCodeTable python;
+  StackSymbolizer symbolizer(tree, map, python, symbols);
 
   std::vector<const SourceFrame*> frames = symbolizer.Frames(2);
   ASSERT_EQ(frames.size(), 3u);
@@ -191,7 +192,9 @@ TEST(SymbolWarmerTest, LoadsTheModuleOfEachNodesEpochAhead) {
     EXPECT_EQ(symbols.modules_.at(source).path, map.modules()[module].info.path);
   }
 
-  StackSymbolizer symbolizer(tree, map, symbols, nullptr, std::move(loaded));
+  const PythonCodeTable python;
+  StackSymbolizer symbolizer(tree, map, python, symbols, nullptr,
+                             std::move(loaded));
   EXPECT_EQ(symbolizer.Frames(2)[0]->function, "a_func");
   EXPECT_EQ(symbolizer.Frames(3)[0]->function, "b_func");
   EXPECT_EQ(symbolizer.Frames(4)[0]->function, "0x9999");

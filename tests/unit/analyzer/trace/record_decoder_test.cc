@@ -99,6 +99,21 @@ class LogSink : public RecordSink {
     log.push_back(absl::StrCat("the end ", tick));
     return absl::OkStatus();
   }
+  absl::Status OnPythonInterpreter(const PythonInterpreterRecord& r) override {
+    log.push_back(absl::StrCat("python 0x", absl::Hex(r.version), " 0x",
+                               absl::Hex(r.runtime_address)));
+    return absl::OkStatus();
+  }
+  absl::Status OnPythonCode(PythonCodeRecord& r) override {
+    std::string table;
+    for (uint8_t byte : r.code.line_table) {
+      absl::StrAppend(&table, absl::Hex(byte, absl::kZeroPad2));
+    }
+    log.push_back(absl::StrCat("code ", r.code_id, " ", r.code.first_line, " ",
+                               r.code.file, " ", r.code.qualified_name, " ",
+                               table));
+    return absl::OkStatus();
+  }
 
   std::vector<std::string> log;
 };
@@ -171,6 +186,17 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
   TraceBuilder::PutVarint(r, 200);
   TraceBuilder::PutString(r, "worker");
   append(r);
+  r.assign(1, static_cast<char>(format::RecordType::kPythonInterpreter));
+  TraceBuilder::PutVarint(r, 0x030b02f0);
+  TraceBuilder::PutVarint(r, 0x55d0'0042'1000);
+  append(r);
+  r.assign(1, static_cast<char>(format::RecordType::kPythonCode));
+  TraceBuilder::PutVarint(r, 3);
+  TraceBuilder::PutVarint(r, 12);
+  TraceBuilder::PutString(r, "/srv/app.py");
+  TraceBuilder::PutString(r, "Loader.load");
+  TraceBuilder::PutString(r, "\xe9\x02\xf8");
+  append(r);
   r.assign(1, static_cast<char>(format::RecordType::kRoundEnd));
   TraceBuilder::PutVarint(r, 300);
   append(r);
@@ -192,6 +218,8 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
                 "snapshot 102 2 tick",
                 "process /bin/true 2",
                 "end t0 @200 worker",
+                "python 0x30b02f0 0x55d000421000",
+                "code 3 12 /srv/app.py Loader.load e902f8",
                 "round 300",
                 "the end 301",
             }));
@@ -401,6 +429,91 @@ TEST(RecordDecoderTest, SnapshotSourceOutOfRangeIsAnError) {
   TraceBuilder::PutVarint(r, 4);
   TraceBuilder::PutString(r, "");
   EXPECT_FALSE(Decode(r).ok());
+}
+
+// A kPythonCode record: id, first line, file, name, then the table.
+std::string PythonCodeRecordBytes(uint64_t id, uint64_t first_line,
+                                  uint64_t table_size,
+                                  const std::string& table) {
+  std::string r(1, static_cast<char>(format::RecordType::kPythonCode));
+  TraceBuilder::PutVarint(r, id);
+  TraceBuilder::PutVarint(r, first_line);
+  TraceBuilder::PutString(r, "app.py");
+  TraceBuilder::PutString(r, "f");
+  TraceBuilder::PutVarint(r, table_size);
+  return r + table;
+}
+
+TEST(RecordDecoderTest, PythonCodeRecordsAreCheckedAgainstTheLimits) {
+  EXPECT_TRUE(Decode(PythonCodeRecordBytes(1, 1, 2, "\xe8\x02")).ok());
+  EXPECT_TRUE(Decode(PythonCodeRecordBytes(format::kMaxPythonCodeId, 1, 0, ""))
+                  .ok());
+
+  absl::Status status = Decode(PythonCodeRecordBytes(0, 1, 0, ""));
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "record at offset 0: Python code id 0");
+
+  status = Decode(PythonCodeRecordBytes(uint64_t{format::kMaxPythonCodeId} + 1,
+                                        1, 0, ""));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Python code id 2147483648 at offset 1 "
+                                  "exceeds the limit 2147483647"),
+            std::string::npos)
+      << status.message();
+
+  status = Decode(PythonCodeRecordBytes(1, uint64_t{1} << 31, 0, ""));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Python first line"), std::string::npos);
+
+  // Oversized: refused from the size alone, before any byte is read.
+  status = Decode(PythonCodeRecordBytes(
+      1, 1, format::kMaxPythonLineTableSize + 1, "\xe8"));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Python line table size 1048577"),
+            std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("exceeds the limit 1048576"),
+            std::string::npos);
+
+  // The largest table passes.
+  const std::string largest(format::kMaxPythonLineTableSize, '\x80');
+  EXPECT_TRUE(Decode(PythonCodeRecordBytes(
+                         1, 1, format::kMaxPythonLineTableSize, largest))
+                  .ok());
+
+  status = Decode(PythonCodeRecordBytes(1, 1, 10, "\xe8\x02"));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Python line table of 10 bytes"),
+            std::string::npos)
+      << status.message();
+
+  std::string long_name(1, static_cast<char>(format::RecordType::kPythonCode));
+  TraceBuilder::PutVarint(long_name, 1);
+  TraceBuilder::PutVarint(long_name, 1);
+  TraceBuilder::PutString(long_name, "app.py");
+  TraceBuilder::PutString(long_name,
+                          std::string(format::kMaxStringSize + 1, 'x'));
+  status = Decode(long_name);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Python qualified name"), std::string::npos);
+}
+
+TEST(RecordDecoderTest, PythonInterpreterNeedsItsRuntimeAddress) {
+  std::string r(1, static_cast<char>(format::RecordType::kPythonInterpreter));
+  TraceBuilder::PutVarint(r, 0x030d00f0);
+  std::string zero = r;
+  TraceBuilder::PutVarint(zero, 0);
+  absl::Status status = Decode(zero);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("runtime address 0"), std::string::npos);
+
+  std::string big_version(
+      1, static_cast<char>(format::RecordType::kPythonInterpreter));
+  TraceBuilder::PutVarint(big_version, uint64_t{1} << 32);
+  TraceBuilder::PutVarint(big_version, 0x1000);
+  EXPECT_FALSE(Decode(big_version).ok());
+
+  EXPECT_FALSE(Decode(r).ok());  // cut before the address
 }
 
 }  // namespace

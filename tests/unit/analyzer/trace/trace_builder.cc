@@ -242,6 +242,47 @@ TraceBuilder& TraceBuilder::End(uint64_t tick) {
   return *this;
 }
 
+TraceBuilder& TraceBuilder::PythonInterpreter(uint32_t version,
+                                              uint64_t runtime_address) {
+  Record(RecordType::kPythonInterpreter);
+  PutVarint(records_, version);
+  PutVarint(records_, runtime_address);
+  return *this;
+}
+
+TraceBuilder& TraceBuilder::PythonCode(uint32_t code_id, uint32_t first_line,
+                                       std::string_view file,
+                                       std::string_view qualified_name,
+                                       std::string_view line_table) {
+  Record(RecordType::kPythonCode);
+  PutVarint(records_, code_id);
+  PutVarint(records_, first_line);
+  PutString(records_, file);
+  PutString(records_, qualified_name);
+  PutString(records_, line_table);  // the same layout: size, then bytes
+  return *this;
+}
+
+std::string TraceBuilder::PythonLineTable(
+    const std::vector<PythonLineEntry>& entries) {
+  std::string table;
+  for (const PythonLineEntry& entry : entries) {
+    const int code = entry.no_location ? 15 : 13;
+    table.push_back(static_cast<char>(0x80 | code << 3 | (entry.units - 1)));
+    if (entry.no_location) continue;
+    // svarint: sign in bit 0, then 6-bit groups with 0x40 for "more".
+    uint64_t value = entry.delta < 0
+                         ? (uint64_t(-int64_t{entry.delta}) << 1) | 1
+                         : uint64_t(entry.delta) << 1;
+    while (value >= 0x40) {
+      table.push_back(static_cast<char>(0x40 | (value & 0x3f)));
+      value >>= 6;
+    }
+    table.push_back(static_cast<char>(value));
+  }
+  return table;
+}
+
 TraceBuilder& TraceBuilder::Raw(std::string_view bytes) {
   FlushEvents();
   chunk_open_ = true;

@@ -62,6 +62,11 @@ class TraceBuilder {
   TraceBuilder& ProcessInfo(std::string_view executable,
                             const std::vector<std::string>& argv);
   TraceBuilder& End(uint64_t tick);
+  TraceBuilder& PythonInterpreter(uint32_t version, uint64_t runtime_address);
+  TraceBuilder& PythonCode(uint32_t code_id, uint32_t first_line,
+                           std::string_view file,
+                           std::string_view qualified_name,
+                           std::string_view line_table);
   // Appends bytes verbatim to the current chunk's records.
   TraceBuilder& Raw(std::string_view bytes);
 
@@ -79,6 +84,17 @@ class TraceBuilder {
   static void PutVarint(std::string& out, uint64_t value);
   static void PutSvarint(std::string& out, int64_t value);
   static void PutString(std::string& out, std::string_view value);
+  // One entry of a co_linetable: `units` code units (1..8) on the line
+  // `delta` after the previous entry's, or without a line.
+  struct PythonLineEntry {
+    uint32_t units = 1;
+    int32_t delta = 0;
+    bool no_location = false;
+  };
+  // A co_linetable of "no columns" (code 13) and "no location" (code 15)
+  // entries, as CPython writes with PYTHONNODEBUGRANGES=1.
+  static std::string PythonLineTable(
+      const std::vector<PythonLineEntry>& entries);
   // One zstd frame with a content checksum.
   static std::string Compress(std::string_view raw);
 
