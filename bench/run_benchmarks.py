@@ -457,6 +457,8 @@ def main():
     parser.add_argument("--json", metavar="FILE", help="also write the numbers here")
     parser.add_argument("--skip-heaptrack", action="store_true",
                         help="leave out the heaptrack runs")
+    parser.add_argument("--only", metavar="TEXT",
+                        help="only the rows whose name contains TEXT")
     options = parser.parse_args()
     repeat = options.repeat or (3 if options.quick else 5)
     if repeat < 1:
@@ -484,6 +486,10 @@ def main():
         print(f"note: {heaptrack_note}", file=sys.stderr)
 
     rows = workloads(options.quick)
+    if options.only:
+        rows = [w for w in rows if options.only in w.name]
+        if not rows:
+            parser.error(f"no row's name contains {options.only!r}")
     info = machine_info()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="heaptrail-bench-") as scratch:

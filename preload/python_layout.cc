@@ -3,12 +3,11 @@
 
 #include "python_layout.h"
 
-#include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include "dynamic_symbols.h"
 
 namespace heaptrail::preload {
 namespace {
@@ -169,31 +168,15 @@ void SayUnknownVersion(uint64_t version) {
   (void)ignored;
 }
 
-uintptr_t Symbol(const char* name) {
-  void* address = dlsym(RTLD_DEFAULT, name);
-  // A failed dlsym leaves an error for the program's next dlerror(): clear it.
-  if (address == nullptr) dlerror();
-  return reinterpret_cast<uintptr_t>(address);
-}
-
-uint64_t SymbolSize(uintptr_t address) {
-  Dl_info info;
-  void* symbol = nullptr;  // an ElfW(Sym)*
-  if (dladdr1(reinterpret_cast<void*>(address), &info, &symbol, RTLD_DL_SYMENT) == 0 ||
-      symbol == nullptr) {
-    return 0;
-  }
-  return static_cast<const ElfW(Sym)*>(symbol)->st_size;
-}
-
 }  // namespace
 
 bool DetectPythonInterpreter(PythonInterpreter& out) {
-  uintptr_t runtime = Symbol("_PyRuntime");
+  DynamicSymbol runtime_symbol = FindDynamicSymbol("_PyRuntime");
+  uintptr_t runtime = runtime_symbol.address;
   if (runtime == 0) return false;  // not a Python program
-  uintptr_t version_address = Symbol("Py_Version");  // since 3.11
+  uintptr_t version_address = FindDynamicSymbol("Py_Version").address;  // since 3.11
   uint64_t version = version_address != 0 ? ReadU64(version_address) : 0;
-  uint64_t size = SymbolSize(runtime);
+  uint64_t size = runtime_symbol.size;
   const PythonLayout* layout = nullptr;
   for (const KnownVersion& known : kKnownVersions) {
     if (version >> 24 == 3 && ((version >> 16) & 0xff) == known.minor &&
@@ -202,9 +185,9 @@ bool DetectPythonInterpreter(PythonInterpreter& out) {
     }
   }
   if (layout == &kPython313 && !DebugOffsetsAgree(runtime)) layout = nullptr;
-  out.code_type = Symbol("PyCode_Type");
-  out.unicode_type = Symbol("PyUnicode_Type");
-  out.bytes_type = Symbol("PyBytes_Type");
+  out.code_type = FindDynamicSymbol("PyCode_Type").address;
+  out.unicode_type = FindDynamicSymbol("PyUnicode_Type").address;
+  out.bytes_type = FindDynamicSymbol("PyBytes_Type").address;
   if (layout == nullptr || out.code_type == 0 || out.unicode_type == 0 || out.bytes_type == 0) {
     SayUnknownVersion(version);
     return false;
