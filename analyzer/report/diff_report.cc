@@ -113,9 +113,9 @@ void RenderTextDiff(const DiffReport& report, std::ostream& out) {
                            FormatBytes(site.size), site.count_diff, site.count,
                            FormatLocation(site.location));
     // The caller of the location, for context, as in `report`.
-    if (site.stack.size() > 1) {
+    if (const FrameInfo* caller = CallerOf(site.location, site.stack)) {
       out << absl::StrFormat("  %11s %14s %10s %10s %9s    called from %s\n",
-                             "", "", "", "", "", FormatLocation(site.stack[1]));
+                             "", "", "", "", "", FormatLocation(*caller));
     }
   }
 }

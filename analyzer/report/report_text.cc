@@ -260,9 +260,9 @@ void RenderSites(const std::vector<Site>& sites, std::ostream& out) {
                            site.size, site.count, kind,
                            FormatLocation(site.location));
     // The caller of the location, for context: the most useful next frame.
-    if (site.stack.size() > 1) {
+    if (const FrameInfo* caller = CallerOf(site.location, site.stack)) {
       out << absl::StrFormat("  %10s %14s %9s    called from %s\n", "", "", "",
-                             FormatLocation(site.stack[1]));
+                             FormatLocation(*caller));
     }
   }
 }

@@ -159,6 +159,18 @@ absl::StatusOr<SortBy> ParseSortBy(std::string_view text) {
       absl::StrFormat("unknown sort key '%s' (expected size or count)", text));
 }
 
+const FrameInfo* CallerOf(const FrameInfo& location,
+                          std::span<const FrameInfo> stack) {
+  if (stack.size() < 2) return nullptr;
+  if (!location.python) return &stack[1];
+  for (size_t i = 1; i < stack.size(); ++i) {
+    if (stack[i].python || stack[i].module != location.module) {
+      return &stack[i];
+    }
+  }
+  return &stack[1];
+}
+
 bool IsAllocatorFrame(const SourceFrame& frame) {
   if (frame.python) return IsAllocationWrapper(frame.function);
   if (BaseName(frame.module) == kPreloadName) return true;

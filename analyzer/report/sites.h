@@ -63,6 +63,13 @@ struct Site {
   std::optional<format::LeakKind> leak_kind;
 };
 
+// The caller shown beside a site at `location` with `stack` (from the
+// location outwards), for context: the next frame, or for a Python site the
+// next Python frame, past the interpreter's own native frames between them
+// (the C of a call from Python to Python); null when there is none.
+const FrameInfo* CallerOf(const FrameInfo& location,
+                          std::span<const FrameInfo> stack);
+
 // True for a frame inside the allocator or the preload, or inside an
 // allocation wrapper: a site is the innermost frame outside all of them, so
 // a block allocated through g_malloc or os::malloc is credited to their

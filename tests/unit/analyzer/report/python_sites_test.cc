@@ -190,5 +190,25 @@ TEST_F(PythonSitesTest, SiteLocationIndexFollowsTheSameRule) {
   EXPECT_EQ(SiteLocationIndex(only_malloc, symbolizer), 0u);
 }
 
+// "called from" beside a Python site is the next Python frame: the
+// interpreter's C between two Python frames (a call through C) is skipped,
+// a C extension's frame is not.
+TEST(CallerOfTest, PythonSitesSkipTheInterpretersOwnFrames) {
+  const FrameInfo worker{"worker", "app.py", 33, "/usr/bin/python3.11", true};
+  const FrameInfo vectorcall{"_PyFunction_Vectorcall", "", 0,
+                             "/usr/bin/python3.11", false};
+  const FrameInfo run{"Thread.run", "threading.py", 975, "/usr/bin/python3.11",
+                      true};
+  const FrameInfo extension{"ext_call", "ext.c", 42, "/usr/lib/ext.so", false};
+  const std::vector<FrameInfo> through_c = {worker, vectorcall, run};
+  EXPECT_EQ(*CallerOf(worker, through_c), run);
+  const std::vector<FrameInfo> through_extension = {worker, extension, run};
+  EXPECT_EQ(*CallerOf(worker, through_extension), extension);
+  // A native site keeps its next frame.
+  const std::vector<FrameInfo> native = {vectorcall, run};
+  EXPECT_EQ(*CallerOf(vectorcall, native), run);
+  EXPECT_EQ(CallerOf(worker, std::vector<FrameInfo>{worker}), nullptr);
+}
+
 }  // namespace
 }  // namespace heaptrail::analyzer
