@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,12 @@ struct Interpreter {
   std::string path;
   bool no_debug_ranges;  // -X no_debug_ranges: "no columns" entries
 };
+
+// Test names in CTest carry the printed parameter.
+void PrintTo(const Interpreter& interpreter, std::ostream* out) {
+  *out << interpreter.path
+       << (interpreter.no_debug_ranges ? " -X no_debug_ranges" : "");
+}
 
 std::string InterpreterName(const ::testing::TestParamInfo<Interpreter>& p) {
   std::string name = p.param.path;
