@@ -61,7 +61,9 @@ def snapshot():
 def main():
     load(0, 25)
     snapshot()
-    load(25, 50)
+    load(25, 40)
+    snapshot()
+    load(40, 50)
     churn()
     snapshot()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]

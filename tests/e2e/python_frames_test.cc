@@ -113,17 +113,25 @@ TEST_P(PythonFramesTest, EachThreadsLine) {
   EXPECT_EQ(Totals(PythonSite(end, "THREAD", "worker")), (SiteTotals{40 * ByteArray(20000), 80}));
 }
 
-TEST_P(PythonFramesTest, SnapshotsAndTheirDiff) {
-  ASSERT_EQ(Snapshots(trace_).size(), 2u);
-  EXPECT_EQ(Totals(PythonSite(Report(trace_, {"--at", "1"}), "LEAK", "load")),
-            (SiteTotals{25 * ByteArray(100000), 50}));
-  EXPECT_EQ(Totals(PythonSite(Report(trace_, {"--at", "2"}), "LEAK", "load")),
-            (SiteTotals{50 * ByteArray(100000), 100}));
-  const json diff = RunJson({CliPath(), "diff", trace_, "--from", "1", "--to", "2", "--format",
+TEST_P(PythonFramesTest, SnapshotsTheirDiffAndGrowth) {
+  ASSERT_EQ(Snapshots(trace_).size(), 3u);
+  const int64_t blocks_at[] = {25, 40, 50};
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(Totals(PythonSite(Report(trace_, {"--at", std::to_string(id)}), "LEAK", "load")),
+              (SiteTotals{blocks_at[id - 1] * ByteArray(100000), 2 * blocks_at[id - 1]}));
+  }
+  const json diff = RunJson({CliPath(), "diff", trace_, "--from", "1", "--to", "3", "--format",
                              "json", "--top", "0"});
   const json grown = PythonSite(diff, "LEAK", "load");
   EXPECT_EQ(grown["size_diff"], 25 * ByteArray(100000));
   EXPECT_EQ(grown["count_diff"], 50);
+  // It grew in both intervals: the growth suspect, by its Python line.
+  const json growth = RunJson({CliPath(), "growth", trace_, "--format", "json"});
+  ASSERT_FALSE(growth["suspects"].empty()) << growth.dump();
+  const json& suspect = growth["suspects"][0];
+  EXPECT_EQ(suspect["function"], "load");
+  EXPECT_EQ(suspect["line"], LineOf(kSample, "LEAK"));
+  EXPECT_EQ(suspect["growth"], 25 * ByteArray(100000));
 }
 
 // libc's malloc called through ctypes: the site is the native frame that
@@ -174,6 +182,31 @@ TEST_P(PythonFramesTest, DownstreamViews) {
     }
   }
   EXPECT_TRUE(by_function);
+  // By file: the sample's own lines, one site.
+  bool by_file = false;
+  const json files = Report(trace_, {"--at", "end", "--by", "file"});
+  for (const json& site : files["sites"]) {
+    if (site.value("file", "").ends_with("frames.py")) by_file = true;
+  }
+  EXPECT_TRUE(by_file);
+  // Cumulative: main() holds what load() and everything it called holds.
+  const json cumulative = Report(trace_, {"--at", "end", "--by", "function", "--cumulative"});
+  bool main_found = false;
+  for (const json& site : cumulative["sites"]) {
+    if (site["function"] == "main" && site.value("file", "").ends_with("frames.py")) {
+      EXPECT_GE(site["size"].get<int64_t>(), 50 * ByteArray(100000) + ByteArray(3000));
+      main_found = true;
+    }
+  }
+  EXPECT_TRUE(main_found);
+  // By stack: the leak's two call sites in main() are two stacks.
+  int load_stacks = 0;
+  const json stacks = Report(trace_, {"--at", "end", "--by", "stack"});
+  for (const json& site : stacks["sites"]) load_stacks += site["function"] == "load";
+  EXPECT_EQ(load_stacks, 3);
+  const std::string html = dir_ + "/frames.html";
+  ASSERT_EQ(RunProcess({CliPath(), "html", trace_, "-o", html}).exit_code, 0);
+  EXPECT_NE(ReadFile(html).find("main.<locals>.<lambda>"), std::string::npos);
   const std::string collapsed = dir_ + "/frames.collapsed";
   ProcessResult run = RunProcess(
       {CliPath(), "export", trace_, "--format", "collapsed", "--at", "end", "-o", collapsed});
