@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -27,7 +28,7 @@ namespace heaptrail::analyzer {
 namespace {
 
 constexpr int kDefaultSignal = SIGUSR2;
-constexpr std::string_view kSignalVariable = "HEAPTRAIL_SNAPSHOT_SIGNAL=";
+constexpr std::string_view kSignalVariable = "HEAPTRAIL_SNAPSHOT_SIGNAL";
 
 std::string ProcPath(pid_t pid, std::string_view rest) {
   return absl::StrCat("/proc/", pid, "/", std::string(rest));
@@ -101,36 +102,38 @@ constexpr uint32_t kNonceMask = kNudgeFlag - 1;
 
 // The process's HEAPTRAIL_SNAPSHOT_SIGNAL as the preload reads it: unset is
 // SIGUSR2, "none" or "0" is 0 (no snapshot signal).
-int SignalFromEnvironment(const std::string& environ_text) {
+// The value of `name` in /proc/PID/environ's text ("NAME=value" entries
+// separated by NULs); nullopt when it is not set.
+std::optional<std::string_view> EnvironmentValue(const std::string& environ_text,
+                                                 std::string_view name) {
   size_t start = 0;
   while (start < environ_text.size()) {
     size_t end = environ_text.find('\0', start);
     if (end == std::string::npos) end = environ_text.size();
     const std::string_view entry(environ_text.data() + start, end - start);
-    if (entry.starts_with(kSignalVariable)) {
-      const std::string_view value = entry.substr(kSignalVariable.size());
-      if (value == "none" || value == "0") return 0;
-      const absl::StatusOr<int> signal = ParseSnapshotSignal(value);
-      return signal.ok() ? *signal : kDefaultSignal;
+    if (entry.size() > name.size() && entry.starts_with(name) &&
+        entry[name.size()] == '=') {
+      return entry.substr(name.size() + 1);
     }
     start = end + 1;
   }
-  return kDefaultSignal;
+  return std::nullopt;
+}
+
+int SignalFromEnvironment(const std::string& environ_text) {
+  const std::optional<std::string_view> value =
+      EnvironmentValue(environ_text, kSignalVariable);
+  if (!value.has_value()) return kDefaultSignal;
+  if (*value == "none" || *value == "0") return 0;
+  const absl::StatusOr<int> signal = ParseSnapshotSignal(*value);
+  return signal.ok() ? *signal : kDefaultSignal;
 }
 
 // HEAPTRAIL_LEAK_KINDS as the preload reads it: "1" or "yes" is on.
 bool LeakKindsInEnvironment(const std::string& environ_text) {
-  size_t start = 0;
-  while (start < environ_text.size()) {
-    size_t end = environ_text.find('\0', start);
-    if (end == std::string::npos) end = environ_text.size();
-    const std::string_view entry(environ_text.data() + start, end - start);
-    if (entry == "HEAPTRAIL_LEAK_KINDS=1" || entry == "HEAPTRAIL_LEAK_KINDS=yes") {
-      return true;
-    }
-    start = end + 1;
-  }
-  return false;
+  const std::optional<std::string_view> value =
+      EnvironmentValue(environ_text, "HEAPTRAIL_LEAK_KINDS");
+  return value.has_value() && (*value == "1" || *value == "yes");
 }
 
 bool Exists(const std::string& path) {
