@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "byte_writer.h"
+#include "memory_loads.h"
 #include "private_heap.h"
 
 namespace heaptrail::preload {
@@ -39,9 +40,6 @@ constinit uint32_t next_code_id = 1;  // under insert_lock
 constinit size_t records_written = 0;
 constinit bool interpreter_written = false;
 
-uint64_t Load(uintptr_t address) { return *reinterpret_cast<const uint64_t*>(address); }
-uint32_t Load32(uintptr_t address) { return *reinterpret_cast<const uint32_t*>(address); }
-
 uint64_t Mix(uint64_t h, uint64_t value) {
   h ^= value + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
   return h * 0xC2B2AE3D27D4EB4Full;
@@ -65,7 +63,7 @@ CodeSlot* Probe(uintptr_t code, uint64_t fingerprint) {
 }
 
 bool IsObjectOf(uintptr_t object, uintptr_t type) {
-  return object != 0 && object % 8 == 0 && Load(object + 8) == type;
+  return object != 0 && object % 8 == 0 && Load64(object + 8) == type;
 }
 
 uint8_t* PutUtf8(uint8_t* out, uint32_t c) {
@@ -94,7 +92,7 @@ uint8_t* PutPythonString(uint8_t* out, uintptr_t object) {
   size_t size = 0;
   if (IsObjectOf(object, python.unicode_type)) {
     // PyASCIIObject: length at 16, the state bit field at 32.
-    uint64_t length = Load(object + 16);
+    uint64_t length = Load64(object + 16);
     uint32_t state = Load32(object + 32);
     uint32_t kind = state >> 2 & 7;
     bool compact = state >> 5 & 1, ascii = state >> 6 & 1;
@@ -104,6 +102,9 @@ uint8_t* PutPythonString(uint8_t* out, uintptr_t object) {
         uint32_t c = kind == 1   ? reinterpret_cast<const uint8_t*>(data)[i]
                      : kind == 2 ? reinterpret_cast<const uint16_t*>(data)[i]
                                  : reinterpret_cast<const uint32_t*>(data)[i];
+        // A lone surrogate (a file name decoded with surrogateescape) is
+        // not UTF-8: U+FFFD stands for it.
+        if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;
         size = PutUtf8(text + size, c) - text;
       }
     }
@@ -116,10 +117,10 @@ uint8_t* PutPythonString(uint8_t* out, uintptr_t object) {
 // records; false when there is no room.
 bool AppendRecord(uintptr_t code, uint32_t code_id) {
   const PythonLayout& layout = *python.layout;
-  uintptr_t table = Load(code + layout.code_linetable);
+  uintptr_t table = Load64(code + layout.code_linetable);
   uint64_t table_size = 0;
   if (IsObjectOf(table, python.bytes_type)) {
-    table_size = Load(table + 16);  // PyBytesObject: ob_size at 16, bytes at 32
+    table_size = Load64(table + 16);  // PyBytesObject: ob_size at 16, bytes at 32
     if (table_size > format::kMaxPythonLineTableSize) table_size = 0;
   }
   size_t end = records_end.load(std::memory_order_relaxed);
@@ -131,8 +132,8 @@ bool AppendRecord(uintptr_t code, uint32_t code_id) {
   out = PutVarint(out, code_id);
   int32_t first_line = static_cast<int32_t>(Load32(code + layout.code_first_line));
   out = PutVarint(out, first_line > 0 ? static_cast<uint32_t>(first_line) : 0);
-  out = PutPythonString(out, Load(code + layout.code_filename));
-  out = PutPythonString(out, Load(code + layout.code_qualname));
+  out = PutPythonString(out, Load64(code + layout.code_filename));
+  out = PutPythonString(out, Load64(code + layout.code_qualname));
   out = PutVarint(out, table_size);
   if (table_size != 0) {
     std::memcpy(out, reinterpret_cast<const void*>(table + 32), table_size);
@@ -155,12 +156,16 @@ uint32_t Insert(uintptr_t code, uint64_t fingerprint) {
   CodeSlot* slot = Probe(code, fingerprint);  // another thread may have inserted it
   if (slot != nullptr && slot->address.load(std::memory_order_relaxed) == code) {
     code_id = slot->code_id;
-  } else if (slot != nullptr && next_code_id <= format::kMaxPythonCodeId &&
-             AppendRecord(code, next_code_id)) {
-    code_id = next_code_id++;
-    slot->fingerprint = fingerprint;
-    slot->code_id = code_id;
-    slot->address.store(code, std::memory_order_release);
+  } else if (slot != nullptr && next_code_id <= format::kMaxPythonCodeId) {
+    // The number is taken first: a fork in the middle leaves the child an
+    // unused number or a record no slot names, never one number twice.
+    uint32_t candidate = next_code_id++;
+    if (AppendRecord(code, candidate)) {
+      code_id = candidate;
+      slot->fingerprint = fingerprint;
+      slot->code_id = code_id;
+      slot->address.store(code, std::memory_order_release);
+    }
   }
   insert_lock.store(false, std::memory_order_release);
   return code_id;
@@ -181,25 +186,47 @@ uint64_t PythonCodeFingerprint(uintptr_t code) {
     uint32_t version = Load32(code + layout.code_version);
     if (version != 0) return version;  // 0: the counter ran out
   }
-  // 3.11: objects of its own (a str, a bytes: 16-byte aligned, so the low
-  // bits carry nothing) and numbers, folded.
-  uint64_t h = Load(code + layout.code_linetable);
-  h = h << 13 ^ h >> 4 ^ Load(code + layout.code_qualname);
-  h = h << 13 ^ h >> 4 ^ Load(code + layout.code_filename);
-  return h ^ uint64_t{Load32(code + layout.code_first_line)} << 40 ^ Load(code + layout.code_size);
+  // 3.11 has no such counter. A code object freed frees its line table too,
+  // and both addresses can come back together for other content: so the
+  // content counts, cheaply. The line table's size and its first and last
+  // 16 bytes (a line number moved changes them), the names' cached str
+  // hashes (their addresses stay when they are interned), the first line
+  // and the code's size.
+  uint64_t h = Load64(code + layout.code_size) ^ uint64_t{Load32(code + layout.code_first_line)} << 40;
+  uintptr_t table = Load64(code + layout.code_linetable);
+  if (IsObjectOf(table, python.bytes_type)) {
+    uint64_t size = Load64(table + 16);  // PyBytesObject: ob_size at 16, bytes at 32
+    h = Mix(h, size);
+    if (size >= 16) {
+      h = Mix(h, Load64(table + 32));
+      h = Mix(h, Load64(table + 40));
+      h = Mix(h, Load64(table + 32 + size - 16));
+      h = Mix(h, Load64(table + 32 + size - 8));
+    } else {
+      for (uint64_t i = 0; i < size; ++i) h = Mix(h, Load8(table + 32 + i));
+    }
+  }
+  for (int name : {layout.code_qualname, layout.code_filename}) {
+    uintptr_t text = Load64(code + name);
+    h = Mix(h, text);
+    if (IsObjectOf(text, python.unicode_type)) h = Mix(h, Load64(text + 24));  // its hash, or -1
+  }
+  return h;
 }
 
 uint32_t InternPythonCode(uintptr_t code, uint64_t fingerprint) {
   CodeSlot* slot = Probe(code, fingerprint);
   if (slot == nullptr) return 0;
-  if (slot->address.load(std::memory_order_relaxed) == code) return slot->code_id;
+  // Matched by the release store in Insert(): the slot may have been filled
+  // since Probe() found it free.
+  if (slot->address.load(std::memory_order_acquire) == code) return slot->code_id;
   return Insert(code, fingerprint);
 }
 
-void EmitPythonRecords(ChunkBuilder& chunk) {
+bool EmitPythonRecords(ChunkBuilder& chunk) {
   // Matched by the release store in AppendRecord().
   size_t end = records_end.load(std::memory_order_acquire);
-  if (records_written == end) return;
+  if (records_written == end) return false;
   if (!interpreter_written) {
     chunk.PutRecordType(format::RecordType::kPythonInterpreter);
     chunk.PutVarint(python.version);
@@ -214,6 +241,7 @@ void EmitPythonRecords(ChunkBuilder& chunk) {
     records_written += sizeof(size) + size;
     budget = size < budget ? budget - size : 0;
   }
+  return records_written < end;
 }
 
 void ResetPythonRecordsAfterFork() {

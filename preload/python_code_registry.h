@@ -37,10 +37,11 @@ uint64_t PythonCodeFingerprint(uintptr_t code);
 uint32_t InternPythonCode(uintptr_t code, uint64_t fingerprint);
 
 // Appends the kPythonInterpreter record, once, and the kPythonCode records
-// not written yet (as many as fit a chunk; the rest in a later round).
-void EmitPythonRecords(ChunkBuilder& chunk);
+// not written yet, about a chunk's worth; true when more are left.
+bool EmitPythonRecords(ChunkBuilder& chunk);
 
-// In a forked child: the lock is free (its holder did not survive), and a
+// In a forked child: the lock is free (its holder did not survive; an
+// insert it left half done costs a number, never a duplicate), and a
 // followed child's new trace gets every record again.
 void ResetPythonRecordsAfterFork();
 

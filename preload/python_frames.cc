@@ -6,32 +6,40 @@
 #include <pthread.h>
 
 #include "heaptrail/trace_format.h"
+#include "memory_loads.h"
 #include "python_code_registry.h"
 #include "python_layout.h"
 
 namespace heaptrail::preload {
 namespace {
 
+// Frames beyond kMaxStackDepth are not kept, but the walk goes on to the
+// end of the activation they belong to (its anchor comes last in 3.12+).
+// This bounds a chain that loops (a corrupted interpreter).
+constexpr int kMaxWalkSteps = 1 << 16;
+
 constinit PythonInterpreter python = {};
 constinit bool enabled = false;
-
-uintptr_t Load(uintptr_t address) { return *reinterpret_cast<const uintptr_t*>(address); }
-uint8_t Load8(uintptr_t address) { return *reinterpret_cast<const uint8_t*>(address); }
-int32_t Load32(uintptr_t address) { return *reinterpret_cast<const int32_t*>(address); }
 
 bool Aligned(uintptr_t pointer) { return pointer != 0 && pointer % 8 == 0; }
 
 // The thread's PyThreadState: the one CPython keeps under its thread-specific
 // key, right while the thread runs without the GIL too (the "current" one is
-// null then); 0 when there is none.
+// null then); 0 when there is none, or when it belongs to a subinterpreter
+// (whose code-object counter, co_version, starts over).
 uintptr_t ThreadState() {
-  uintptr_t key_at = python.runtime + python.layout->runtime_tss_key;
+  const PythonLayout& layout = *python.layout;
+  uintptr_t key_at = python.runtime + layout.runtime_tss_key;
   if (Load32(key_at) == 0) return 0;  // before Py_Initialize, after finalization
   auto key = static_cast<pthread_key_t>(Load32(key_at + 4));
   auto tstate = reinterpret_cast<uintptr_t>(pthread_getspecific(key));
   if (!Aligned(tstate)) return 0;
   // A key deleted at finalization and reused by another library.
-  if (Load(tstate + python.layout->tstate_thread_id) != pthread_self()) return 0;
+  if (Load64(tstate + layout.tstate_thread_id) != pthread_self()) return 0;
+  if (Load64(tstate + layout.tstate_interp) !=
+      Load64(python.runtime + layout.runtime_main_interpreter)) {
+    return 0;
+  }
   return tstate;
 }
 
@@ -43,18 +51,18 @@ class Walker {
   }
 
   // Appends `frame` unless it has not started running its own code yet
-  // (CPython leaves such "incomplete" frames out of tracebacks too). False
-  // when it does not read as a frame.
+  // (CPython leaves such "incomplete" frames out of tracebacks too), or the
+  // stack is full. False when it does not read as a frame.
   bool Add(uintptr_t frame) {
-    if (out_.count == kMaxStackDepth) return true;  // cut, as native stacks are
-    uintptr_t code = Load(frame + layout_.frame_code);
-    if (!Aligned(code) || Load(code + 8) != python.code_type) return false;
-    auto offset = static_cast<intptr_t>(Load(frame + layout_.frame_instruction) -
+    if (out_.count == kMaxStackDepth) return true;
+    uintptr_t code = Load64(frame + layout_.frame_code);
+    if (!Aligned(code) || Load64(code + 8) != python.code_type) return false;
+    auto offset = static_cast<intptr_t>(Load64(frame + layout_.frame_instruction) -
                                         (code + layout_.code_instructions));
-    auto units = static_cast<intptr_t>(Load(code + layout_.code_size));
+    auto units = static_cast<intptr_t>(Load64(code + layout_.code_size));
     if (offset < -2 || offset >= 2 * units || offset % 2 != 0) return false;
     if (Load8(frame + layout_.frame_owner) != kFrameOwnedByGenerator &&
-        offset / 2 < Load32(code + layout_.code_first_traceable)) {
+        offset / 2 < static_cast<int32_t>(Load32(code + layout_.code_first_traceable))) {
       return true;
     }
     uint64_t fingerprint = PythonCodeFingerprint(code);
@@ -65,42 +73,40 @@ class Walker {
       if (code_id == 0) return false;
       recent = {code, fingerprint, code_id};
     }
-    uint32_t code_id = recent.code_id;
     out_.ip[out_.count++] =
-        format::MakePythonFrameIp(code_id, static_cast<uint32_t>(offset + 2));
+        format::MakePythonFrameIp(recent.code_id, static_cast<uint32_t>(offset + 2));
     return true;
   }
 
   // Ends the activation whose frames were added since the last one.
   void EndActivation(uintptr_t anchor) {
     if (out_.activation_count == kMaxStackDepth) return;
-    int begin = out_.activation_count == 0
-                    ? 0
-                    : out_.activations[out_.activation_count - 1].end;
-    out_.activations[out_.activation_count++] = {anchor, begin, out_.count};
+    PythonFrames::Activation ended = {anchor, Ended(), out_.count};
+    out_.activations[out_.activation_count++] = ended;
   }
 
-  // Frames after the last activation's end belong to none.
-  bool Complete() const {
-    int ended = out_.activation_count == 0 ? 0 : out_.activations[out_.activation_count - 1].end;
-    return ended == out_.count;
+  // The frames added so far that belong to an ended activation.
+  int Ended() const {
+    return out_.activation_count == 0 ? 0 : out_.activations[out_.activation_count - 1].end;
   }
+
+  bool Full() const { return out_.count == kMaxStackDepth; }
 
   // 3.11: each activation's _PyCFrame, on its native frame, points at the
   // activation's innermost frame; its outermost one is marked is_entry.
   bool WalkCFrames(uintptr_t tstate) {
     uintptr_t root = tstate + layout_.tstate_root_cframe;
-    uintptr_t cframe = Load(tstate + layout_.tstate_cframe);
-    for (int steps = 0; Aligned(cframe) && cframe != root; ++steps) {
-      if (steps == kMaxStackDepth) return false;
-      uintptr_t frame = Load(cframe + layout_.cframe_current_frame);
-      for (int depth = 0; frame != 0; ++depth) {
-        if (!Aligned(frame) || depth == kMaxStackDepth || !Add(frame)) return false;
+    uintptr_t cframe = Load64(tstate + layout_.tstate_cframe);
+    int steps = 0;
+    while (Aligned(cframe) && cframe != root && !Full()) {
+      uintptr_t frame = Load64(cframe + layout_.cframe_current_frame);
+      while (frame != 0) {
+        if (!Aligned(frame) || ++steps == kMaxWalkSteps || !Add(frame)) return false;
         if (Load8(frame + layout_.frame_is_entry) != 0) break;
-        frame = Load(frame + layout_.frame_previous);
+        frame = Load64(frame + layout_.frame_previous);
       }
       EndActivation(cframe);
-      cframe = Load(cframe + layout_.cframe_previous);
+      cframe = Load64(cframe + layout_.cframe_previous);
     }
     return true;
   }
@@ -109,15 +115,16 @@ class Walker {
   // owned by the C stack, follows the activation's frames.
   bool WalkChain(uintptr_t frame) {
     for (int steps = 0; frame != 0; ++steps) {
-      if (!Aligned(frame) || steps == 2 * kMaxStackDepth) return false;
+      if (!Aligned(frame) || steps == kMaxWalkSteps) return false;
       if (Load8(frame + layout_.frame_owner) == kFrameOwnedByCStack) {
         EndActivation(frame);
+        if (Full()) return true;
       } else if (!Add(frame)) {
         return false;
       }
-      frame = Load(frame + layout_.frame_previous);
+      frame = Load64(frame + layout_.frame_previous);
     }
-    return Complete();
+    return Ended() == out_.count;  // every frame has its activation
   }
 
  private:
@@ -136,26 +143,37 @@ void InitPythonFrames() {
 
 bool PythonFramesEnabled() { return enabled; }
 
+// A signal handler that allocates in the few instructions where CPython has
+// linked an eval loop's new _PyCFrame but not yet its frame would read a
+// stale word; allocating in a signal handler is undefined in itself.
 bool CapturePythonFrames(PythonFrames& out) {
   uintptr_t tstate = ThreadState();
   if (tstate == 0) return false;
   const PythonLayout& layout = *python.layout;
   Walker walker(out);
-  bool read;
-  if (layout.tstate_current_frame >= 0) {
-    read = walker.WalkChain(Load(tstate + layout.tstate_current_frame));
-  } else if (layout.frame_is_entry >= 0) {
-    read = walker.WalkCFrames(tstate);
-  } else {
-    uintptr_t cframe = Load(tstate + layout.tstate_cframe);
-    read = Aligned(cframe) && walker.WalkChain(Load(cframe + layout.cframe_current_frame));
+  bool read = false;
+  switch (layout.walk) {
+    case PythonFrameWalk::kCFrames:
+      read = walker.WalkCFrames(tstate);
+      break;
+    case PythonFrameWalk::kCFrameChain: {
+      uintptr_t cframe = Load64(tstate + layout.tstate_cframe);
+      read = Aligned(cframe) && walker.WalkChain(Load64(cframe + layout.cframe_current_frame));
+      break;
+    }
+    case PythonFrameWalk::kChain:
+      read = walker.WalkChain(Load64(tstate + layout.tstate_current_frame));
+      break;
   }
   return read && out.count > 0;
 }
 
-uint32_t MixPythonFrames(StackDepot& depot, int depth, uint32_t epoch,
+uint32_t MixPythonFrames(StackDepot& depot, int depth, uint32_t epoch, uint32_t native_id,
                          const StackCache::Capture& native, const PythonFrames& python_frames,
                          MixedStack& cache) {
+  // Without stack pointers no activation can be placed: the native stack
+  // alone, rather than Python frames out of their order.
+  if (!native.sps_known) return native_id;
   const MixedStack::Frames& previous = cache.frames[cache.latest];
   MixedStack::Frames& next = cache.frames[1 - cache.latest];
   uint64_t* mixed = next.ip;
@@ -170,18 +188,17 @@ uint32_t MixPythonFrames(StackDepot& depot, int depth, uint32_t epoch,
   const int groups = python_frames.activation_count;
   for (int i = 0; i < native.count; ++i) {
     bool replaced = false;
-    if (native.sps_known && i + 1 < native.count) {
-      // Native frame i spans [sp[i], sp[i + 1]).
+    if (i + 1 < native.count) {
+      // Native frame i spans [sp[i], sp[i + 1]). An activation with no
+      // frame (one returning) leaves its native frame in place.
       while (group < groups && python_frames.activations[group].anchor < native.sp[i]) ++group;
       while (group < groups && python_frames.activations[group].anchor < native.sp[i + 1]) {
-        add_group(python_frames.activations[group++]);
-        replaced = true;
+        const PythonFrames::Activation& activation = python_frames.activations[group++];
+        add_group(activation);
+        replaced |= activation.end > activation.begin;
       }
     }
     if (!replaced) add(native.ip[i]);
-  }
-  if (!native.truncated) {
-    while (group < groups) add_group(python_frames.activations[group++]);
   }
 
   // The outer frames shared with the thread's previous mixed stack keep

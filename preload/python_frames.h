@@ -9,9 +9,10 @@
 // 3.13). So the native frame whose stack range [sp, caller's sp) holds
 // anchor j is the activation that ran group j of Python frames, whatever
 // its symbol (stripped binaries, .cold parts): the groups are spliced in
-// there, innermost first. A group with no native frame to hold it (a stack
-// without stack pointers, from unw_backtrace) goes at the outer end, unless
-// the native stack was cut at the depth limit.
+// there, innermost first. A group with no native frame to hold it (beyond
+// the depth limit) is left out, and a native stack without stack pointers
+// (from unw_backtrace) stands alone: Python frames out of their place
+// would tell a wrong story.
 //
 // A Python frame is one stack-depot node with a tagged ip (see
 // format::MakePythonFrameIp): its code object's number and its instruction's
@@ -83,9 +84,10 @@ bool PythonFramesEnabled();
 // none, or they do not read as they should.
 bool CapturePythonFrames(PythonFrames& out);
 
-// The depot id of `native` (the latest capture) with `python` spliced in,
-// at most `depth` frames. `cache` is the thread's latest mixed stack.
-uint32_t MixPythonFrames(StackDepot& depot, int depth, uint32_t epoch,
+// The depot id of `native` (the latest capture, interned as `native_id`)
+// with `python` spliced in, at most `depth` frames. `cache` is the thread's
+// latest mixed stack.
+uint32_t MixPythonFrames(StackDepot& depot, int depth, uint32_t epoch, uint32_t native_id,
                          const StackCache::Capture& native, const PythonFrames& python,
                          MixedStack& cache);
 

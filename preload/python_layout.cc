@@ -8,12 +8,16 @@
 #include <cstring>
 
 #include "dynamic_symbols.h"
+#include "memory_loads.h"
 
 namespace heaptrail::preload {
 namespace {
 
 constexpr PythonLayout kPython311 = {
+    .walk = PythonFrameWalk::kCFrames,
     .runtime_tss_key = 592,
+    .runtime_main_interpreter = 48,
+    .tstate_interp = 16,
     .tstate_thread_id = 152,
     .tstate_cframe = 56,
     .tstate_root_cframe = 336,
@@ -38,7 +42,10 @@ constexpr PythonLayout kPython311 = {
 };
 
 constexpr PythonLayout kPython312 = {
+    .walk = PythonFrameWalk::kCFrameChain,
     .runtime_tss_key = 1544,
+    .runtime_main_interpreter = 48,
+    .tstate_interp = 16,
     .tstate_thread_id = 136,
     .tstate_cframe = 56,
     .tstate_root_cframe = 272,
@@ -63,7 +70,10 @@ constexpr PythonLayout kPython312 = {
 };
 
 constexpr PythonLayout kPython313 = {
+    .walk = PythonFrameWalk::kChain,
     .runtime_tss_key = 2160,
+    .runtime_main_interpreter = 640,
+    .tstate_interp = 16,
     .tstate_thread_id = 152,
     .tstate_cframe = -1,
     .tstate_root_cframe = -1,
@@ -117,20 +127,14 @@ constexpr DebugOffsetCheck kDebugOffsetChecks[] = {
     {344, kPython313.code_instructions},
 };
 
-uint64_t ReadU64(uintptr_t address) {
-  uint64_t value;
-  std::memcpy(&value, reinterpret_cast<const void*>(address), sizeof(value));
-  return value;
-}
-
 bool DebugOffsetsAgree(uintptr_t runtime) {
   if (std::memcmp(reinterpret_cast<const void*>(runtime), kDebugCookie, sizeof(kDebugCookie)) !=
       0) {
     return false;
   }
-  if (ReadU64(runtime + kDebugFreeThreaded) != 0) return false;  // 3.13t: another object layout
+  if (Load64(runtime + kDebugFreeThreaded) != 0) return false;  // 3.13t: another object layout
   for (const DebugOffsetCheck& check : kDebugOffsetChecks) {
-    if (ReadU64(runtime + check.at) != static_cast<uint64_t>(check.expected)) return false;
+    if (Load64(runtime + check.at) != static_cast<uint64_t>(check.expected)) return false;
   }
   return true;
 }
@@ -175,7 +179,7 @@ bool DetectPythonInterpreter(PythonInterpreter& out) {
   uintptr_t runtime = runtime_symbol.address;
   if (runtime == 0) return false;  // not a Python program
   uintptr_t version_address = FindDynamicSymbol("Py_Version").address;  // since 3.11
-  uint64_t version = version_address != 0 ? ReadU64(version_address) : 0;
+  uint64_t version = version_address != 0 ? Load64(version_address) : 0;
   uint64_t size = runtime_symbol.size;
   const PythonLayout* layout = nullptr;
   for (const KnownVersion& known : kKnownVersions) {

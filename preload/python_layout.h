@@ -19,13 +19,25 @@
 
 namespace heaptrail::preload {
 
+// How a version links an eval-loop activation's frames.
+enum class PythonFrameWalk {
+  kCFrames,     // 3.11: each activation's _PyCFrame points at its innermost
+                // frame; its outermost one is marked is_entry
+  kCFrameChain, // 3.12: tstate->cframe->current_frame starts one chain, in
+                // which an entry shim follows each activation's frames
+  kChain,       // 3.13: the same chain from tstate->current_frame
+};
+
 // Byte offsets of the fields the recorder reads; -1 where a version has no
 // such field.
 struct PythonLayout {
+  PythonFrameWalk walk;
   // _PyRuntimeState: the thread-specific key of each OS thread's first
   // thread state (Py_tss_t: int initialized, then pthread_key_t).
   int runtime_tss_key;
+  int runtime_main_interpreter;  // interpreters.main
   // PyThreadState.
+  int tstate_interp;
   int tstate_thread_id;
   int tstate_cframe;         // 3.11, 3.12: _PyCFrame* of the running eval loop
   int tstate_root_cframe;    // 3.11: the embedded outermost _PyCFrame

@@ -172,7 +172,7 @@ uint32_t CaptureStack(ThreadState* state, CallerFrame caller) {
                                                 caller);
   }
   if (PythonFramesEnabled() && CapturePythonFrames(state->python_frames)) {
-    stack = MixPythonFrames(tracker.depot, tracker.config.depth, epoch,
+    stack = MixPythonFrames(tracker.depot, tracker.config.depth, epoch, stack,
                             state->stack_cache.latest(), state->python_frames,
                             state->mixed_stack);
   }

@@ -209,7 +209,9 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
   }
   DrainThreads(now_ns);
   live_blocks.EndRound();
-  EmitPythonRecords(chunk);
+  // A periodic round writes about a chunk of them, the rest later; the last
+  // rounds write them all, a chunk at a time.
+  while (EmitPythonRecords(chunk) && kind != RoundKind::kPeriodic) WriteChunk(now_ns);
   EmitStackNodes();
   EmitModuleRecords(chunk);
 

@@ -164,8 +164,8 @@ enum class RecordType : uint8_t {
   // before the first kPythonCode. Since version 5.
   kPythonInterpreter = 15,
   // A Python code object, written in the round that writes the first stack
-  // node with one of its frames, or in the next (resolve Python frames once
-  // the whole trace is read): varint code_id (1, 2, 3...: a code object freed and another
+  // node with one of its frames or in a later one (resolve Python frames
+  // once the whole trace is read): varint code_id (1, 2, 3...: a code object freed and another
   // made at its address gets a new one), varint first_line, string file,
   // string qualified_name, varint line_table_size (<=
   // kMaxPythonLineTableSize), that many bytes of its co_linetable (the
@@ -177,8 +177,9 @@ enum class RecordType : uint8_t {
 // Python frames. A stack node whose ip has kPythonFrameBit set is a frame
 // of Python code, not a machine address: bits 32-62 are the code_id of its
 // kPythonCode, bits 0-31 the byte offset of the instruction it was running
-// in the code object's bytecode, plus 2 (CPython's "last instruction" is -1
-// code unit, -2 bytes, before the first one runs). In a stack, the Python
+// in the code object's bytecode, plus 2: 3.11 and 3.12 keep the instruction
+// last begun, -1 code unit (-2 bytes) before the first one runs; 3.13 the
+// one running. In a stack, the Python
 // frames an activation of the interpreter's eval loop ran replace that
 // native frame, innermost first, so that Python and native frames
 // interleave as they called each other. User-space addresses never have

@@ -41,6 +41,13 @@ std::vector<std::string> Interpreters() {
   return found;
 }
 
+// "3.12.1" -> "3_12_1".
+std::string InterpreterTestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
 std::string InterpreterPath(const std::string& name) {
   if (name == "system") return "/usr/bin/python3";
   const char* home = getenv("HOME");
@@ -218,11 +225,40 @@ TEST_P(PythonFramesTest, DownstreamViews) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Interpreters, PythonFramesTest, ::testing::ValuesIn(Interpreters()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) c = isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+                         InterpreterTestName);
+
+// Code objects that reuse a freed one's address (and its line table's) keep
+// their own lines; a recursion deeper than the depth limit keeps its
+// innermost frames. With pymalloc, whose reuse of addresses is the most
+// eager, and without.
+class PythonEdgeCasesTest : public TempDirTest,
+                            public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PythonEdgeCasesTest, ReusedCodeAddressesAndDeepRecursion) {
+  for (const bool pymalloc : {false, true}) {
+    SCOPED_TRACE(pymalloc ? "pymalloc" : "PYTHONMALLOC=malloc");
+    const std::string trace = dir_ + (pymalloc ? "/pymalloc.trace" : "/malloc.trace");
+    std::vector<std::string> argv = {CliPath(), "run", "-o", trace};
+    if (pymalloc) argv.push_back("--pymalloc");
+    argv.insert(argv.end(), {"--", InterpreterPath(GetParam()),
+                             SamplesSourceDir() + "/python/edge_cases.py"});
+    ProcessResult run = RunProcess(argv);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    ASSERT_EQ(run.out, "kept 9\n");
+    // A bytearray is one block under pymalloc (its object hides in an arena).
+    const int64_t object = pymalloc ? 0 : 56, blocks = pymalloc ? 1 : 2;
+    const json end = Report(trace, {"--at", "end", "--by", "line"});
+    for (int line = 2; line <= 9; ++line) {
+      SCOPED_TRACE("gen.py:" + std::to_string(line));
+      EXPECT_EQ(SiteAt(end, "gen.py", line), (SiteTotals{100001 + object, blocks}));
+    }
+    const int deep = LineOf("python/edge_cases.py", "DEEP");
+    EXPECT_EQ(SiteAt(end, "edge_cases.py", deep), (SiteTotals{123457 + object, blocks}));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Interpreters, PythonEdgeCasesTest, ::testing::ValuesIn(Interpreters()),
+                         InterpreterTestName);
 
 // An interpreter whose frame layout is not known (before 3.11): native
 // frames only, said once on stderr, the program unharmed.
