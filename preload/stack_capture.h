@@ -73,12 +73,11 @@ class StackCache {
     const uintptr_t* ip;
     const uintptr_t* sp;  // valid when sps_known
     int count;
-    bool truncated;  // cut at the depth limit
     bool sps_known;
   };
   Capture latest() const {
     const Frames& f = frames_[latest_];
-    return {f.ip, f.sp, f.count, f.truncated, f.sps_known};
+    return {f.ip, f.sp, f.count, f.sps_known};
   }
 
   // Forgets every remembered stack (a new thread owns the cache).
