@@ -192,7 +192,7 @@ uint64_t PythonCodeFingerprint(uintptr_t code) {
   // 16 bytes (a line number moved changes them), the names' cached str
   // hashes (their addresses stay when they are interned), the first line
   // and the code's size.
-  uint64_t h = Load64(code + layout.code_size) ^ uint64_t{Load32(code + layout.code_first_line)} << 40;
+  uint64_t h = Mix(Load64(code + layout.code_size), Load32(code + layout.code_first_line));
   uintptr_t table = Load64(code + layout.code_linetable);
   if (IsObjectOf(table, python.bytes_type)) {
     uint64_t size = Load64(table + 16);  // PyBytesObject: ob_size at 16, bytes at 32
