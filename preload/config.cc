@@ -120,7 +120,7 @@ void ReadConfig(Config& config) {
     config.free_stacks = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
   }
   if (const char* value = getenv("HEAPTRAIL_COMPACT")) {
-    config.compact = strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
+    config.compact = !(strcmp(value, "0") == 0 || strcmp(value, "no") == 0);
   }
   if (const char* value = getenv("HEAPTRAIL_PYTHON_FRAMES")) {
     config.python_frames = !(strcmp(value, "0") == 0 || strcmp(value, "no") == 0);

@@ -18,7 +18,7 @@ struct Config {
   double snapshot_interval_s = 0;  // HEAPTRAIL_SNAPSHOT_INTERVAL, 0 = off
   bool follow_fork = false;        // HEAPTRAIL_FOLLOW_FORK
   bool free_stacks = false;        // HEAPTRAIL_FREE_STACKS: a stack per release too
-  bool compact = false;            // HEAPTRAIL_COMPACT: events as column streams
+  bool compact = true;             // HEAPTRAIL_COMPACT (0: rows): events as column streams
   bool leak_kinds = false;         // HEAPTRAIL_LEAK_KINDS: classify the blocks live at exit
   bool python_frames = true;       // HEAPTRAIL_PYTHON_FRAMES=0: native frames only
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "address_coder.h"
 #include "byte_writer.h"
 #include "heaptrail/trace_format.h"
 
@@ -37,15 +38,17 @@ uint64_t ReadSvarint(const uint8_t* p) {
 }  // namespace
 
 bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
-                        const uint8_t* bytes, size_t size, uint64_t& address) {
+                        const uint8_t* bytes, size_t size, uint64_t& address,
+                        AddressCoder& coder) {
+  if (!coder.Ready()) return false;
   // One scan: each field goes to its column in `scratch`, which has room for
-  // the worst case of each (an event is at least a tag and a tick byte, so
-  // there are at most size / 2 addresses of 8 bytes).
-  const size_t room[kColumns] = {size, size, size, 4 * size, size};
+  // the worst case of each (an event is at least a tag, a tick and an
+  // address byte, so there are at most size / 3 addresses of 9 bytes).
+  const size_t room[kColumns] = {size, size, size, 3 * size, size};
   scratch.Clear();
   uint8_t* column_start[kColumns];
   uint8_t* column[kColumns];
-  uint8_t* base = scratch.Reserve(8 * size);
+  uint8_t* base = scratch.Reserve(7 * size);
   if (base == nullptr) return false;
   for (int i = 0; i < kColumns; ++i) {
     column_start[i] = column[i] = base;
@@ -54,7 +57,8 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
   uint64_t last_address = address;
   const uint8_t* end = bytes + size;
   for (const uint8_t* p = bytes; p < end;) {
-    uint8_t fields = format::FieldsOf(format::EventTagOf(*p));
+    const format::EventTag tag = format::EventTagOf(*p);
+    uint8_t fields = format::FieldsOf(tag);
     if (fields == 0) return false;
     *column[0]++ = *p++;
     for (int field = 0; field < format::kEventFieldCount; ++field) {
@@ -63,8 +67,10 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
       if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
       if (1 + field == kAddressColumn) {
         last_address += ReadSvarint(p);
-        std::memcpy(column[kAddressColumn], &last_address, 8);  // little-endian
-        column[kAddressColumn] += 8;
+        uint8_t*& out = column[kAddressColumn];
+        out = tag == format::EventTag::kAlloc
+                  ? coder.PutAllocation(out, last_address)
+                  : coder.PutRelease(out, last_address, tag != format::EventTag::kReallocFailed);
       } else {
         do {
           *column[1 + field]++ = *p;

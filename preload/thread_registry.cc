@@ -47,6 +47,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   state->announced = false;
   state->written_address = 0;
   state->rows_only = false;
+  state->address_coder.Reset();
   state->live_tick = 0;
   state->live_address = 0;
   // Matched by the acquire load in the writer's round: it sees the fields above.
@@ -68,6 +69,7 @@ void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
     s->announced = false;
     s->written_address = 0;
     s->rows_only = false;
+    s->address_coder.Reset();
     s->live_tick = 0;
     s->live_address = 0;
   }

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "address_coder.h"
 #include "python_frames.h"
 #include "stack_capture.h"
 #include "thread_buffer.h"
@@ -53,6 +54,7 @@ struct ThreadState {
   bool announced = false;         // ThreadStart written
   uint64_t written_address = 0;   // the last drained event's address
   bool rows_only = false;         // written_address lost: events go as rows
+  AddressCoder address_coder;     // the thread's recent addresses, as written
   uint64_t live_tick = 0;         // the delta state of LiveBlocks' decoding
   uint64_t live_address = 0;
   ThreadState* next = nullptr;    // registry list; immutable once linked

@@ -106,7 +106,7 @@ void EmitStackNodes() {
     uint64_t ip = node.ip.load(std::memory_order_relaxed);
     uint8_t* out = chunk.Reserve(3 * kMaxVarintSize);
     if (out == nullptr) return;
-    out = PutVarint(out, node.parent);
+    out = PutVarint(out, id - node.parent);
     out = PutSvarint(out, static_cast<int64_t>(ip - previous_ip));
     out = PutVarint(out, node.epoch);
     chunk.Commit(out);
@@ -143,15 +143,16 @@ void DrainThreads(uint64_t now_ns) {
           live_blocks.Disable();
         }
       }
-      // Columns compress ~20% better but cost the writer ~40 ns per event
-      // (measured on bench/mixed): opt-in, with HEAPTRAIL_COMPACT.
+      // Columns, the default, make a trace ~2x smaller for some writer CPU
+      // per event (docs/performance.md); HEAPTRAIL_COMPACT=0 turns them off.
       if (tracker.config.compact && bytes != nullptr && !s->rows_only &&
-          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address)) {
+          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address,
+                             s->address_coder)) {
         return;
       }
-      // Rows: the default; or, compact, out of memory or records that do not
-      // split (never from our hooks): rows from now on, since their addresses
-      // were not followed.
+      // Rows: by request; or, out of memory or records that do not split
+      // (never from our hooks): rows from now on, since their addresses were
+      // not followed.
       s->rows_only = true;
       chunk.PutRecordType(RecordType::kThreadEvents);
       chunk.PutVarint(s->index);

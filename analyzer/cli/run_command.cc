@@ -274,7 +274,7 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(
   }
   if (options.follow_fork) settings.emplace_back("HEAPTRAIL_FOLLOW_FORK", "1");
   if (options.free_stacks) settings.emplace_back("HEAPTRAIL_FREE_STACKS", "1");
-  if (options.compact) settings.emplace_back("HEAPTRAIL_COMPACT", "1");
+  if (options.rows) settings.emplace_back("HEAPTRAIL_COMPACT", "0");
   if (options.leak_kinds) settings.emplace_back("HEAPTRAIL_LEAK_KINDS", "1");
   const bool python_allocator_chosen =
       std::any_of(environment.begin(), environment.end(),

@@ -39,7 +39,7 @@ struct RunOptions {
   std::optional<int> depth;
   bool follow_fork = false;
   bool free_stacks = false;  // record the stack of every release too
-  bool compact = false;      // events as column streams (smaller trace)
+  bool rows = false;         // events as rows (less writer CPU, larger trace)
   bool leak_kinds = false;   // classify the blocks live at exit
   bool pymalloc = false;     // leave CPython's small-object allocator on
   std::vector<std::string> command;  // PROGRAM ARGS...

@@ -111,6 +111,7 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
       record.thread_index = threads_[record.thread].index;
       HEAPTRAIL_ASSIGN_OR_RETURN(record.os_tid, cursor.ReadVarint());
       HEAPTRAIL_ASSIGN_OR_RETURN(record.tick, cursor.ReadVarint());
+      threads_[record.thread].rings.reset();
       return sink.OnThreadStart(record);
     }
     case RecordType::kThreadEnd: {
@@ -122,6 +123,7 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
           const std::string_view name,
           cursor.ReadString(format::kMaxStringSize, "thread name"));
       record.name = std::string(name);
+      threads_[record.thread].rings.reset();
       return sink.OnThreadEnd(record);
     }
     case RecordType::kStackNodes:
@@ -240,7 +242,7 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
                              cursor.ReadBytes(byte_count, "thread events"));
   ByteCursor events(bytes);
   absl::Status status = DecodeEvents(
-      EventFields{&events, &events, &events, &events, &events, false}, slot,
+      EventFields{&events, &events, &events, &events, &events, nullptr}, slot,
       sink);
   if (!status.ok()) {
     return absl::Status(
@@ -265,9 +267,11 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
                                cursor.ReadBytes(lengths[i], "event column"));
     columns[i] = ByteCursor(bytes);
   }
+  std::unique_ptr<AddressRings>& rings = threads_[slot].rings;
+  if (rings == nullptr) rings = std::make_unique<AddressRings>();
   absl::Status status =
       DecodeEvents(EventFields{&columns[0], &columns[1], &columns[2],
-                               &columns[3], &columns[4], true},
+                               &columns[3], &columns[4], rings.get()},
                    slot, sink);
   if (status.ok()) {
     for (int i = 1; i < 1 + format::kEventFieldCount; ++i) {
@@ -288,23 +292,6 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
   return absl::OkStatus();
 }
 
-// Rows hold the address as a delta from the previous one, columns as 8
-// little-endian bytes.
-absl::Status RecordDecoder::ReadAddress(const EventFields& fields,
-                                        uint64_t& address) {
-  if (!fields.absolute_addresses) {
-    HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta,
-                               fields.addresses->ReadSvarint());
-    address += static_cast<uint64_t>(delta);
-    return absl::OkStatus();
-  }
-  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
-                             fields.addresses->ReadBytes(8, "address"));
-  address = 0;
-  for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
-  return absl::OkStatus();
-}
-
 absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
                                          uint32_t slot, RecordSink& sink) {
   // The events decoded before an error are handed on too.
@@ -314,7 +301,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
   // queues keep a round's events, hundreds of thousands, and growing by
   // push_back would copy them into fresh pages at every doubling (the
   // reservation is only address space until written).
-  const size_t most = fields.absolute_addresses
+  const size_t most = fields.rings != nullptr
                           ? fields.tags->remaining()
                           : fields.tags->remaining() / kMinRowEventBytes;
   if (events.capacity() - first < most) {
@@ -354,6 +341,13 @@ inline bool ReadShortVarintUnchecked(const uint8_t*& p, uint64_t& value) {
   value = (first & 0x7f) | ((second & 0x7f) << 7 & (0 - has_second));
   p += 1 + has_second;
   return true;
+}
+
+// Rows hold the address as a delta from the previous one.
+absl::Status ReadAddressDelta(ByteCursor& cursor, uint64_t& address) {
+  HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, cursor.ReadSvarint());
+  address += static_cast<uint64_t>(delta);
+  return absl::OkStatus();
 }
 
 inline bool ReadSvarintUnchecked(const uint8_t*& p, uint64_t& value) {
@@ -435,8 +429,8 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
   // not be reallocated under us anyway, but locals stay in registers.
   uint64_t tick = threads_[slot].last_tick;
   uint64_t address = threads_[slot].last_address;
-  if (!fields.absolute_addresses) {
-    // Rows, the default: most events take the unchecked fast path, which
+  if (fields.rings == nullptr) {
+    // Rows: most events take the unchecked fast path, which
     // stops short of the end and at anything unusual; the checked loop
     // below takes over from there.
     fields.tags->Skip(DecodeRowsFast(fields.tags->unread(), slot, tick,
@@ -459,7 +453,10 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
         HEAPTRAIL_ASSIGN_OR_RETURN(
             event.size,
             fields.sizes->ReadVarintAtMost(Event::kMaxSize, "allocation size"));
-        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
+        HEAPTRAIL_RETURN_IF_ERROR(
+            fields.rings != nullptr
+                ? fields.rings->ReadAllocation(*fields.addresses, address)
+                : ReadAddressDelta(*fields.addresses, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
             const uint64_t stack,
             fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
@@ -473,7 +470,10 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("unknown free kind %d", kind));
         }
-        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
+        HEAPTRAIL_RETURN_IF_ERROR(
+            fields.rings != nullptr
+                ? fields.rings->ReadRelease(*fields.addresses, true, address)
+                : ReadAddressDelta(*fields.addresses, address));
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = 0;
@@ -490,7 +490,10 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("realloc-failed event with kind %d", kind));
         }
-        HEAPTRAIL_RETURN_IF_ERROR(ReadAddress(fields, address));
+        HEAPTRAIL_RETURN_IF_ERROR(
+            fields.rings != nullptr
+                ? fields.rings->ReadRelease(*fields.addresses, false, address)
+                : ReadAddressDelta(*fields.addresses, address));
         event.type = EventType::kReallocFailed;
         event.size = 0;
         event.stack_id = 0;
@@ -534,8 +537,12 @@ absl::Status RecordDecoder::DecodeStackNodes(ByteCursor& cursor,
     const uint64_t id = first_id + i;
     StackNode node;
     HEAPTRAIL_ASSIGN_OR_RETURN(
-        const uint64_t parent,
-        cursor.ReadVarintAtMost(id - 1, "stack node parent"));
+        const uint64_t distance,
+        cursor.ReadVarintAtMost(id, "stack node parent distance"));
+    if (distance == 0) {
+      return absl::DataLossError("stack node is its own parent");
+    }
+    const uint64_t parent = id - distance;
     HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t ip_delta, cursor.ReadSvarint());
     HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
                                cursor.ReadVarintAtMost(kMaxU32, "epoch"));

@@ -17,11 +17,13 @@
 #define HEAPTRAIL_ANALYZER_TRACE_RECORD_DECODER_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "trace/address_rings.h"
 #include "trace/byte_cursor.h"
 #include "trace/records.h"
 
@@ -84,6 +86,9 @@ class RecordDecoder {
     uint32_t index = 0;      // as recorded
     uint64_t last_tick = 0;  // delta state, carried across records
     uint64_t last_address = 0;
+    // Its recent addresses, which kThreadEventColumns refers to: made on
+    // its first columns, dropped at its end.
+    std::unique_ptr<AddressRings> rings;
   };
 
   absl::Status DecodeRecord(ByteCursor& cursor, RecordSink& sink);
@@ -95,7 +100,7 @@ class RecordDecoder {
     ByteCursor* sizes;
     ByteCursor* addresses;
     ByteCursor* stacks;
-    bool absolute_addresses;  // columns: 8 bytes; rows: svarint delta
+    AddressRings* rings;  // columns: references to them; rows: null, deltas
   };
 
   absl::Status DecodeLeakKinds(ByteCursor& cursor, RecordSink& sink);
@@ -110,7 +115,6 @@ class RecordDecoder {
   static size_t DecodeRowsFast(std::span<const uint8_t> bytes, uint32_t slot,
                                uint64_t& tick, uint64_t& address,
                                std::vector<Event>& events);
-  static absl::Status ReadAddress(const EventFields& fields, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodePythonInterpreter(ByteCursor& cursor, RecordSink& sink);

@@ -51,7 +51,9 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 // Bumped on every change to anything in this file.
 // 2: kFreeWithStack. 3: kThreadEventColumns, ticks of 32 TSC cycles.
 // 4: kLeakKinds. 5: Python frames (kPythonInterpreter, kPythonCode).
-inline constexpr uint32_t kFormatVersion = 5;
+// 6: stack node parents as distances; kThreadEventColumns' addresses as
+// references to the thread's recent addresses.
+inline constexpr uint32_t kFormatVersion = 6;
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
@@ -107,9 +109,11 @@ enum class RecordType : uint8_t {
   // varint thread, varint tick, string name (empty when unknown)
   kThreadEnd = 3,
   // varint first_id, varint count, then count x
-  //   { varint parent, svarint ip_delta, varint epoch }
+  //   { varint id - parent, svarint ip_delta, varint epoch }
   // Node ids first_id .. first_id + count - 1. ip_delta is relative to the
-  // previous node's ip in this record (0 for the first). parent < id.
+  // previous node's ip in this record (0 for the first). parent < id: the
+  // distance is at least 1, and most often exactly 1 (a new stack's nodes
+  // come outermost first, each the parent of the next).
   kStackNodes = 4,
   // varint module_id, varint epoch (first epoch in which it is mapped),
   // string path, varint load_bias, varint build_id_size, build_id bytes,
@@ -136,15 +140,21 @@ enum class RecordType : uint8_t {
   // flush), each batch closed by another End: the last one is the end.
   kEnd = 12,
   // The same events as kThreadEvents, split into columns so that like
-  // compresses with like (about 1 byte per event less on mixed traffic):
-  // varint thread, varint event_count, then 4 x varint byte_count (ticks,
-  // sizes, addresses, stacks), then event_count tag bytes, then the four
-  // columns: each event's fields (see FieldsOf), in its column, in event
-  // order, encoded as in kThreadEvents except the address: 8 bytes,
-  // little-endian, the address itself (a freed address repeats its
-  // allocation's bytes, which the compressor finds). The delta state carries
-  // on across both record types (the last address is the last event's).
-  // Written since version 3.
+  // compresses with like, with addresses coded by reference: varint thread,
+  // varint event_count, then 4 x varint byte_count (ticks, sizes,
+  // addresses, stacks), then event_count tag bytes, then the four columns:
+  // each event's fields (see FieldsOf), in its column, in event order,
+  // encoded as in kThreadEvents except the address, a varint r:
+  //   - r = 0: the address follows, 8 bytes little-endian;
+  //   - an allocation's r >= 1: the address of the thread's r-th most recent
+  //     release (kFree, kFreeWithStack), r <= kReleaseWindow: allocators
+  //     hand out again what the thread just freed;
+  //   - a release's or kReallocFailed's r >= 1: the address of the thread's
+  //     r-th most recent allocation, r <= kAllocationWindow.
+  // "Recent" counts every event of the thread in kThreadEventColumns
+  // records since its kThreadStart, never events sent as rows. The delta
+  // state carries on across both record types (the last address is the
+  // last event's). Written since version 3, by reference since version 6.
   kThreadEventColumns = 13,
   // Blocks classified by reachability as valgrind's memcheck classifies
   // them (preload/reachability.h), those live at exit or at a snapshot of
@@ -173,6 +183,10 @@ enum class RecordType : uint8_t {
   // are UTF-8. Since version 5.
   kPythonCode = 16,
 };
+
+// The windows of kThreadEventColumns' address references.
+inline constexpr uint32_t kAllocationWindow = 4096;
+inline constexpr uint32_t kReleaseWindow = 4096;
 
 // Python frames. A stack node whose ip has kPythonFrameBit set is a frame
 // of Python code, not a machine address: bits 32-62 are the code_id of its

@@ -53,13 +53,14 @@ TEST_F(RecordingTest, LeaksSampleExactTotals) {
 }
 
 // The same totals, and every cross-thread free in order, when the events
-// are written as column streams (HEAPTRAIL_COMPACT).
-TEST_F(RecordingTest, CompactTraceGivesTheSameAnswers) {
+// are written as rows (`run --rows`) instead of columns with addresses by
+// reference (the default).
+TEST_F(RecordingTest, RowsAndColumnsGiveTheSameAnswers) {
   for (const std::string sample : {"leaks", "cross_thread_free"}) {
     std::string rows = dir_ + "/" + sample + ".rows.trace";
     std::string columns = dir_ + "/" + sample + ".columns.trace";
-    ASSERT_EQ(RunUnderCli({SamplesDir() + "/" + sample}, rows).exit_code, 0);
-    ProcessResult run = RunProcess({CliPath(), "run", "--compact", "-o", columns, "--",
+    ASSERT_EQ(RunUnderCli({SamplesDir() + "/" + sample}, columns).exit_code, 0);
+    ProcessResult run = RunProcess({CliPath(), "run", "--rows", "-o", rows, "--",
                                     SamplesDir() + "/" + sample});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     json a = Report(rows, {"--at", "end", "--by", "line"});

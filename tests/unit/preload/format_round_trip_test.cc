@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "address_coder.h"
 #include "byte_writer.h"
 #include "chunk_builder.h"
 #include "event_columns.h"
@@ -81,54 +82,191 @@ class EventLog : public analyzer::RecordSink {
   std::vector<std::string> log;
 };
 
+// Decodes `records` (kThreadEvents or kThreadEventColumns) into an event log.
+std::vector<std::string> DecodeToLog(const std::vector<uint8_t>& records) {
+  EventLog log;
+  analyzer::RecordDecoder decoder;
+  absl::Status status = decoder.DecodeChunk(records, log);
+  EXPECT_TRUE(status.ok()) << status;
+  return log.log;
+}
+
+// `rows` as `copies` kThreadEvents records of thread 5.
+std::vector<uint8_t> RowRecords(const std::vector<uint8_t>& rows, int copies) {
+  std::vector<uint8_t> records;
+  for (int i = 0; i < copies; ++i) {
+    records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
+    records.push_back(5);
+    uint8_t size[preload::kMaxVarintSize];
+    records.insert(records.end(), size, preload::PutVarint(size, rows.size()));
+    records.insert(records.end(), rows.begin(), rows.end());
+  }
+  return records;
+}
+
 TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
+  preload::AddressCoder coder;
   uint64_t address = 0;
-  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
   EXPECT_EQ(address, 0x7f0012346670u);
-  // The rows' bytes regrouped, with 8-byte addresses (12 bytes of deltas in
-  // the rows), after a header of 7 bytes.
   EXPECT_EQ(columns.data()[0], static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
-  EXPECT_EQ(columns.size(), 7 + rows.size() - 12 + 4 * 8);
-  // Two records, so that the delta state carries from one to the next.
-  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  // Two records, so that the delta state and the recent addresses carry
+  // from one to the next.
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
   EXPECT_EQ(address, 0xfe002468cce0u);
 
-  EventLog from_columns;
-  analyzer::RecordDecoder column_decoder;
-  ASSERT_TRUE(column_decoder
-                  .DecodeChunk(std::span<const uint8_t>(columns.data(), columns.size()),
-                               from_columns)
-                  .ok());
-  std::vector<uint8_t> row_records;
-  for (int i = 0; i < 2; ++i) {
-    row_records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
-    row_records.push_back(5);
-    row_records.push_back(static_cast<uint8_t>(rows.size()));
-    row_records.insert(row_records.end(), rows.begin(), rows.end());
-  }
-  EventLog from_rows;
-  analyzer::RecordDecoder row_decoder;
-  ASSERT_TRUE(row_decoder.DecodeChunk(row_records, from_rows).ok());
+  const std::vector<std::string> from_columns =
+      DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size()));
+  ASSERT_EQ(from_columns.size(), 8u);
+  EXPECT_EQ(from_columns, DecodeToLog(RowRecords(rows, 2)));
+  EXPECT_EQ(from_columns[0], "0 9 @0 7f0012345670 size 300 stack 70000");
+  EXPECT_EQ(from_columns[1], "1 3 @200 7f0012345630 size 0 stack 0");
+  EXPECT_EQ(from_columns[2], "2 0 @201 7f0012345670 size 0 stack 0");
+  EXPECT_EQ(from_columns[7], "0 0 @402 fe002468cce0 size 8 stack 2");
+}
 
-  ASSERT_EQ(from_columns.log.size(), 8u);
-  EXPECT_EQ(from_columns.log, from_rows.log);
-  EXPECT_EQ(from_columns.log[0], "0 9 @0 7f0012345670 size 300 stack 70000");
-  EXPECT_EQ(from_columns.log[1], "1 3 @200 7f0012345630 size 0 stack 0");
-  EXPECT_EQ(from_columns.log[7], "0 0 @402 fe002468cce0 size 8 stack 2");
+// The address column of one record, from its header.
+std::vector<uint8_t> AddressColumn(const preload::ChunkBuilder& record) {
+  analyzer::ByteCursor cursor(std::span<const uint8_t>(record.data(), record.size()));
+  EXPECT_EQ(*cursor.ReadByte(), static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
+  EXPECT_TRUE(cursor.ReadVarint().ok());  // thread
+  uint64_t lengths[5];
+  for (uint64_t& length : lengths) length = *cursor.ReadVarint();
+  cursor.Skip(lengths[0] + lengths[1] + lengths[2]);
+  std::span<const uint8_t> bytes = *cursor.ReadBytes(lengths[3], "addresses");
+  return {bytes.begin(), bytes.end()};
+}
+
+// Row events of thread-local traffic: a release names its allocation by
+// distance, an allocation the release it reuses; the rest go whole.
+TEST(FormatRoundTripTest, AddressesGoAsReferencesToRecentOnes) {
+  struct Step {
+    format::EventTag tag;
+    uint64_t address;
+  };
+  const uint64_t a = 0x5555000010, b = 0x5555000040, c = 0x7f0000001000;
+  const Step steps[] = {
+      {format::EventTag::kAlloc, a},          // whole
+      {format::EventTag::kAlloc, b},          // whole
+      {format::EventTag::kFree, a},           // allocation 2 ago
+      {format::EventTag::kAlloc, a},          // release 1 ago
+      {format::EventTag::kFree, b},           // allocation 2 ago
+      {format::EventTag::kReallocFailed, b},  // allocation 2 ago; not a release
+      {format::EventTag::kFree, c},           // never allocated: whole
+      {format::EventTag::kAlloc, b},          // release 2 ago (c was 1 ago)
+  };
+  std::vector<uint8_t> rows(256);
+  uint8_t* out = rows.data();
+  uint64_t previous = 0;
+  for (const Step& step : steps) {
+    *out++ = format::MakeEventTag(step.tag, 0);
+    out = preload::PutVarint(out, 1);
+    if (step.tag == format::EventTag::kAlloc) out = preload::PutVarint(out, 16);
+    out = preload::PutSvarint(out, static_cast<int64_t>(step.address - previous));
+    if (step.tag == format::EventTag::kAlloc) out = preload::PutVarint(out, 1);
+    previous = step.address;
+  }
+  rows.resize(out - rows.data());
+
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  preload::AddressCoder coder;
+  uint64_t address = 0;
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
+  std::vector<uint8_t> expected;
+  auto whole = [&](uint64_t value) {
+    expected.push_back(0);
+    for (int i = 0; i < 8; ++i) expected.push_back(static_cast<uint8_t>(value >> (8 * i)));
+  };
+  whole(a);
+  whole(b);
+  expected.insert(expected.end(), {2, 1, 2, 2});
+  whole(c);
+  expected.push_back(2);
+  EXPECT_EQ(AddressColumn(columns), expected);
+  EXPECT_EQ(DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size())),
+            DecodeToLog(RowRecords(rows, 1)));
+}
+
+// An allocation older than the window is named whole; so is everything
+// after Reset(), which a new thread's decoder starts from.
+TEST(FormatRoundTripTest, ReferencesStayWithinTheWindowAndTheThread) {
+  std::vector<uint8_t> rows;
+  uint64_t previous = 0;
+  auto put = [&](format::EventTag tag, uint64_t address) {
+    uint8_t event[64];
+    uint8_t* out = event;
+    *out++ = format::MakeEventTag(tag, 0);
+    out = preload::PutVarint(out, 0);
+    if (tag == format::EventTag::kAlloc) out = preload::PutVarint(out, 32);
+    out = preload::PutSvarint(out, static_cast<int64_t>(address - previous));
+    if (tag == format::EventTag::kAlloc) out = preload::PutVarint(out, 1);
+    rows.insert(rows.end(), event, out);
+    previous = address;
+  };
+  static_assert(format::kAllocationWindow == 4096);  // the 0x80 0x20 below
+  const uint64_t x = 0x600000000000, y = 0x600000000100;
+  put(format::EventTag::kAlloc, x);
+  for (uint32_t i = 1; i < format::kAllocationWindow; ++i) put(format::EventTag::kAlloc, y);
+  put(format::EventTag::kFree, x);   // kAllocationWindow allocations ago
+  put(format::EventTag::kAlloc, y);  // never released: whole
+  put(format::EventTag::kFree, x);   // one allocation further: too old, whole
+
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  preload::AddressCoder coder;
+  uint64_t address = 0;
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
+  std::vector<uint8_t> tail = AddressColumn(columns);
+  tail.erase(tail.begin(), tail.end() - 2 - 9 - 9);
+  EXPECT_EQ(tail, (std::vector<uint8_t>{0x80, 0x20,  // 4096
+                                        0, 0x00, 0x01, 0x00, 0x00, 0x00, 0x60, 0, 0,  // y
+                                        0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x60, 0, 0}));  // x
+  EXPECT_EQ(DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size())),
+            DecodeToLog(RowRecords(rows, 1)));
+
+  // y was allocated a moment ago, but not since Reset().
+  coder.Reset();
+  columns.Clear();
+  rows.clear();
+  put(format::EventTag::kFree, y);
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
+  EXPECT_EQ(AddressColumn(columns),
+            (std::vector<uint8_t>{0, 0x00, 0x01, 0x00, 0x00, 0x00, 0x60, 0, 0}));
+}
+
+TEST(FormatRoundTripTest, ReferenceBeyondWhatTheThreadHadIsDataLoss) {
+  std::vector<uint8_t> record = {static_cast<uint8_t>(format::RecordType::kThreadEventColumns),
+                                 5, 1, 1, 0, 1, 0};
+  record.push_back(format::MakeEventTag(format::EventTag::kFree, 0));  // tags
+  record.push_back(0);                                                // tick
+  record.push_back(1);  // the most recent allocation: there is none
+  EventLog log;
+  analyzer::RecordDecoder decoder;
+  absl::Status status = decoder.DecodeChunk(record, log);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("address reference 1"), std::string::npos) << status;
 }
 
 TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
   std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder chunk;
   preload::ChunkBuilder scratch;
+  preload::AddressCoder coder;
   uint64_t address = 0;
-  EXPECT_FALSE(
-      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size() - 1, address));
+  EXPECT_FALSE(preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size() - 1,
+                                           address, coder));
   rows.push_back(0xf0);  // tag 15: no such event
-  EXPECT_FALSE(preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), address));
+  EXPECT_FALSE(
+      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), address, coder));
   EXPECT_EQ(chunk.size(), 0u);
   EXPECT_EQ(address, 0u);
 }
@@ -137,8 +275,10 @@ TEST(FormatRoundTripTest, ColumnLongerThanItsEventsIsDataLoss) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
+  preload::AddressCoder coder;
   uint64_t address = 0;
-  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address));
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
   std::vector<uint8_t> bytes(columns.data(), columns.data() + columns.size());
   bytes[2] -= 1;  // one tag fewer: the other columns keep bytes past the events
   bytes.erase(bytes.begin() + 7 + 3);

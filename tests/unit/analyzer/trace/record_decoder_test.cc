@@ -142,7 +142,7 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
   r.assign(1, static_cast<char>(format::RecordType::kStackNodes));
   TraceBuilder::PutVarint(r, 1);  // first id
   TraceBuilder::PutVarint(r, 2);  // count
-  TraceBuilder::PutVarint(r, 0);
+  TraceBuilder::PutVarint(r, 1);  // node 1's parent, 0, one before it
   TraceBuilder::PutSvarint(r, 0x1000);
   TraceBuilder::PutVarint(r, 0);
   TraceBuilder::PutVarint(r, 1);
@@ -379,15 +379,17 @@ TEST(RecordDecoderTest, StackNodeIdsMustBeDense) {
 }
 
 TEST(RecordDecoderTest, StackNodeParentMustPrecedeIt) {
-  std::string r(1, static_cast<char>(format::RecordType::kStackNodes));
-  TraceBuilder::PutVarint(r, 1);
-  TraceBuilder::PutVarint(r, 1);
-  TraceBuilder::PutVarint(r, 1);  // parent == id
-  TraceBuilder::PutSvarint(r, 1);
-  TraceBuilder::PutVarint(r, 0);
-  absl::Status status = Decode(r);
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("parent"), std::string::npos);
+  for (uint64_t distance : {0, 2}) {  // the node itself; node -1
+    std::string r(1, static_cast<char>(format::RecordType::kStackNodes));
+    TraceBuilder::PutVarint(r, 1);
+    TraceBuilder::PutVarint(r, 1);
+    TraceBuilder::PutVarint(r, distance);
+    TraceBuilder::PutSvarint(r, 1);
+    TraceBuilder::PutVarint(r, 0);
+    absl::Status status = Decode(r);
+    ASSERT_FALSE(status.ok()) << distance;
+    EXPECT_NE(status.message().find("parent"), std::string::npos) << status;
+  }
 }
 
 TEST(RecordDecoderTest, AbsurdStackNodeCountIsRejectedBeforeAllocating) {

@@ -164,8 +164,9 @@ TraceBuilder& TraceBuilder::StackNodes(uint32_t first_id,
   PutVarint(records_, first_id);
   PutVarint(records_, nodes.size());
   uint64_t ip = 0;
+  uint32_t id = first_id;
   for (const StackNode& node : nodes) {
-    PutVarint(records_, node.parent);
+    PutVarint(records_, id++ - node.parent);
     PutSvarint(records_, static_cast<int64_t>(node.ip - ip));
     PutVarint(records_, node.epoch);
     ip = node.ip;

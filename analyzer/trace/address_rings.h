@@ -1,0 +1,71 @@
+// A thread's recent addresses, as kThreadEventColumns references them
+// (trace_format.h): the last kAllocationWindow allocated and kReleaseWindow
+// released ones, kept as the recorder's AddressCoder keeps them, so that a
+// reference reads back the address it was written for.
+//
+// Thread-safety: a value; the record decoder keeps one per thread.
+
+#ifndef HEAPTRAIL_ANALYZER_TRACE_ADDRESS_RINGS_H_
+#define HEAPTRAIL_ANALYZER_TRACE_ADDRESS_RINGS_H_
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "heaptrail/trace_format.h"
+#include "absl/strings/str_format.h"
+#include "trace/byte_cursor.h"
+#include "trace/status_macros.h"
+
+namespace heaptrail::analyzer {
+
+class AddressRings {
+ public:
+  // The address field of an allocation; of a release (`counts`: a kFree or
+  // kFreeWithStack, not a kReallocFailed). DataLoss on a reference beyond
+  // the window or before the thread's first events.
+  absl::Status ReadAllocation(ByteCursor& column, uint64_t& address) {
+    HEAPTRAIL_RETURN_IF_ERROR(Read(column, released_, releases_, address));
+    allocated_[allocations_++ % format::kAllocationWindow] = address;
+    return absl::OkStatus();
+  }
+  absl::Status ReadRelease(ByteCursor& column, bool counts,
+                           uint64_t& address) {
+    HEAPTRAIL_RETURN_IF_ERROR(Read(column, allocated_, allocations_, address));
+    if (counts) released_[releases_++ % format::kReleaseWindow] = address;
+    return absl::OkStatus();
+  }
+
+ private:
+  template <size_t kWindow>
+  static absl::Status Read(ByteCursor& column,
+                           const std::array<uint64_t, kWindow>& ring,
+                           uint64_t count, uint64_t& address) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t distance, column.ReadVarint());
+    if (distance == 0) {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                                 column.ReadBytes(8, "address"));
+      address = 0;
+      for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
+      return absl::OkStatus();
+    }
+    if (distance > kWindow || distance > count) {
+      return absl::DataLossError(absl::StrFormat(
+          "address reference %d, beyond the %d addresses known", distance,
+          std::min<uint64_t>(count, kWindow)));
+    }
+    address = ring[(count - distance) % kWindow];
+    return absl::OkStatus();
+  }
+
+  std::array<uint64_t, format::kAllocationWindow> allocated_;
+  std::array<uint64_t, format::kReleaseWindow> released_;
+  uint64_t allocations_ = 0;
+  uint64_t releases_ = 0;
+};
+
+}  // namespace heaptrail::analyzer
+
+#endif  // HEAPTRAIL_ANALYZER_TRACE_ADDRESS_RINGS_H_
