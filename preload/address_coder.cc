@@ -10,51 +10,69 @@
 namespace heaptrail::preload {
 namespace {
 
-// Blocks are 16-byte aligned: the multiply spreads the bits above those. An
-// address may sit in either slot of its pair (two ways: far fewer misses
-// than direct mapping, for one more compare on the same cache line).
-template <uint32_t kSize>
-uint32_t PairOf(uint64_t address) {
-  static_assert((kSize & (kSize - 1)) == 0);
-  return static_cast<uint32_t>((address * 0x9e3779b97f4a7c15u) >> 40) & (kSize - 2);
-}
+// An index entry: the serial at which the ring holds an address, and 32
+// bits of the address's hash, so that a lookup loads the ring only when the
+// hash matches. Blocks are 16-byte aligned: the multiply spreads the bits
+// above those; the low bits of the product pick the pair of slots, the high
+// ones are the tag.
+struct Hashed {
+  uint64_t product;
+  uint32_t tag() const { return static_cast<uint32_t>(product >> 32); }
+  template <uint32_t kSize>
+  uint32_t pair() const {
+    static_assert((kSize & (kSize - 1)) == 0);
+    return static_cast<uint32_t>(product >> 12) & (kSize - 2);
+  }
+};
 
-// The reference to `address` if `ring` holds it at `serial`: the distance
-// from `count`, 1 for the most recent, within the window and within what was
-// written since Reset(); 0 otherwise.
+inline Hashed Hash(uint64_t address) { return {address * 0x9e3779b97f4a7c15u}; }
+
+inline uint64_t Entry(uint32_t serial, uint32_t tag) { return uint64_t{tag} << 32 | serial; }
+
+// The reference to `address` if `ring` holds it at the serial of `entry`:
+// the distance from `count`, 1 for the most recent, within the window and
+// within what was written since Reset(); 0 otherwise.
 template <uint32_t kWindow>
-uint32_t Distance(const uint64_t (&ring)[kWindow], uint32_t count, uint32_t serial,
-                  uint64_t address) {
+inline uint32_t Distance(const uint64_t (&ring)[kWindow], uint32_t count, uint64_t entry,
+                         uint32_t tag, uint64_t address) {
+  uint32_t serial = static_cast<uint32_t>(entry);
   uint32_t distance = count - serial;
-  if (distance == 0 || distance > kWindow || distance > count) return 0;
+  if (static_cast<uint32_t>(entry >> 32) != tag || distance == 0 || distance > kWindow ||
+      distance > count) {
+    return 0;
+  }
   return ring[serial % kWindow] == address ? distance : 0;
 }
 
-// The nearer of the two references to `address` that its pair of `index`
-// slots may give.
+// The reference that one of the two slots of `address`'s pair gives, or 0.
 template <uint32_t kWindow, uint32_t kSize>
-uint32_t Find(const uint64_t (&ring)[kWindow], const uint32_t (&index)[kSize], uint32_t count,
-              uint64_t address) {
-  const uint32_t pair = PairOf<kSize>(address);
-  uint32_t first = Distance(ring, count, index[pair], address);
-  uint32_t second = Distance(ring, count, index[pair + 1], address);
-  if (first == 0) return second;
-  return second == 0 || first < second ? first : second;
+inline uint32_t Find(const uint64_t (&ring)[kWindow], const uint64_t (&index)[kSize],
+                     uint32_t count, uint64_t address) {
+  const Hashed hashed = Hash(address);
+  const uint32_t pair = hashed.pair<kSize>();
+  uint32_t distance = Distance(ring, count, index[pair], hashed.tag(), address);
+  return distance != 0 ? distance
+                       : Distance(ring, count, index[pair + 1], hashed.tag(), address);
 }
 
-// Records that `ring` holds `address` at `serial` (= count): in the slot of
-// its pair that holds it already or is older.
+// Records that `ring` holds `address` at `serial`, in the slot of its pair
+// that has its tag already, or else the older one.
 template <uint32_t kWindow, uint32_t kSize>
-void Insert(const uint64_t (&ring)[kWindow], uint32_t (&index)[kSize], uint32_t serial,
-            uint64_t address) {
-  const uint32_t pair = PairOf<kSize>(address);
-  uint32_t slot = pair;
-  if (ring[index[pair + 1] % kWindow] == address ||
-      (ring[index[pair] % kWindow] != address &&
-       serial - index[pair + 1] > serial - index[pair])) {
-    slot = pair + 1;
+inline void Insert(uint64_t (&ring)[kWindow], uint64_t (&index)[kSize], uint32_t serial,
+                   uint64_t address) {
+  const Hashed hashed = Hash(address);
+  const uint32_t pair = hashed.pair<kSize>();
+  uint64_t* slots = &index[pair];
+  uint32_t slot;
+  if (static_cast<uint32_t>(slots[0] >> 32) == hashed.tag()) {
+    slot = 0;
+  } else if (static_cast<uint32_t>(slots[1] >> 32) == hashed.tag()) {
+    slot = 1;
+  } else {
+    slot = serial - static_cast<uint32_t>(slots[1]) > serial - static_cast<uint32_t>(slots[0]);
   }
-  index[slot] = serial;
+  slots[slot] = Entry(serial, hashed.tag());
+  ring[serial % kWindow] = address;
 }
 
 uint8_t* PutReference(uint8_t* out, uint32_t distance, uint64_t address) {
@@ -71,23 +89,39 @@ bool AddressCoder::Ready() {
   return tables_ != nullptr;
 }
 
-uint8_t* AddressCoder::PutAllocation(uint8_t* out, uint64_t address) {
-  out = PutReference(out, Find(tables_->released, tables_->release_index, releases_, address),
-                     address);
-  Insert(tables_->allocated, tables_->allocation_index, allocations_, address);
-  tables_->allocated[allocations_ % format::kAllocationWindow] = address;
-  ++allocations_;
+uint8_t* AddressCoder::PutAddresses(uint8_t* out, const uint8_t* tags,
+                                    const uint64_t* addresses, size_t count) {
+  // The index loads miss the cache more often than not (many threads'
+  // tables, the program's own traffic): start them some events ahead.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < count && i < kAhead; ++i) Prefetch(addresses[i]);
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) Prefetch(addresses[i + kAhead]);
+    const format::EventTag tag = format::EventTagOf(tags[i]);
+    out = tag == format::EventTag::kAlloc
+              ? PutAllocation(out, addresses[i])
+              : PutRelease(out, addresses[i], tag != format::EventTag::kReallocFailed);
+  }
   return out;
 }
 
-uint8_t* AddressCoder::PutRelease(uint8_t* out, uint64_t address, bool counts) {
+void AddressCoder::Prefetch(uint64_t address) const {
+  const uint32_t pair = Hash(address).pair<kAllocationIndexSize>();
+  __builtin_prefetch(&tables_->allocation_index[pair]);
+  __builtin_prefetch(&tables_->release_index[pair]);
+}
+
+inline uint8_t* AddressCoder::PutAllocation(uint8_t* out, uint64_t address) {
+  out = PutReference(out, Find(tables_->released, tables_->release_index, releases_, address),
+                     address);
+  Insert(tables_->allocated, tables_->allocation_index, allocations_++, address);
+  return out;
+}
+
+inline uint8_t* AddressCoder::PutRelease(uint8_t* out, uint64_t address, bool counts) {
   out = PutReference(
       out, Find(tables_->allocated, tables_->allocation_index, allocations_, address), address);
-  if (counts) {
-    Insert(tables_->released, tables_->release_index, releases_, address);
-    tables_->released[releases_ % format::kReleaseWindow] = address;
-    ++releases_;
-  }
+  if (counts) Insert(tables_->released, tables_->release_index, releases_++, address);
   return out;
 }
 

@@ -6,12 +6,12 @@
 //
 // Two rings hold the thread's last kAllocationWindow allocated and
 // kReleaseWindow released addresses, as the analyzer's decoder keeps them;
-// two direct-mapped indexes find an address's most recent position in them.
+// two 2-way indexes find an address's most recent position in them.
 // An index entry may be stale or overwritten by a colliding address: the
 // ring is checked before a reference is written, so a miss costs bytes,
 // never exactness.
 //
-// The ~80 KB of tables are allocated on the thread's first drained events,
+// The 192 KB of tables are allocated on the thread's first drained events,
 // on pages of their own, and kept with the thread state for its next owner.
 // Trivially destructible, like everything the writer uses after the
 // library's destructor.
@@ -21,6 +21,7 @@
 #ifndef HEAPTRAIL_PRELOAD_ADDRESS_CODER_H_
 #define HEAPTRAIL_PRELOAD_ADDRESS_CODER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -40,20 +41,28 @@ class AddressCoder {
   // the child of a fork).
   void Reset() { allocations_ = releases_ = 0; }
 
-  // Writes the address field of an allocation, of a release (`counts` when
-  // it is a kFree or kFreeWithStack, not a kReallocFailed) at `out`; returns
-  // the end. At most 9 bytes. Ready() must have returned true.
-  uint8_t* PutAllocation(uint8_t* out, uint64_t address);
-  uint8_t* PutRelease(uint8_t* out, uint64_t address, bool counts);
+  // Writes the address fields of `count` events, whose tag bytes are
+  // `tags` and addresses `addresses`, at `out`; returns the end. At most 9
+  // bytes each. Ready() must have returned true.
+  uint8_t* PutAddresses(uint8_t* out, const uint8_t* tags, const uint64_t* addresses,
+                        size_t count);
 
  private:
+  // One event's: an allocation's; a release's (`counts` when it is a kFree
+  // or kFreeWithStack, not a kReallocFailed).
+  uint8_t* PutAllocation(uint8_t* out, uint64_t address);
+  uint8_t* PutRelease(uint8_t* out, uint64_t address, bool counts);
+  // Starts loading the index slots of `address`.
+  void Prefetch(uint64_t address) const;
+
   static constexpr uint32_t kAllocationIndexSize = 2 * format::kAllocationWindow;
   static constexpr uint32_t kReleaseIndexSize = 2 * format::kReleaseWindow;
+  static_assert(kAllocationIndexSize == kReleaseIndexSize, "Prefetch() hashes once");
   struct Tables {
     uint64_t allocated[format::kAllocationWindow];  // by serial % window
     uint64_t released[format::kReleaseWindow];
-    uint32_t allocation_index[kAllocationIndexSize];  // hash -> serial
-    uint32_t release_index[kReleaseIndexSize];
+    uint64_t allocation_index[kAllocationIndexSize];  // hash -> tag, serial
+    uint64_t release_index[kReleaseIndexSize];
   };
 
   Tables* tables_ = nullptr;

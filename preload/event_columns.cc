@@ -37,28 +37,50 @@ uint64_t ReadSvarint(const uint8_t* p) {
 
 }  // namespace
 
+bool LastRowAddress(const uint8_t* bytes, size_t size, uint64_t& address) {
+  uint64_t last_address = address;
+  const uint8_t* end = bytes + size;
+  for (const uint8_t* p = bytes; p < end;) {
+    uint8_t fields = format::FieldsOf(format::EventTagOf(*p++));
+    if (fields == 0) return false;
+    for (int field = 0; field < format::kEventFieldCount; ++field) {
+      if ((fields & (1 << field)) == 0) continue;
+      const uint8_t* next = SkipVarint(p, end);
+      if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
+      if (1 + field == kAddressColumn) last_address += ReadSvarint(p);
+      p = next;
+    }
+  }
+  address = last_address;
+  return true;
+}
+
 bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
                         const uint8_t* bytes, size_t size, uint64_t& address,
                         AddressCoder& coder) {
   if (!coder.Ready()) return false;
   // One scan: each field goes to its column in `scratch`, which has room for
   // the worst case of each (an event is at least a tag, a tick and an
-  // address byte, so there are at most size / 3 addresses of 9 bytes).
+  // address byte, so there are at most size / 3 addresses of 9 bytes), the
+  // addresses first to an array of their own, coded once the rows are
+  // known to be whole.
   const size_t room[kColumns] = {size, size, size, 3 * size, size};
   scratch.Clear();
   uint8_t* column_start[kColumns];
   uint8_t* column[kColumns];
-  uint8_t* base = scratch.Reserve(7 * size);
+  uint8_t* base = scratch.Reserve(7 * size + 8 * (size / 3 + 2));
   if (base == nullptr) return false;
   for (int i = 0; i < kColumns; ++i) {
     column_start[i] = column[i] = base;
     base += room[i];
   }
+  // The scratch starts on a page: align the array past the columns.
+  auto* const addresses = reinterpret_cast<uint64_t*>(base + (-reinterpret_cast<uintptr_t>(base) & 7));
+  size_t address_count = 0;
   uint64_t last_address = address;
   const uint8_t* end = bytes + size;
   for (const uint8_t* p = bytes; p < end;) {
-    const format::EventTag tag = format::EventTagOf(*p);
-    uint8_t fields = format::FieldsOf(tag);
+    uint8_t fields = format::FieldsOf(format::EventTagOf(*p));
     if (fields == 0) return false;
     *column[0]++ = *p++;
     for (int field = 0; field < format::kEventFieldCount; ++field) {
@@ -67,10 +89,7 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
       if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
       if (1 + field == kAddressColumn) {
         last_address += ReadSvarint(p);
-        uint8_t*& out = column[kAddressColumn];
-        out = tag == format::EventTag::kAlloc
-                  ? coder.PutAllocation(out, last_address)
-                  : coder.PutRelease(out, last_address, tag != format::EventTag::kReallocFailed);
+        addresses[address_count++] = last_address;
       } else {
         do {
           *column[1 + field]++ = *p;
@@ -79,6 +98,9 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
       p = next;
     }
   }
+
+  column[kAddressColumn] =
+      coder.PutAddresses(column[kAddressColumn], column_start[0], addresses, address_count);
 
   size_t total = 0;
   for (int i = 0; i < kColumns; ++i) total += column[i] - column_start[i];

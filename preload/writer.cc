@@ -43,6 +43,12 @@ constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
 constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
+// The writer thread's time working and waiting, averaged over its last
+// rounds; behind when it works more than a third of the time: it is then what
+// the program's threads wait for (full rings), or what takes their CPU.
+constinit uint64_t busy_average_ns = 0;
+constinit uint64_t idle_average_ns = 0;
+constinit bool writer_behind = false;
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;
 constinit uint64_t last_rss_ns = 0;
@@ -115,6 +121,15 @@ void EmitStackNodes() {
   nodes_written = last;
 }
 
+void AppendRows(uint32_t thread, const uint8_t* first, size_t first_size, const uint8_t* second,
+                size_t second_size) {
+  chunk.PutRecordType(RecordType::kThreadEvents);
+  chunk.PutVarint(thread);
+  chunk.PutVarint(first_size + second_size);
+  chunk.Append(first, first_size);
+  if (second_size != 0) chunk.Append(second, second_size);
+}
+
 void DrainThreads(uint64_t now_ns) {
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     // Matched by the release stores in ThreadRegistry::Claim() and Retire().
@@ -143,22 +158,23 @@ void DrainThreads(uint64_t now_ns) {
           live_blocks.Disable();
         }
       }
-      // Columns, the default, make a trace ~2x smaller for some writer CPU
-      // per event (docs/performance.md); HEAPTRAIL_COMPACT=0 turns them off.
-      if (tracker.config.compact && bytes != nullptr && !s->rows_only &&
-          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address,
-                             s->address_coder)) {
-        return;
+      // Columns, the default, make a trace ~1.5-2x smaller for ~50 ns of
+      // writer CPU per event (docs/performance.md): rows while the writer
+      // is the program's bottleneck; HEAPTRAIL_COMPACT=0 for rows always.
+      if (tracker.config.compact && bytes != nullptr && !s->rows_only) {
+        if (!writer_behind && AppendEventColumns(chunk, columns, s->index, bytes, size,
+                                                 s->written_address, s->address_coder)) {
+          return;
+        }
+        if (writer_behind && LastRowAddress(bytes, size, s->written_address)) {
+          AppendRows(s->index, first, first_size, second, second_size);
+          return;
+        }
       }
-      // Rows: by request; or, out of memory or records that do not split
-      // (never from our hooks): rows from now on, since their addresses were
-      // not followed.
+      // Out of memory, or records that do not split (never from our hooks):
+      // rows from now on, since their addresses were not followed.
       s->rows_only = true;
-      chunk.PutRecordType(RecordType::kThreadEvents);
-      chunk.PutVarint(s->index);
-      chunk.PutVarint(size);
-      chunk.Append(first, first_size);
-      if (second_size != 0) chunk.Append(second, second_size);
+      AppendRows(s->index, first, first_size, second, second_size);
     });
     if (status == ThreadStatus::kRetired) {
       chunk.PutRecordType(RecordType::kThreadEnd);
@@ -265,8 +281,14 @@ void* WriterMain(void*) {
   while (!stop_requested.load(std::memory_order_acquire)) {
     uint32_t seen = wake_word.load(std::memory_order_acquire);
     timespec period = {0, static_cast<long>(kRoundPeriodNs)};
+    uint64_t waited = ReadClockNs(CLOCK_MONOTONIC);
     Futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &period);
+    uint64_t woken = ReadClockNs(CLOCK_MONOTONIC);
     RunWriterRound(RoundKind::kPeriodic);
+    uint64_t done = ReadClockNs(CLOCK_MONOTONIC);
+    idle_average_ns += ((woken - waited) >> 3) - (idle_average_ns >> 3);
+    busy_average_ns += ((done - woken) >> 3) - (busy_average_ns >> 3);
+    writer_behind = 2 * busy_average_ns > idle_average_ns;
   }
   return nullptr;
 }
