@@ -37,24 +37,6 @@ uint64_t ReadSvarint(const uint8_t* p) {
 
 }  // namespace
 
-bool LastRowAddress(const uint8_t* bytes, size_t size, uint64_t& address) {
-  uint64_t last_address = address;
-  const uint8_t* end = bytes + size;
-  for (const uint8_t* p = bytes; p < end;) {
-    uint8_t fields = format::FieldsOf(format::EventTagOf(*p++));
-    if (fields == 0) return false;
-    for (int field = 0; field < format::kEventFieldCount; ++field) {
-      if ((fields & (1 << field)) == 0) continue;
-      const uint8_t* next = SkipVarint(p, end);
-      if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
-      if (1 + field == kAddressColumn) last_address += ReadSvarint(p);
-      p = next;
-    }
-  }
-  address = last_address;
-  return true;
-}
-
 bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
                         const uint8_t* bytes, size_t size, uint64_t& address,
                         AddressCoder& coder) {

@@ -31,10 +31,6 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
                         const uint8_t* bytes, size_t size, uint64_t& address,
                         AddressCoder& coder);
 
-// Advances `address` to the last of `size` bytes of row events, as
-// AppendEventColumns() does; false when they do not decode.
-bool LastRowAddress(const uint8_t* bytes, size_t size, uint64_t& address);
-
 }  // namespace heaptrail::preload
 
 #endif  // HEAPTRAIL_PRELOAD_EVENT_COLUMNS_H_

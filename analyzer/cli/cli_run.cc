@@ -56,7 +56,7 @@ void AddRunCommand(CLI::App& app, CliIo& io, int* exit_code) {
   command->add_flag("--rows", options->rows,
                     "Write events as rows, as the program's threads encode "
                     "them: less CPU in the tracker's writer thread, for a "
-                    "trace 1.5-2x larger");
+                    "trace up to 2x larger");
   command->add_flag(
       "--pymalloc", options->pymalloc,
       "For a Python program, keep CPython's small-object allocator: without "
