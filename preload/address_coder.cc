@@ -75,11 +75,10 @@ inline void Insert(uint64_t (&ring)[kWindow], uint64_t (&index)[kSize], uint32_t
   ring[serial % kWindow] = address;
 }
 
-uint8_t* PutReference(uint8_t* out, uint32_t distance, uint64_t address) {
+uint8_t* PutReference(uint8_t* out, uint32_t distance, uint64_t address, uint64_t previous) {
   if (distance != 0) return PutVarint(out, distance);
   *out++ = 0;
-  std::memcpy(out, &address, 8);  // little-endian
-  return out + 8;
+  return PutSvarint(out, static_cast<int64_t>(address - previous));
 }
 
 }  // namespace
@@ -90,7 +89,8 @@ bool AddressCoder::Ready() {
 }
 
 uint8_t* AddressCoder::PutAddresses(uint8_t* out, const uint8_t* tags,
-                                    const uint64_t* addresses, size_t count) {
+                                    const uint64_t* addresses, size_t count,
+                                    uint64_t previous) {
   // The index loads miss the cache more often than not (many threads'
   // tables, the program's own traffic): start them some events ahead.
   constexpr size_t kAhead = 8;
@@ -99,8 +99,9 @@ uint8_t* AddressCoder::PutAddresses(uint8_t* out, const uint8_t* tags,
     if (i + kAhead < count) Prefetch(addresses[i + kAhead]);
     const format::EventTag tag = format::EventTagOf(tags[i]);
     out = tag == format::EventTag::kAlloc
-              ? PutAllocation(out, addresses[i])
-              : PutRelease(out, addresses[i], tag != format::EventTag::kReallocFailed);
+              ? PutAllocation(out, addresses[i], previous)
+              : PutRelease(out, addresses[i], previous, tag != format::EventTag::kReallocFailed);
+    previous = addresses[i];
   }
   return out;
 }
@@ -111,16 +112,19 @@ void AddressCoder::Prefetch(uint64_t address) const {
   __builtin_prefetch(&tables_->release_index[pair]);
 }
 
-inline uint8_t* AddressCoder::PutAllocation(uint8_t* out, uint64_t address) {
+inline uint8_t* AddressCoder::PutAllocation(uint8_t* out, uint64_t address,
+                                            uint64_t previous) {
   out = PutReference(out, Find(tables_->released, tables_->release_index, releases_, address),
-                     address);
+                     address, previous);
   Insert(tables_->allocated, tables_->allocation_index, allocations_++, address);
   return out;
 }
 
-inline uint8_t* AddressCoder::PutRelease(uint8_t* out, uint64_t address, bool counts) {
+inline uint8_t* AddressCoder::PutRelease(uint8_t* out, uint64_t address, uint64_t previous,
+                                         bool counts) {
   out = PutReference(
-      out, Find(tables_->allocated, tables_->allocation_index, allocations_, address), address);
+      out, Find(tables_->allocated, tables_->allocation_index, allocations_, address), address,
+      previous);
   if (counts) Insert(tables_->released, tables_->release_index, releases_++, address);
   return out;
 }

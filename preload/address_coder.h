@@ -2,7 +2,8 @@
 // kThreadEventColumns stores them (trace_format.h): a release names the
 // allocation it ends by how many allocations ago it was made, and an
 // allocation often reuses what the thread just released. Where an address is
-// in neither window it is written whole.
+// in neither window it is written as a delta from the previous event's, as
+// rows have it (fresh blocks carved one after the other share a stride).
 //
 // Two rings hold the thread's last kAllocationWindow allocated and
 // kReleaseWindow released addresses, as the analyzer's decoder keeps them;
@@ -42,16 +43,17 @@ class AddressCoder {
   void Reset() { allocations_ = releases_ = 0; }
 
   // Writes the address fields of `count` events, whose tag bytes are
-  // `tags` and addresses `addresses`, at `out`; returns the end. At most 9
-  // bytes each. Ready() must have returned true.
+  // `tags` and addresses `addresses`, at `out`, after an event at address
+  // `previous`; returns the end. At most 11 bytes each. Ready() must have
+  // returned true.
   uint8_t* PutAddresses(uint8_t* out, const uint8_t* tags, const uint64_t* addresses,
-                        size_t count);
+                        size_t count, uint64_t previous);
 
  private:
   // One event's: an allocation's; a release's (`counts` when it is a kFree
   // or kFreeWithStack, not a kReallocFailed).
-  uint8_t* PutAllocation(uint8_t* out, uint64_t address);
-  uint8_t* PutRelease(uint8_t* out, uint64_t address, bool counts);
+  uint8_t* PutAllocation(uint8_t* out, uint64_t address, uint64_t previous);
+  uint8_t* PutRelease(uint8_t* out, uint64_t address, uint64_t previous, bool counts);
   // Starts loading the index slots of `address`.
   void Prefetch(uint64_t address) const;
 

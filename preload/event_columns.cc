@@ -3,6 +3,7 @@
 
 #include "event_columns.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "address_coder.h"
@@ -14,7 +15,9 @@ namespace {
 
 // Column 0 holds the tags, column 1 + i the field with bit (1 << i).
 constexpr int kColumns = 1 + format::kEventFieldCount;
+constexpr int kTickColumn = 1;     // 1 + log2(kFieldTick)
 constexpr int kAddressColumn = 3;  // 1 + log2(kFieldAddress)
+static_assert(format::kFieldTick == 1 << (kTickColumn - 1));
 static_assert(format::kFieldAddress == 1 << (kAddressColumn - 1));
 
 // The end of the varint at `p`, or `end` + 1 if it runs past `end`.
@@ -23,30 +26,36 @@ const uint8_t* SkipVarint(const uint8_t* p, const uint8_t* end) {
   return p + 1;
 }
 
-// The svarint at `p`, which SkipVarint() found whole.
-uint64_t ReadSvarint(const uint8_t* p) {
+// The varint at `p`, which SkipVarint() found whole.
+uint64_t ReadVarint(const uint8_t* p) {
   uint64_t value = 0;
   int shift = 0;
   while ((*p & 0x80) != 0) {
     value |= uint64_t{*p++ & 0x7fu} << shift;
     shift += 7;
   }
-  value |= uint64_t{*p++} << shift;
+  return value | uint64_t{*p} << shift;
+}
+
+// The svarint at `p`, which SkipVarint() found whole.
+uint64_t ReadSvarint(const uint8_t* p) {
+  uint64_t value = ReadVarint(p);
   return (value >> 1) ^ (~(value & 1) + 1);
 }
 
 }  // namespace
 
 bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
-                        const uint8_t* bytes, size_t size, uint64_t& address,
-                        AddressCoder& coder) {
-  if (!coder.Ready()) return false;
+                        const uint8_t* bytes, size_t size, ColumnState& state,
+                        TickRounding rounding) {
+  if (!state.coder.Ready()) return false;
   // One scan: each field goes to its column in `scratch`, which has room for
   // the worst case of each (an event is at least a tag, a tick and an
-  // address byte, so there are at most size / 3 addresses of 9 bytes), the
-  // addresses first to an array of their own, coded once the rows are
-  // known to be whole.
-  const size_t room[kColumns] = {size, size, size, 3 * size, size};
+  // address byte: at most size / 3 events, each with a rounded tick and an
+  // address field at most 2 bytes longer than the row's), the addresses
+  // first to an array of their own, coded once the rows are known to be
+  // whole.
+  const size_t room[kColumns] = {size, 2 * size, size, 2 * size, size};
   scratch.Clear();
   uint8_t* column_start[kColumns];
   uint8_t* column[kColumns];
@@ -59,7 +68,9 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
   // The scratch starts on a page: align the array past the columns.
   auto* const addresses = reinterpret_cast<uint64_t*>(base + (-reinterpret_cast<uintptr_t>(base) & 7));
   size_t address_count = 0;
-  uint64_t last_address = address;
+  uint64_t exact_tick = state.tick;    // as the rows count
+  uint64_t written_tick = state.tick;  // as the columns say
+  uint64_t last_address = state.address;
   const uint8_t* end = bytes + size;
   for (const uint8_t* p = bytes; p < end;) {
     uint8_t fields = format::FieldsOf(format::EventTagOf(*p));
@@ -69,7 +80,9 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
       if ((fields & (1 << field)) == 0) continue;
       const uint8_t* next = SkipVarint(p, end);
       if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
-      if (1 + field == kAddressColumn) {
+      if (1 + field == kTickColumn) {
+        exact_tick += ReadVarint(p);
+      } else if (1 + field == kAddressColumn) {
         last_address += ReadSvarint(p);
         addresses[address_count++] = last_address;
       } else {
@@ -79,10 +92,18 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
       }
       p = next;
     }
+    // The last event's tick stays exact: rows, should they follow, count
+    // from it.
+    uint64_t tick = exact_tick;
+    if (exact_tick > rounding.from && exact_tick < rounding.to && p != end) {
+      tick = std::max({exact_tick & ~(format::kTickQuantum - 1), rounding.from + 1, written_tick});
+    }
+    column[kTickColumn] = PutVarint(column[kTickColumn], tick - written_tick);
+    written_tick = tick;
   }
-
   column[kAddressColumn] =
-      coder.PutAddresses(column[kAddressColumn], column_start[0], addresses, address_count);
+      state.coder.PutAddresses(column[kAddressColumn], column_start[0], addresses, address_count,
+                               state.address);
 
   size_t total = 0;
   for (int i = 0; i < kColumns; ++i) total += column[i] - column_start[i];
@@ -96,7 +117,8 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
     out += column[i] - column_start[i];
   }
   chunk.Commit(out);
-  address = last_address;
+  state.tick = exact_tick;
+  state.address = last_address;
   return true;
 }
 

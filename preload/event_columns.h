@@ -20,16 +20,34 @@
 
 namespace heaptrail::preload {
 
+// What the trace says of a thread's events so far, which its next record
+// continues from.
+struct ColumnState {
+  uint64_t tick = 0;     // the last event's tick, exact (as the rows know it)
+  uint64_t address = 0;  // the last event's address
+  AddressCoder coder;    // its recent addresses
+  void Reset() {
+    tick = address = 0;
+    coder.Reset();
+  }
+};
+
+// The ticks the writer may round: those in (from, to), to no less than
+// from + 1 (see "Rounded ticks" in trace_format.h). Empty by default.
+struct TickRounding {
+  uint64_t from = 0;
+  uint64_t to = 0;
+};
+
 // Appends `size` bytes of whole event records of thread `thread` to `chunk`
-// as one kThreadEventColumns record, built in `scratch`. `address` is the address of the
-// thread's previous event (the rows' delta state), updated to the last one's;
-// `coder` the thread's recent addresses. False, with nothing appended, when
-// a record has an unknown tag or is cut short, or when out of memory: the
-// coder is then out of step with the trace, and the thread's events must go
-// as rows from then on.
+// as one kThreadEventColumns record, built in `scratch`, from and to `state`;
+// ticks within `rounding` rounded down to a multiple of kTickQuantum, but for
+// the last event's. False, with nothing appended, when a record has an
+// unknown tag or is cut short, or when out of memory: `state` is then no
+// longer the trace's, and the thread's events must go as rows from then on.
 bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thread,
-                        const uint8_t* bytes, size_t size, uint64_t& address,
-                        AddressCoder& coder);
+                        const uint8_t* bytes, size_t size, ColumnState& state,
+                        TickRounding rounding = {});
 
 }  // namespace heaptrail::preload
 

@@ -429,7 +429,7 @@ void RecordReallocFailed(const void* ptr) {
 
 void RecordApiSnapshot(const char* label) {
   if (tracker.mode.load(std::memory_order_relaxed) != Mode::kActive) return;
-  RequestSnapshot(format::SnapshotSource::kApi, ReadTick(), label);
+  RequestSnapshot(format::SnapshotSource::kApi, BeginSnapshotTick(), label);
 }
 
 void FlushTrace(bool final) {

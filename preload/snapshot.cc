@@ -44,6 +44,7 @@ struct Slot {
 
 constinit Slot slots[kSlots] = {};
 constinit std::atomic<uint64_t> next_request{0};
+constinit std::atomic<uint64_t> requests_begun{0};
 constinit uint64_t next_emitted = 0;  // writer only
 constinit struct sigaction previous_action = {};
 constinit int installed_signal = 0;
@@ -101,7 +102,7 @@ void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
-  Request(format::SnapshotSource::kSignal, ReadTick(), nullptr, value & kNonceMask,
+  Request(format::SnapshotSource::kSignal, BeginSnapshotTick(), nullptr, value & kNonceMask,
           (value & kLeaksFlag) != 0);
   // The interrupted code's stack and registers; not the signal frame's other
   // content (its vector registers hold stale copies of anything).
@@ -122,6 +123,15 @@ void OnSnapshotSignal(int signo, siginfo_t* info, void* context) {
 }
 
 }  // namespace
+
+uint64_t BeginSnapshotTick() {
+  // Sequentially consistent with the writer's load, which comes after its
+  // round's tick: a request it does not count reads a later tick.
+  requests_begun.fetch_add(1, std::memory_order_seq_cst);
+  return ReadTick();
+}
+
+uint64_t SnapshotRequestsBegun() { return requests_begun.load(std::memory_order_seq_cst); }
 
 void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label) {
   Request(source, tick, label, 0, false);

@@ -21,6 +21,13 @@ class ChunkBuilder;
 
 void RequestSnapshot(format::SnapshotSource source, uint64_t tick, const char* label);
 
+// The tick of a snapshot requested now by the program (the signal, the C
+// API), read once the request is counted as begun: the writer rounds no
+// event's tick while a request it may not have seen could fall among them.
+uint64_t BeginSnapshotTick();
+// How many BeginSnapshotTick() calls there were so far.
+uint64_t SnapshotRequestsBegun();
+
 // Appends a Snapshot record for each pending request (ticks made relative to
 // `start_tick`). A request from `heaptrail snapshot --label` takes its label
 // from a file next to `trace_path` (see snapshot.cc). A request from

@@ -45,9 +45,8 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
   state->name[0] = '\0';
   state->stack_address = 0;
   state->announced = false;
-  state->written_address = 0;
   state->rows_only = false;
-  state->address_coder.Reset();
+  state->columns.Reset();
   state->live_tick = 0;
   state->live_address = 0;
   // Matched by the acquire load in the writer's round: it sees the fields above.
@@ -67,9 +66,8 @@ void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
     s->os_tid = gettid();
     s->start_tick = tick;
     s->announced = false;
-    s->written_address = 0;
     s->rows_only = false;
-    s->address_coder.Reset();
+    s->columns.Reset();
     s->live_tick = 0;
     s->live_address = 0;
   }

@@ -16,7 +16,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "address_coder.h"
+#include "event_columns.h"
 #include "python_frames.h"
 #include "stack_capture.h"
 #include "thread_buffer.h"
@@ -52,9 +52,8 @@ struct ThreadState {
 
   // --- writer only --------------------------------------------------------------
   bool announced = false;         // ThreadStart written
-  uint64_t written_address = 0;   // the last drained event's address
-  bool rows_only = false;         // written_address lost: events go as rows
-  AddressCoder address_coder;     // the thread's recent addresses, as written
+  ColumnState columns;            // what the trace has of the thread's events
+  bool rows_only = false;         // `columns` lost: events go as rows
   uint64_t live_tick = 0;         // the delta state of LiveBlocks' decoding
   uint64_t live_address = 0;
   ThreadState* next = nullptr;    // registry list; immutable once linked

@@ -49,6 +49,15 @@ constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit uint64_t busy_average_ns = 0;
 constinit uint64_t idle_average_ns = 0;
 constinit bool writer_behind = false;
+// What decides which ticks a round may round ("Rounded ticks" in
+// trace_format.h): the previous round's tick and how many threads had
+// events in it (and which one, when one), and for how many rounds no
+// snapshot request has begun.
+constinit uint64_t previous_round_tick = 0;
+constinit uint32_t previous_round_threads = 0;
+constinit uint32_t previous_round_thread = 0;
+constinit uint64_t snapshot_requests_seen = 0;
+constinit uint32_t rounds_without_requests = 0;
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;
 constinit uint64_t last_rss_ns = 0;
@@ -130,7 +139,37 @@ void AppendRows(uint32_t thread, const uint8_t* first, size_t first_size, const 
   if (second_size != 0) chunk.Append(second, second_size);
 }
 
-void DrainThreads(uint64_t now_ns) {
+bool HasEvents(const ThreadState* s) {
+  // Matched by the release stores in ThreadRegistry::Claim() and Retire().
+  ThreadStatus status = s->status.load(std::memory_order_acquire);
+  return status != ThreadStatus::kFree && status != ThreadStatus::kClaiming && !s->buffer.Empty();
+}
+
+// The thread whose ticks this round may round, and between which ticks
+// (relative): see "Rounded ticks" in trace_format.h. Called after the
+// round's tick is read, before any ring is drained.
+const ThreadState* ChooseRounding(uint64_t round_tick, TickRounding* rounding) {
+  uint64_t requests = SnapshotRequestsBegun();
+  rounds_without_requests = requests == snapshot_requests_seen ? rounds_without_requests + 1 : 0;
+  snapshot_requests_seen = requests;
+  const ThreadState* sole = nullptr;
+  for (const ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    if (!HasEvents(s)) continue;
+    if (sole != nullptr) return nullptr;
+    sole = s;
+  }
+  if (sole == nullptr || rounds_without_requests < 2 || previous_round_threads > 1 ||
+      (previous_round_threads == 1 && previous_round_thread != sole->index)) {
+    return nullptr;
+  }
+  *rounding = TickRounding{RelativeTick(previous_round_tick), RelativeTick(round_tick)};
+  return sole;
+}
+
+void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
+  TickRounding rounding;
+  const ThreadState* rounded = ChooseRounding(round_tick, &rounding);
+  uint32_t threads_with_events = 0;
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     // Matched by the release stores in ThreadRegistry::Claim() and Retire().
     ThreadStatus status = s->status.load(std::memory_order_acquire);
@@ -142,8 +181,10 @@ void DrainThreads(uint64_t now_ns) {
       chunk.PutVarint(RelativeTick(s->start_tick));
       s->announced = true;
     }
+    bool drained = false;
     s->buffer.Drain([&](const uint8_t* first, size_t first_size, const uint8_t* second,
                         size_t second_size) {
+      drained = true;
       const uint8_t* bytes = first;
       if (second_size != 0) {  // the ring wrapped: make the records contiguous
         unwrapped.Clear();
@@ -162,8 +203,8 @@ void DrainThreads(uint64_t now_ns) {
       // writer CPU per event (docs/performance.md): rows once the writer is
       // the program's bottleneck; HEAPTRAIL_COMPACT=0 for rows always.
       if (tracker.config.compact && bytes != nullptr && !s->rows_only && !writer_behind &&
-          AppendEventColumns(chunk, columns, s->index, bytes, size, s->written_address,
-                             s->address_coder)) {
+          AppendEventColumns(chunk, columns, s->index, bytes, size, s->columns,
+                             s == rounded ? rounding : TickRounding{})) {
         return;
       }
       // Rows from now on for this thread (the writer behind, out of memory,
@@ -172,6 +213,7 @@ void DrainThreads(uint64_t now_ns) {
       s->rows_only = true;
       AppendRows(s->index, first, first_size, second, second_size);
     });
+    if (drained && threads_with_events++ == 0) previous_round_thread = s->index;
     if (status == ThreadStatus::kRetired) {
       chunk.PutRecordType(RecordType::kThreadEnd);
       chunk.PutVarint(s->index);
@@ -182,16 +224,14 @@ void DrainThreads(uint64_t now_ns) {
     }
     if (chunk.size() >= kChunkTarget) WriteChunk(now_ns);
   }
+  previous_round_threads = threads_with_events;
+  previous_round_tick = round_tick;
 }
 
 bool HasSomethingToWrite() {
   if (SnapshotsPending()) return true;
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
-    // Matched by the release stores in ThreadRegistry::Claim() and Retire().
-    ThreadStatus status = s->status.load(std::memory_order_acquire);
-    if (status != ThreadStatus::kFree && status != ThreadStatus::kClaiming && !s->buffer.Empty()) {
-      return true;
-    }
+    if (HasEvents(s)) return true;
   }
   return false;
 }
@@ -220,7 +260,7 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     EmitProcessInfo();
     process_info_written = true;
   }
-  DrainThreads(now_ns);
+  DrainThreads(now_ns, round_tick);
   live_blocks.EndRound();
   // A periodic round writes about a chunk of them, the rest later; the last
   // rounds write them all, a chunk at a time.
@@ -362,6 +402,9 @@ void ResetWriterInChild() {
   last_chunk_ns = 0;
   last_rss_ns = 0;
   last_clock_ns = 0;
+  previous_round_tick = 0;
+  previous_round_threads = 0;
+  rounds_without_requests = 0;
   deferred_open = nullptr;
   pthread_mutex_init(&writer_mutex, nullptr);
 }

@@ -45,10 +45,8 @@ class AddressRings {
                            uint64_t count, uint64_t& address) {
     HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t distance, column.ReadVarint());
     if (distance == 0) {
-      HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
-                                 column.ReadBytes(8, "address"));
-      address = 0;
-      for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
+      HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t delta, column.ReadSvarint());
+      address += static_cast<uint64_t>(delta);
       return absl::OkStatus();
     }
     if (distance > kWindow || distance > count) {

@@ -25,6 +25,19 @@
 // order (ties: releases first) rebuilds a valid global order with memory
 // bounded by one round: no event published later can precede them.
 //
+// Rounded ticks. In a kThreadEventColumns record, the writer may round an
+// event's tick down to a multiple of kTickQuantum (about 11 us of TSC, 1 us
+// of CLOCK_MONOTONIC), never below the thread's previous event's nor to the
+// previous RoundEnd's tick or below, and never the record's last event's.
+// It does so only where the order above is kept: for a thread whose events
+// are the only ones in a round and in the one before, on ticks strictly
+// between the previous RoundEnd's and this one's, and when no snapshot was
+// requested by the program since two rounds before. Any other thread's event that
+// precedes such an event then has a tick below the previous RoundEnd's (it
+// was drained before), any that follows it one above its exact tick, and
+// any snapshot falls outside the rounded span. The time of such an event
+// is exact to kTickQuantum, its order exact.
+//
 // Stacks. Call stacks are interned as a tree: node 0 is the empty stack (the
 // root); every other node is (parent, ip, epoch). An allocation carries the id
 // of its innermost node. Ips are raw return addresses (the first one is the
@@ -52,7 +65,7 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 // 2: kFreeWithStack. 3: kThreadEventColumns, ticks of 32 TSC cycles.
 // 4: kLeakKinds. 5: Python frames (kPythonInterpreter, kPythonCode).
 // 6: stack node parents as distances; kThreadEventColumns' addresses as
-// references to the thread's recent addresses.
+// references to the thread's recent addresses, its ticks maybe rounded.
 inline constexpr uint32_t kFormatVersion = 6;
 
 enum class ClockKind : uint32_t {
@@ -145,7 +158,8 @@ enum class RecordType : uint8_t {
   // addresses, stacks), then event_count tag bytes, then the four columns:
   // each event's fields (see FieldsOf), in its column, in event order,
   // encoded as in kThreadEvents except the address, a varint r:
-  //   - r = 0: the address follows, 8 bytes little-endian;
+  //   - r = 0: an svarint follows, the address minus the previous event's
+  //     (as in kThreadEvents: a run of fresh blocks often has one stride);
   //   - an allocation's r >= 1: the address of the thread's r-th most recent
   //     release (kFree, kFreeWithStack), r <= kReleaseWindow: allocators
   //     hand out again what the thread just freed;
@@ -183,6 +197,9 @@ enum class RecordType : uint8_t {
   // are UTF-8. Since version 5.
   kPythonCode = 16,
 };
+
+// See "Rounded ticks" above.
+inline constexpr uint64_t kTickQuantum = 1024;
 
 // The windows of kThreadEventColumns' address references.
 inline constexpr uint32_t kAllocationWindow = 4096;

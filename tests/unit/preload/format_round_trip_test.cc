@@ -108,17 +108,16 @@ TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
-  preload::AddressCoder coder;
-  uint64_t address = 0;
+  preload::ColumnState state;
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
-  EXPECT_EQ(address, 0x7f0012346670u);
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
+  EXPECT_EQ(state.address, 0x7f0012346670u);
   EXPECT_EQ(columns.data()[0], static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
   // Two records, so that the delta state and the recent addresses carry
   // from one to the next.
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
-  EXPECT_EQ(address, 0xfe002468cce0u);
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
+  EXPECT_EQ(state.address, 0xfe002468cce0u);
 
   const std::vector<std::string> from_columns =
       DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size()));
@@ -143,7 +142,7 @@ std::vector<uint8_t> AddressColumn(const preload::ChunkBuilder& record) {
 }
 
 // Row events of thread-local traffic: a release names its allocation by
-// distance, an allocation the release it reuses; the rest go whole.
+// distance, an allocation the release it reuses; the rest go as deltas.
 TEST(FormatRoundTripTest, AddressesGoAsReferencesToRecentOnes) {
   struct Step {
     format::EventTag tag;
@@ -151,13 +150,13 @@ TEST(FormatRoundTripTest, AddressesGoAsReferencesToRecentOnes) {
   };
   const uint64_t a = 0x5555000010, b = 0x5555000040, c = 0x7f0000001000;
   const Step steps[] = {
-      {format::EventTag::kAlloc, a},          // whole
-      {format::EventTag::kAlloc, b},          // whole
+      {format::EventTag::kAlloc, a},          // a delta
+      {format::EventTag::kAlloc, b},          // a delta
       {format::EventTag::kFree, a},           // allocation 2 ago
       {format::EventTag::kAlloc, a},          // release 1 ago
       {format::EventTag::kFree, b},           // allocation 2 ago
       {format::EventTag::kReallocFailed, b},  // allocation 2 ago; not a release
-      {format::EventTag::kFree, c},           // never allocated: whole
+      {format::EventTag::kFree, c},           // never allocated: a delta
       {format::EventTag::kAlloc, b},          // release 2 ago (c was 1 ago)
   };
   std::vector<uint8_t> rows(256);
@@ -175,27 +174,22 @@ TEST(FormatRoundTripTest, AddressesGoAsReferencesToRecentOnes) {
 
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
-  preload::AddressCoder coder;
-  uint64_t address = 0;
+  preload::ColumnState state;
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
-  std::vector<uint8_t> expected;
-  auto whole = [&](uint64_t value) {
-    expected.push_back(0);
-    for (int i = 0; i < 8; ++i) expected.push_back(static_cast<uint8_t>(value >> (8 * i)));
-  };
-  whole(a);
-  whole(b);
-  expected.insert(expected.end(), {2, 1, 2, 2});
-  whole(c);
-  expected.push_back(2);
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
+  // 0, then the delta from the previous event's address as an svarint.
+  std::vector<uint8_t> expected = {0, 0xa0, 0x80, 0x80, 0xd0, 0xaa, 0x15,        // a - 0
+                                   0, 0x60,                                      // b - a
+                                   2, 1, 2, 2,                                   // references
+                                   0, 0x80, 0xbf, 0x80, 0xb0, 0xd5, 0xaa, 0x3f,  // c - b
+                                   2};
   EXPECT_EQ(AddressColumn(columns), expected);
   EXPECT_EQ(DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size())),
             DecodeToLog(RowRecords(rows, 1)));
 }
 
-// An allocation older than the window is named whole; so is everything
-// after Reset(), which a new thread's decoder starts from.
+// An allocation older than the window is named by a delta; so is
+// everything after Reset(), which a new thread's decoder starts from.
 TEST(FormatRoundTripTest, ReferencesStayWithinTheWindowAndTheThread) {
   std::vector<uint8_t> rows;
   uint64_t previous = 0;
@@ -215,32 +209,61 @@ TEST(FormatRoundTripTest, ReferencesStayWithinTheWindowAndTheThread) {
   put(format::EventTag::kAlloc, x);
   for (uint32_t i = 1; i < format::kAllocationWindow; ++i) put(format::EventTag::kAlloc, y);
   put(format::EventTag::kFree, x);   // kAllocationWindow allocations ago
-  put(format::EventTag::kAlloc, y);  // never released: whole
-  put(format::EventTag::kFree, x);   // one allocation further: too old, whole
+  put(format::EventTag::kAlloc, y);  // never released: a delta
+  put(format::EventTag::kFree, x);   // one allocation further: too old, a delta
 
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
-  preload::AddressCoder coder;
-  uint64_t address = 0;
+  preload::ColumnState state;
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
   std::vector<uint8_t> tail = AddressColumn(columns);
-  tail.erase(tail.begin(), tail.end() - 2 - 9 - 9);
-  EXPECT_EQ(tail, (std::vector<uint8_t>{0x80, 0x20,  // 4096
-                                        0, 0x00, 0x01, 0x00, 0x00, 0x00, 0x60, 0, 0,  // y
-                                        0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x60, 0, 0}));  // x
+  tail.erase(tail.begin(), tail.end() - 2 - 3 - 3);
+  EXPECT_EQ(tail, (std::vector<uint8_t>{0x80, 0x20,        // 4096
+                                        0, 0x80, 0x04,     // y - x = 0x100
+                                        0, 0xff, 0x03}));  // x - y = -0x100
   EXPECT_EQ(DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size())),
             DecodeToLog(RowRecords(rows, 1)));
 
   // y was allocated a moment ago, but not since Reset().
-  coder.Reset();
+  state.coder.Reset();
   columns.Clear();
   rows.clear();
   put(format::EventTag::kFree, y);
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
-  EXPECT_EQ(AddressColumn(columns),
-            (std::vector<uint8_t>{0, 0x00, 0x01, 0x00, 0x00, 0x00, 0x60, 0, 0}));
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
+  EXPECT_EQ(AddressColumn(columns), (std::vector<uint8_t>{0, 0x80, 0x04}));  // y - x
+}
+
+// Ticks strictly inside the window go down to a multiple of kTickQuantum,
+// but never to its start or below, nor below the previous event's; the
+// last event's stays exact, and so do those outside.
+TEST(FormatRoundTripTest, TicksInsideTheRoundingWindowAreRoundedDown) {
+  static_assert(format::kTickQuantum == 1024);
+  const uint64_t ticks[] = {4000, 5000, 5100, 6200, 6300, 8191, 9000, 9500};
+  std::vector<uint8_t> rows;
+  uint64_t previous = 0;
+  for (uint64_t tick : ticks) {
+    uint8_t event[32];
+    uint8_t* out = event;
+    *out++ = format::MakeEventTag(format::EventTag::kFree, 0);
+    out = preload::PutVarint(out, tick - previous);
+    out = preload::PutSvarint(out, 0);
+    rows.insert(rows.end(), event, out);
+    previous = tick;
+  }
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  preload::ColumnState state;
+  ASSERT_TRUE(preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state,
+                                          preload::TickRounding{5000, 9000}));
+  EXPECT_EQ(state.tick, 9500u);  // exact: rows may follow
+  std::vector<uint64_t> decoded;
+  for (const std::string& line :
+       DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size()))) {
+    decoded.push_back(std::stoull(line.substr(line.find('@') + 1)));
+  }
+  EXPECT_EQ(decoded, (std::vector<uint64_t>{4000, 5000, 5001, 6144, 6144, 7168, 9000, 9500}));
 }
 
 TEST(FormatRoundTripTest, ReferenceBeyondWhatTheThreadHadIsDataLoss) {
@@ -260,25 +283,23 @@ TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
   std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder chunk;
   preload::ChunkBuilder scratch;
-  preload::AddressCoder coder;
-  uint64_t address = 0;
+  preload::ColumnState state;
   EXPECT_FALSE(preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size() - 1,
-                                           address, coder));
+                                           state));
   rows.push_back(0xf0);  // tag 15: no such event
   EXPECT_FALSE(
-      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), address, coder));
+      preload::AppendEventColumns(chunk, scratch, 1, rows.data(), rows.size(), state));
   EXPECT_EQ(chunk.size(), 0u);
-  EXPECT_EQ(address, 0u);
+  EXPECT_EQ(state.address, 0u);
 }
 
 TEST(FormatRoundTripTest, ColumnLongerThanItsEventsIsDataLoss) {
   const std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder columns;
   preload::ChunkBuilder scratch;
-  preload::AddressCoder coder;
-  uint64_t address = 0;
+  preload::ColumnState state;
   ASSERT_TRUE(
-      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), address, coder));
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
   std::vector<uint8_t> bytes(columns.data(), columns.data() + columns.size());
   bytes[2] -= 1;  // one tag fewer: the other columns keep bytes past the events
   bytes.erase(bytes.begin() + 7 + 3);
