@@ -1,8 +1,9 @@
-// AddressCoder: ring lookups through direct-mapped indexes.
+// AddressCoder: ring lookups through 2-way indexes, without branches on the
+// data.
 
 #include "address_coder.h"
 
-#include <cstring>
+#include <algorithm>
 
 #include "byte_writer.h"
 #include "private_heap.h"
@@ -10,82 +11,45 @@
 namespace heaptrail::preload {
 namespace {
 
-// An index entry: the serial at which the ring holds an address, and 32
-// bits of the address's hash, so that a lookup loads the ring only when the
-// hash matches. Blocks are 16-byte aligned: the multiply spreads the bits
-// above those; the low bits of the product pick the pair of slots, the high
-// ones are the tag.
+constexpr uint32_t kWindow = format::kAddressWindow;
+static_assert(kWindow < (1u << 14), "a reference is a varint of at most 2 bytes");
+
+// An address's hash: the low bits of the product pick its pair of index
+// slots, the high 32 are the tag an entry keeps, so that a lookup reads the
+// ring only to confirm. Blocks are 16-byte aligned: the multiply spreads the
+// bits above those.
 struct Hashed {
-  uint64_t product;
-  uint32_t tag() const { return static_cast<uint32_t>(product >> 32); }
-  template <uint32_t kSize>
-  uint32_t pair() const {
-    static_assert((kSize & (kSize - 1)) == 0);
-    return static_cast<uint32_t>(product >> 12) & (kSize - 2);
-  }
+  uint32_t pair;
+  uint32_t tag;
 };
 
-inline Hashed Hash(uint64_t address) { return {address * 0x9e3779b97f4a7c15u}; }
-
-inline uint64_t Entry(uint32_t serial, uint32_t tag) { return uint64_t{tag} << 32 | serial; }
-
-// The reference to `address` if `ring` holds it at the serial of `entry`:
-// the distance from `count`, 1 for the most recent, within the window and
-// within what was written since Reset(); 0 otherwise.
-template <uint32_t kWindow>
-inline uint32_t Distance(const uint64_t (&ring)[kWindow], uint32_t count, uint64_t entry,
-                         uint32_t tag, uint64_t address) {
-  uint32_t serial = static_cast<uint32_t>(entry);
-  uint32_t distance = count - serial;
-  if (static_cast<uint32_t>(entry >> 32) != tag || distance == 0 || distance > kWindow ||
-      distance > count) {
-    return 0;
-  }
-  return ring[serial % kWindow] == address ? distance : 0;
+template <uint32_t kSize>
+inline Hashed Hash(uint64_t address) {
+  static_assert((kSize & (kSize - 1)) == 0);
+  uint64_t product = address * 0x9e3779b97f4a7c15u;
+  return {static_cast<uint32_t>(product >> 12) & (kSize - 2),
+          static_cast<uint32_t>(product >> 32)};
 }
 
-// The reference that one of the two slots of `address`'s pair gives, or 0.
-template <uint32_t kWindow, uint32_t kSize>
-inline uint32_t Find(const uint64_t (&ring)[kWindow], const uint64_t (&index)[kSize],
-                     uint32_t count, uint64_t address) {
-  const Hashed hashed = Hash(address);
-  const uint32_t pair = hashed.pair<kSize>();
-  uint32_t distance = Distance(ring, count, index[pair], hashed.tag(), address);
-  return distance != 0 ? distance
-                       : Distance(ring, count, index[pair + 1], hashed.tag(), address);
-}
-
-// Records that `ring` holds `address` at `serial`, in the slot of its pair
-// that has its tag already, or else the older one.
-template <uint32_t kWindow, uint32_t kSize>
-inline void Insert(uint64_t (&ring)[kWindow], uint64_t (&index)[kSize], uint32_t serial,
-                   uint64_t address) {
-  const Hashed hashed = Hash(address);
-  const uint32_t pair = hashed.pair<kSize>();
-  uint64_t* slots = &index[pair];
-  uint32_t slot;
-  if (static_cast<uint32_t>(slots[0] >> 32) == hashed.tag()) {
-    slot = 0;
-  } else if (static_cast<uint32_t>(slots[1] >> 32) == hashed.tag()) {
-    slot = 1;
-  } else {
-    slot = serial - static_cast<uint32_t>(slots[1]) > serial - static_cast<uint32_t>(slots[0]);
-  }
-  slots[slot] = Entry(serial, hashed.tag());
-  ring[serial % kWindow] = address;
-}
-
-uint8_t* PutReference(uint8_t* out, uint32_t distance, uint64_t address, uint64_t previous) {
-  if (distance != 0) return PutVarint(out, distance);
-  *out++ = 0;
-  return PutSvarint(out, static_cast<int64_t>(address - previous));
+// The reference that index `entry` gives to `address` in `ring`, whose next
+// serial is `count`: the distance back, 1 for the most recent, within the
+// window and within what was written since Reset(); 0 when the entry is
+// another address's or stale.
+inline uint32_t Distance(const uint64_t* ring, uint32_t count, uint64_t entry, uint32_t tag,
+                         uint64_t address) {
+  const uint32_t serial = static_cast<uint32_t>(entry);
+  const uint32_t distance = count - serial;
+  const bool valid = (static_cast<uint32_t>(entry >> 32) == tag) &
+                     (distance - 1 < std::min(kWindow, count)) &
+                     (ring[serial % kWindow] == address);
+  return valid ? distance : 0;
 }
 
 }  // namespace
 
 bool AddressCoder::Ready() {
-  if (tables_ == nullptr) tables_ = static_cast<Tables*>(AllocatePages(sizeof(Tables)));
-  return tables_ != nullptr;
+  if (sides_ == nullptr) sides_ = static_cast<Side*>(AllocatePages(2 * sizeof(Side)));
+  return sides_ != nullptr;
 }
 
 uint8_t* AddressCoder::PutAddresses(uint8_t* out, const uint8_t* tags,
@@ -94,38 +58,54 @@ uint8_t* AddressCoder::PutAddresses(uint8_t* out, const uint8_t* tags,
   // The index loads miss the cache more often than not (many threads'
   // tables, the program's own traffic): start them some events ahead.
   constexpr size_t kAhead = 8;
-  for (size_t i = 0; i < count && i < kAhead; ++i) Prefetch(addresses[i]);
+  auto prefetch = [this](uint64_t address) {
+    const uint32_t pair = Hash<kIndexSize>(address).pair;
+    __builtin_prefetch(&sides_[kAllocations].index[pair]);
+    __builtin_prefetch(&sides_[kReleases].index[pair]);
+  };
+  for (size_t i = 0; i < count && i < kAhead; ++i) prefetch(addresses[i]);
   for (size_t i = 0; i < count; ++i) {
-    if (i + kAhead < count) Prefetch(addresses[i + kAhead]);
+    if (i + kAhead < count) prefetch(addresses[i + kAhead]);
+    const uint64_t address = addresses[i];
     const format::EventTag tag = format::EventTagOf(tags[i]);
-    out = tag == format::EventTag::kAlloc
-              ? PutAllocation(out, addresses[i], previous)
-              : PutRelease(out, addresses[i], previous, tag != format::EventTag::kReallocFailed);
-    previous = addresses[i];
+    // An allocation is looked up among the releases and recorded among the
+    // allocations; a release the other way round.
+    const int looked_up = tag == format::EventTag::kAlloc ? kReleases : kAllocations;
+    const int recorded = kReleases - looked_up;
+    const Hashed hashed = Hash<kIndexSize>(address);
+
+    const Side& find = sides_[looked_up];
+    const uint64_t* entries = &find.index[hashed.pair];
+    const uint32_t first =
+        Distance(find.ring, counts_[looked_up], entries[0], hashed.tag, address);
+    const uint32_t second =
+        Distance(find.ring, counts_[looked_up], entries[1], hashed.tag, address);
+    const uint32_t distance = first != 0 ? first : second;
+    if (distance != 0) {
+      const bool two_bytes = distance >= 0x80;
+      out[0] = static_cast<uint8_t>((distance & 0x7f) | (two_bytes << 7));
+      out[1] = static_cast<uint8_t>(distance >> 7);
+      out += 1 + two_bytes;
+    } else {
+      *out++ = 0;
+      out = PutSvarint(out, static_cast<int64_t>(address - previous));
+    }
+    previous = address;
+
+    // A kReallocFailed is no release: the block lives on.
+    if (tag == format::EventTag::kReallocFailed) continue;
+    Side& side = sides_[recorded];
+    const uint32_t serial = counts_[recorded]++;
+    uint64_t* slots = &side.index[hashed.pair];
+    // The slot that has this tag already, or else the older one.
+    const uint32_t tag0 = static_cast<uint32_t>(slots[0] >> 32);
+    const uint32_t tag1 = static_cast<uint32_t>(slots[1] >> 32);
+    const bool second_slot =
+        (tag1 == hashed.tag) | ((tag0 != hashed.tag) & (serial - static_cast<uint32_t>(slots[1]) >
+                                                        serial - static_cast<uint32_t>(slots[0])));
+    slots[second_slot] = uint64_t{hashed.tag} << 32 | serial;
+    side.ring[serial % kWindow] = address;
   }
-  return out;
-}
-
-void AddressCoder::Prefetch(uint64_t address) const {
-  const uint32_t pair = Hash(address).pair<kAllocationIndexSize>();
-  __builtin_prefetch(&tables_->allocation_index[pair]);
-  __builtin_prefetch(&tables_->release_index[pair]);
-}
-
-inline uint8_t* AddressCoder::PutAllocation(uint8_t* out, uint64_t address,
-                                            uint64_t previous) {
-  out = PutReference(out, Find(tables_->released, tables_->release_index, releases_, address),
-                     address, previous);
-  Insert(tables_->allocated, tables_->allocation_index, allocations_++, address);
-  return out;
-}
-
-inline uint8_t* AddressCoder::PutRelease(uint8_t* out, uint64_t address, uint64_t previous,
-                                         bool counts) {
-  out = PutReference(
-      out, Find(tables_->allocated, tables_->allocation_index, allocations_, address), address,
-      previous);
-  if (counts) Insert(tables_->released, tables_->release_index, releases_++, address);
   return out;
 }
 

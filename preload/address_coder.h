@@ -5,12 +5,14 @@
 // in neither window it is written as a delta from the previous event's, as
 // rows have it (fresh blocks carved one after the other share a stride).
 //
-// Two rings hold the thread's last kAllocationWindow allocated and
-// kReleaseWindow released addresses, as the analyzer's decoder keeps them;
-// two 2-way indexes find an address's most recent position in them.
-// An index entry may be stale or overwritten by a colliding address: the
-// ring is checked before a reference is written, so a miss costs bytes,
-// never exactness.
+// Two rings hold the thread's last kAddressWindow allocated and released
+// addresses, as the analyzer's decoder keeps them; beside each, a 2-way
+// index finds an address's most recent position in it. An index entry may be
+// stale or overwritten by a colliding address: the ring is checked before a
+// reference is written, so a miss costs bytes, never exactness. The coding
+// has no branch on the data but hit or miss: mixed traffic (allocations and
+// releases in random order, references of one or two bytes) made a
+// branching version the writer's largest cost, by mispredictions.
 //
 // The 192 KB of tables are allocated on the thread's first drained events,
 // on pages of their own, and kept with the thread state for its next owner.
@@ -40,7 +42,7 @@ class AddressCoder {
   bool Ready();
   // Forgets every address: the thread's events start anew (a new thread, or
   // the child of a fork).
-  void Reset() { allocations_ = releases_ = 0; }
+  void Reset() { counts_[0] = counts_[1] = 0; }
 
   // Writes the address fields of `count` events, whose tag bytes are
   // `tags` and addresses `addresses`, at `out`, after an event at address
@@ -50,26 +52,18 @@ class AddressCoder {
                         size_t count, uint64_t previous);
 
  private:
-  // One event's: an allocation's; a release's (`counts` when it is a kFree
-  // or kFreeWithStack, not a kReallocFailed).
-  uint8_t* PutAllocation(uint8_t* out, uint64_t address, uint64_t previous);
-  uint8_t* PutRelease(uint8_t* out, uint64_t address, uint64_t previous, bool counts);
-  // Starts loading the index slots of `address`.
-  void Prefetch(uint64_t address) const;
-
-  static constexpr uint32_t kAllocationIndexSize = 2 * format::kAllocationWindow;
-  static constexpr uint32_t kReleaseIndexSize = 2 * format::kReleaseWindow;
-  static_assert(kAllocationIndexSize == kReleaseIndexSize, "Prefetch() hashes once");
-  struct Tables {
-    uint64_t allocated[format::kAllocationWindow];  // by serial % window
-    uint64_t released[format::kReleaseWindow];
-    uint64_t allocation_index[kAllocationIndexSize];  // hash -> tag, serial
-    uint64_t release_index[kReleaseIndexSize];
+  static constexpr uint32_t kIndexSize = 2 * format::kAddressWindow;
+  // The addresses of one kind of event, allocations or releases: by serial
+  // % window, and an index of entries (tag << 32 | serial) by hash.
+  struct Side {
+    uint64_t ring[format::kAddressWindow];
+    uint64_t index[kIndexSize];
   };
+  static constexpr int kAllocations = 0;
+  static constexpr int kReleases = 1;
 
-  Tables* tables_ = nullptr;
-  uint32_t allocations_ = 0;  // serials; they wrap, and so do the distances
-  uint32_t releases_ = 0;
+  Side* sides_ = nullptr;     // [kAllocations], [kReleases]
+  uint32_t counts_[2] = {};  // serials; they wrap, and so do the distances
 };
 
 static_assert(std::is_trivially_destructible_v<AddressCoder>);

@@ -18,29 +18,30 @@ constexpr int kColumns = 1 + format::kEventFieldCount;
 constexpr int kTickColumn = 1;     // 1 + log2(kFieldTick)
 constexpr int kAddressColumn = 3;  // 1 + log2(kFieldAddress)
 static_assert(format::kFieldTick == 1 << (kTickColumn - 1));
+static_assert(format::kFieldSize == 1 << 1 && format::kFieldStack == 1 << 3);
 static_assert(format::kFieldAddress == 1 << (kAddressColumn - 1));
 
-// The end of the varint at `p`, or `end` + 1 if it runs past `end`.
-const uint8_t* SkipVarint(const uint8_t* p, const uint8_t* end) {
-  while (p < end && (*p & 0x80) != 0) ++p;
-  return p + 1;
-}
-
-// The varint at `p`, which SkipVarint() found whole.
-uint64_t ReadVarint(const uint8_t* p) {
-  uint64_t value = 0;
-  int shift = 0;
-  while ((*p & 0x80) != 0) {
-    value |= uint64_t{*p++ & 0x7fu} << shift;
-    shift += 7;
+// Reads the varint at `p` into `value` and moves `p` past it; false when it
+// runs past `end` or is longer than a varint can be.
+inline bool TakeVarint(const uint8_t*& p, const uint8_t* end, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; p < end && shift < 7 * static_cast<int>(kMaxVarintSize); shift += 7) {
+    uint8_t byte = *p++;
+    value |= uint64_t{byte & 0x7fu} << shift;
+    if (byte < 0x80) return true;
   }
-  return value | uint64_t{*p} << shift;
+  return false;
 }
 
-// The svarint at `p`, which SkipVarint() found whole.
-uint64_t ReadSvarint(const uint8_t* p) {
-  uint64_t value = ReadVarint(p);
-  return (value >> 1) ^ (~(value & 1) + 1);
+// Copies the varint at `p` to `out`, moving both past it; false as above.
+inline bool CopyVarint(const uint8_t*& p, const uint8_t* end, uint8_t*& out) {
+  const uint8_t* limit = std::min(end, p + kMaxVarintSize);
+  while (p < limit) {
+    uint8_t byte = *p++;
+    *out++ = byte;
+    if (byte < 0x80) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -72,35 +73,39 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
   uint64_t written_tick = state.tick;  // as the columns say
   uint64_t last_address = state.address;
   const uint8_t* end = bytes + size;
-  for (const uint8_t* p = bytes; p < end;) {
-    uint8_t fields = format::FieldsOf(format::EventTagOf(*p));
+  uint8_t* tags = column[0];
+  uint8_t* ticks = column[kTickColumn];
+  uint8_t* sizes = column[2];
+  uint8_t* stacks = column[4];
+  // Fields in their record order: tick, size, address, stack (FieldsOf).
+  const uint8_t* p = bytes;
+  while (p < end) {
+    const uint8_t tag_byte = *p++;
+    const format::EventTag tag = format::EventTagOf(tag_byte);
+    const uint8_t fields = format::FieldsOf(tag);
     if (fields == 0) return false;
-    *column[0]++ = *p++;
-    for (int field = 0; field < format::kEventFieldCount; ++field) {
-      if ((fields & (1 << field)) == 0) continue;
-      const uint8_t* next = SkipVarint(p, end);
-      if (next > end || next - p > static_cast<ptrdiff_t>(kMaxVarintSize)) return false;
-      if (1 + field == kTickColumn) {
-        exact_tick += ReadVarint(p);
-      } else if (1 + field == kAddressColumn) {
-        last_address += ReadSvarint(p);
-        addresses[address_count++] = last_address;
-      } else {
-        do {
-          *column[1 + field]++ = *p;
-        } while (++p < next);
-      }
-      p = next;
-    }
+    *tags++ = tag_byte;
+    uint64_t dtick, delta;
+    if (!TakeVarint(p, end, dtick)) return false;
+    if ((fields & format::kFieldSize) != 0 && !CopyVarint(p, end, sizes)) return false;
+    if (!TakeVarint(p, end, delta)) return false;
+    if ((fields & format::kFieldStack) != 0 && !CopyVarint(p, end, stacks)) return false;
+    exact_tick += dtick;
+    last_address += (delta >> 1) ^ (~(delta & 1) + 1);  // zigzag
+    addresses[address_count++] = last_address;
     // The last event's tick stays exact: rows, should they follow, count
     // from it.
     uint64_t tick = exact_tick;
     if (exact_tick > rounding.from && exact_tick < rounding.to && p != end) {
       tick = std::max({exact_tick & ~(format::kTickQuantum - 1), rounding.from + 1, written_tick});
     }
-    column[kTickColumn] = PutVarint(column[kTickColumn], tick - written_tick);
+    ticks = PutVarint(ticks, tick - written_tick);
     written_tick = tick;
   }
+  column[0] = tags;
+  column[kTickColumn] = ticks;
+  column[2] = sizes;
+  column[4] = stacks;
   column[kAddressColumn] =
       state.coder.PutAddresses(column[kAddressColumn], column_start[0], addresses, address_count,
                                state.address);

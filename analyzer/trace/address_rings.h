@@ -1,7 +1,7 @@
 // A thread's recent addresses, as kThreadEventColumns references them
-// (trace_format.h): the last kAllocationWindow allocated and kReleaseWindow
-// released ones, kept as the recorder's AddressCoder keeps them, so that a
-// reference reads back the address it was written for.
+// (trace_format.h): the last kAddressWindow allocated and released ones,
+// kept as the recorder's AddressCoder keeps them, so that a reference reads
+// back the address it was written for.
 //
 // Thread-safety: a value; the record decoder keeps one per thread.
 
@@ -28,13 +28,13 @@ class AddressRings {
   // the window or before the thread's first events.
   absl::Status ReadAllocation(ByteCursor& column, uint64_t& address) {
     HEAPTRAIL_RETURN_IF_ERROR(Read(column, released_, releases_, address));
-    allocated_[allocations_++ % format::kAllocationWindow] = address;
+    allocated_[allocations_++ % format::kAddressWindow] = address;
     return absl::OkStatus();
   }
   absl::Status ReadRelease(ByteCursor& column, bool counts,
                            uint64_t& address) {
     HEAPTRAIL_RETURN_IF_ERROR(Read(column, allocated_, allocations_, address));
-    if (counts) released_[releases_++ % format::kReleaseWindow] = address;
+    if (counts) released_[releases_++ % format::kAddressWindow] = address;
     return absl::OkStatus();
   }
 
@@ -58,8 +58,8 @@ class AddressRings {
     return absl::OkStatus();
   }
 
-  std::array<uint64_t, format::kAllocationWindow> allocated_;
-  std::array<uint64_t, format::kReleaseWindow> released_;
+  std::array<uint64_t, format::kAddressWindow> allocated_;
+  std::array<uint64_t, format::kAddressWindow> released_;
   uint64_t allocations_ = 0;
   uint64_t releases_ = 0;
 };

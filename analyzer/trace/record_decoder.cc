@@ -93,7 +93,7 @@ absl::StatusOr<uint32_t> RecordDecoder::ReadThread(ByteCursor& cursor) {
   const auto [it, inserted] = slot_of_index_.try_emplace(
       static_cast<uint32_t>(index), static_cast<uint32_t>(threads_.size()));
   if (inserted) {
-    threads_.push_back(ThreadState{.index = static_cast<uint32_t>(index)});
+    threads_.emplace_back().index = static_cast<uint32_t>(index);
   }
   return it->second;
 }

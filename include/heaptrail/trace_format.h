@@ -161,10 +161,10 @@ enum class RecordType : uint8_t {
   //   - r = 0: an svarint follows, the address minus the previous event's
   //     (as in kThreadEvents: a run of fresh blocks often has one stride);
   //   - an allocation's r >= 1: the address of the thread's r-th most recent
-  //     release (kFree, kFreeWithStack), r <= kReleaseWindow: allocators
+  //     release (kFree, kFreeWithStack), r <= kAddressWindow: allocators
   //     hand out again what the thread just freed;
   //   - a release's or kReallocFailed's r >= 1: the address of the thread's
-  //     r-th most recent allocation, r <= kAllocationWindow.
+  //     r-th most recent allocation, r <= kAddressWindow.
   // "Recent" counts every event of the thread in kThreadEventColumns
   // records since its kThreadStart, never events sent as rows. The delta
   // state carries on across both record types (the last address is the
@@ -201,9 +201,8 @@ enum class RecordType : uint8_t {
 // See "Rounded ticks" above.
 inline constexpr uint64_t kTickQuantum = 1024;
 
-// The windows of kThreadEventColumns' address references.
-inline constexpr uint32_t kAllocationWindow = 4096;
-inline constexpr uint32_t kReleaseWindow = 4096;
+// How far back kThreadEventColumns' address references reach.
+inline constexpr uint32_t kAddressWindow = 4096;
 
 // Python frames. A stack node whose ip has kPythonFrameBit set is a frame
 // of Python code, not a machine address: bits 32-62 are the code_id of its

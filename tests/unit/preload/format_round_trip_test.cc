@@ -204,11 +204,11 @@ TEST(FormatRoundTripTest, ReferencesStayWithinTheWindowAndTheThread) {
     rows.insert(rows.end(), event, out);
     previous = address;
   };
-  static_assert(format::kAllocationWindow == 4096);  // the 0x80 0x20 below
+  static_assert(format::kAddressWindow == 4096);  // the 0x80 0x20 below
   const uint64_t x = 0x600000000000, y = 0x600000000100;
   put(format::EventTag::kAlloc, x);
-  for (uint32_t i = 1; i < format::kAllocationWindow; ++i) put(format::EventTag::kAlloc, y);
-  put(format::EventTag::kFree, x);   // kAllocationWindow allocations ago
+  for (uint32_t i = 1; i < format::kAddressWindow; ++i) put(format::EventTag::kAlloc, y);
+  put(format::EventTag::kFree, x);   // kAddressWindow allocations ago
   put(format::EventTag::kAlloc, y);  // never released: a delta
   put(format::EventTag::kFree, x);   // one allocation further: too old, a delta
 
