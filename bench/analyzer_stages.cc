@@ -80,12 +80,14 @@ double MedianMs(int repeat, const std::function<void()>& stage) {
 
 int Run(const std::string& path, int repeat) {
   std::vector<std::vector<uint8_t>> chunks;
+  uint32_t version = 0;
   auto read_all = [&](bool keep) {
     auto reader = TraceReader::Open(path);
     if (!reader.ok()) {
       std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
       std::exit(1);
     }
+    version = (*reader)->header().version;
     while (true) {
       absl::StatusOr<bool> more = (*reader)->Next();
       if (!more.ok()) {
@@ -103,7 +105,7 @@ int Run(const std::string& path, int repeat) {
   const double read_ms = MedianMs(repeat, [&] { read_all(false); });
 
   auto decode_all = [&](std::vector<DecodedStep>* steps) {
-    RecordDecoder decoder;
+    RecordDecoder decoder(version);
     StepRecorder sink(steps);
     for (const auto& chunk : chunks) {
       absl::Status status = decoder.DecodeChunk(chunk, sink);

@@ -176,7 +176,7 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> AnalyzeTrace(
   auto analysis = std::make_unique<TraceAnalysis>(opened->header());
   analysis->path = path;
   Loader loader(*analysis, options);
-  RecordDecoder decoder;
+  RecordDecoder decoder(opened->header().version);
   ChunkPrefetcher chunks(std::move(opened), options.parallel);
   while (true) {
     HEAPTRAIL_ASSIGN_OR_RETURN(const bool more, chunks.Next());

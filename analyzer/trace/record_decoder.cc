@@ -242,7 +242,8 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
                              cursor.ReadBytes(byte_count, "thread events"));
   ByteCursor events(bytes);
   absl::Status status = DecodeEvents(
-      EventFields{&events, &events, &events, &events, &events, nullptr}, slot,
+      EventFields{&events, &events, &events, &events, &events, false, nullptr},
+      slot,
       sink);
   if (!status.ok()) {
     return absl::Status(
@@ -267,11 +268,13 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
                                cursor.ReadBytes(lengths[i], "event column"));
     columns[i] = ByteCursor(bytes);
   }
+  // Since version 6, addresses by reference to the thread's recent ones;
+  // before, whole.
   std::unique_ptr<AddressRings>& rings = threads_[slot].rings;
-  if (rings == nullptr) rings = std::make_unique<AddressRings>();
+  if (rings == nullptr && version_ >= 6) rings = std::make_unique<AddressRings>();
   absl::Status status =
       DecodeEvents(EventFields{&columns[0], &columns[1], &columns[2],
-                               &columns[3], &columns[4], rings.get()},
+                               &columns[3], &columns[4], true, rings.get()},
                    slot, sink);
   if (status.ok()) {
     for (int i = 1; i < 1 + format::kEventFieldCount; ++i) {
@@ -301,7 +304,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
   // queues keep a round's events, hundreds of thousands, and growing by
   // push_back would copy them into fresh pages at every doubling (the
   // reservation is only address space until written).
-  const size_t most = fields.rings != nullptr
+  const size_t most = fields.columns
                           ? fields.tags->remaining()
                           : fields.tags->remaining() / kMinRowEventBytes;
   if (events.capacity() - first < most) {
@@ -422,6 +425,24 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
   return p - begin;
 }
 
+absl::Status RecordDecoder::ReadAddressField(const EventFields& fields,
+                                             format::EventTag tag,
+                                             uint64_t& address) {
+  if (fields.rings != nullptr) {
+    return tag == format::EventTag::kAlloc
+               ? fields.rings->ReadAllocation(*fields.addresses, address)
+               : fields.rings->ReadRelease(
+                     *fields.addresses,
+                     tag != format::EventTag::kReallocFailed, address);
+  }
+  if (!fields.columns) return ReadAddressDelta(*fields.addresses, address);
+  HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                             fields.addresses->ReadBytes(8, "address"));
+  address = 0;
+  for (int i = 7; i >= 0; --i) address = address << 8 | bytes[i];
+  return absl::OkStatus();
+}
+
 absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
                                              uint32_t slot,
                                              std::vector<Event>& events) {
@@ -429,7 +450,7 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
   // not be reallocated under us anyway, but locals stay in registers.
   uint64_t tick = threads_[slot].last_tick;
   uint64_t address = threads_[slot].last_address;
-  if (fields.rings == nullptr) {
+  if (!fields.columns) {
     // Rows: most events take the unchecked fast path, which
     // stops short of the end and at anything unusual; the checked loop
     // below takes over from there.
@@ -453,10 +474,8 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
         HEAPTRAIL_ASSIGN_OR_RETURN(
             event.size,
             fields.sizes->ReadVarintAtMost(Event::kMaxSize, "allocation size"));
-        HEAPTRAIL_RETURN_IF_ERROR(
-            fields.rings != nullptr
-                ? fields.rings->ReadAllocation(*fields.addresses, address)
-                : ReadAddressDelta(*fields.addresses, address));
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddressField(
+            fields, format::EventTag::kAlloc, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
             const uint64_t stack,
             fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));
@@ -471,9 +490,7 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
               absl::StrFormat("unknown free kind %d", kind));
         }
         HEAPTRAIL_RETURN_IF_ERROR(
-            fields.rings != nullptr
-                ? fields.rings->ReadRelease(*fields.addresses, true, address)
-                : ReadAddressDelta(*fields.addresses, address));
+            ReadAddressField(fields, format::EventTag::kFree, address));
         event.type = EventType::kFree;
         event.size = 0;
         event.stack_id = 0;
@@ -490,10 +507,8 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
           return absl::DataLossError(
               absl::StrFormat("realloc-failed event with kind %d", kind));
         }
-        HEAPTRAIL_RETURN_IF_ERROR(
-            fields.rings != nullptr
-                ? fields.rings->ReadRelease(*fields.addresses, false, address)
-                : ReadAddressDelta(*fields.addresses, address));
+        HEAPTRAIL_RETURN_IF_ERROR(ReadAddressField(
+            fields, format::EventTag::kReallocFailed, address));
         event.type = EventType::kReallocFailed;
         event.size = 0;
         event.stack_id = 0;
@@ -536,13 +551,15 @@ absl::Status RecordDecoder::DecodeStackNodes(ByteCursor& cursor,
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t id = first_id + i;
     StackNode node;
+    // Since version 6, the parent by its distance; before, its id.
     HEAPTRAIL_ASSIGN_OR_RETURN(
-        const uint64_t distance,
-        cursor.ReadVarintAtMost(id, "stack node parent distance"));
-    if (distance == 0) {
+        const uint64_t field,
+        cursor.ReadVarintAtMost(version_ >= 6 ? id : id - 1,
+                                "stack node parent"));
+    if (version_ >= 6 && field == 0) {
       return absl::DataLossError("stack node is its own parent");
     }
-    const uint64_t parent = id - distance;
+    const uint64_t parent = version_ >= 6 ? id - field : field;
     HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t ip_delta, cursor.ReadSvarint());
     HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
                                cursor.ReadVarintAtMost(kMaxU32, "epoch"));

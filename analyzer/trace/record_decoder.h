@@ -67,7 +67,9 @@ class RecordSink {
 
 class RecordDecoder {
  public:
-  RecordDecoder() = default;
+  // Decodes records of the given format version (the file header's).
+  explicit RecordDecoder(uint32_t version = format::kFormatVersion)
+      : version_(version) {}
   RecordDecoder(const RecordDecoder&) = delete;
   RecordDecoder& operator=(const RecordDecoder&) = delete;
 
@@ -100,7 +102,8 @@ class RecordDecoder {
     ByteCursor* sizes;
     ByteCursor* addresses;
     ByteCursor* stacks;
-    AddressRings* rings;  // columns: references to them; rows: null, deltas
+    bool columns;         // kThreadEventColumns: its addresses are...
+    AddressRings* rings;  // ...references to these, or whole (version < 6)
   };
 
   absl::Status DecodeLeakKinds(ByteCursor& cursor, RecordSink& sink);
@@ -115,12 +118,17 @@ class RecordDecoder {
   static size_t DecodeRowsFast(std::span<const uint8_t> bytes, uint32_t slot,
                                uint64_t& tick, uint64_t& address,
                                std::vector<Event>& events);
+  // An event's address field, by the record's coding.
+  static absl::Status ReadAddressField(const EventFields& fields,
+                                       format::EventTag tag,
+                                       uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodePythonInterpreter(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodePythonCode(ByteCursor& cursor, RecordSink& sink);
   absl::StatusOr<uint32_t> ReadThread(ByteCursor& cursor);
 
+  uint32_t version_;
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
   std::vector<ThreadState> threads_;
   uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
