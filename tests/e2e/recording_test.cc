@@ -172,6 +172,27 @@ TEST_F(RecordingTest, SnapshotsFromApiAndSignalThenExitUnderscore) {
   EXPECT_FALSE(summary["truncated"].get<bool>());
 }
 
+// A thread allocating without a pause, alone, has its ticks rounded by the
+// writer: each snapshot, from the API or the signal, still sees exactly the
+// blocks allocated before it, the first one after it not included.
+TEST_F(RecordingTest, RoundedTicksNeverCrossASnapshot) {
+  int64_t runtime = BaselineSummary(dir_)["peak_bytes"].get<int64_t>();
+  ProcessResult run;
+  std::string trace = Trace({SamplesDir() + "/rounded_ticks"}, "rounded_ticks", &run);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.out, "rounded_ticks: done\n");
+  json snapshots = Snapshots(trace);
+  ASSERT_EQ(snapshots.size(), 8u) << snapshots.dump();
+  for (int k = 1; k <= 8; ++k) {
+    EXPECT_EQ(snapshots[k - 1]["live_bytes"].get<int64_t>() - runtime, k * 1000 * 24)
+        << "snapshot " << k;
+  }
+  // At exit the runtime's own blocks are gone, as `empty`'s are.
+  EXPECT_EQ(Summary(trace)["leaked_bytes"].get<int64_t>() -
+                BaselineSummary(dir_)["leaked_bytes"].get<int64_t>(),
+            8 * 1000 * 24);
+}
+
 // SIGKILL leaves no chance to flush: what was written before must still
 // report, with a warning. `signals` are sent (by name, 0.2 s apart) before
 // the kill, one second after the start.
