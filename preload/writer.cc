@@ -22,6 +22,7 @@
 #include "python_code_registry.h"
 #include "recorder.h"
 #include "snapshot.h"
+#include "tick_rounder.h"
 #include "tracker.h"
 
 namespace heaptrail::preload {
@@ -49,15 +50,7 @@ constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit uint64_t busy_average_ns = 0;
 constinit uint64_t idle_average_ns = 0;
 constinit bool writer_behind = false;
-// What decides which ticks a round may round ("Rounded ticks" in
-// trace_format.h): the previous round's tick and how many threads had
-// events in it (and which one, when one), and for how many rounds no
-// snapshot request has begun.
-constinit uint64_t previous_round_tick = 0;
-constinit uint32_t previous_round_threads = 0;
-constinit uint32_t previous_round_thread = 0;
-constinit uint64_t snapshot_requests_seen = 0;
-constinit uint32_t rounds_without_requests = 0;
+constinit TickRounder tick_rounder;
 constinit bool process_info_written = false;
 constinit uint64_t last_chunk_ns = 0;
 constinit uint64_t last_rss_ns = 0;
@@ -145,31 +138,26 @@ bool HasEvents(const ThreadState* s) {
   return status != ThreadStatus::kFree && status != ThreadStatus::kClaiming && !s->buffer.Empty();
 }
 
-// The thread whose ticks this round may round, and between which ticks
-// (relative): see "Rounded ticks" in trace_format.h. Called after the
-// round's tick is read, before any ring is drained.
-const ThreadState* ChooseRounding(uint64_t round_tick, TickRounding* rounding) {
-  uint64_t requests = SnapshotRequestsBegun();
-  rounds_without_requests = requests == snapshot_requests_seen ? rounds_without_requests + 1 : 0;
-  snapshot_requests_seen = requests;
+// The only thread with events waiting, or null: the one whose ticks this
+// round may round.
+const ThreadState* SoleThreadWithEvents() {
   const ThreadState* sole = nullptr;
   for (const ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     if (!HasEvents(s)) continue;
     if (sole != nullptr) return nullptr;
     sole = s;
   }
-  if (sole == nullptr || rounds_without_requests < 2 || previous_round_threads > 1 ||
-      (previous_round_threads == 1 && previous_round_thread != sole->index)) {
-    return nullptr;
-  }
-  *rounding = TickRounding{RelativeTick(previous_round_tick), RelativeTick(round_tick)};
   return sole;
 }
 
 void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
-  TickRounding rounding;
-  const ThreadState* rounded = ChooseRounding(round_tick, &rounding);
+  // Read after the round's tick, before any ring is drained.
+  const ThreadState* rounded = SoleThreadWithEvents();
+  TickRounding rounding = tick_rounder.Start(RelativeTick(round_tick), SnapshotRequestsBegun(),
+                                             rounded != nullptr,
+                                             rounded != nullptr ? rounded->index : 0);
   uint32_t threads_with_events = 0;
+  uint32_t first_thread = 0;
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     // Matched by the release stores in ThreadRegistry::Claim() and Retire().
     ThreadStatus status = s->status.load(std::memory_order_acquire);
@@ -213,7 +201,7 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
       s->rows_only = true;
       AppendRows(s->index, first, first_size, second, second_size);
     });
-    if (drained && threads_with_events++ == 0) previous_round_thread = s->index;
+    if (drained && threads_with_events++ == 0) first_thread = s->index;
     if (status == ThreadStatus::kRetired) {
       chunk.PutRecordType(RecordType::kThreadEnd);
       chunk.PutVarint(s->index);
@@ -224,8 +212,7 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
     }
     if (chunk.size() >= kChunkTarget) WriteChunk(now_ns);
   }
-  previous_round_threads = threads_with_events;
-  previous_round_tick = round_tick;
+  tick_rounder.End(threads_with_events, first_thread);
 }
 
 bool HasSomethingToWrite() {
@@ -402,9 +389,7 @@ void ResetWriterInChild() {
   last_chunk_ns = 0;
   last_rss_ns = 0;
   last_clock_ns = 0;
-  previous_round_tick = 0;
-  previous_round_threads = 0;
-  rounds_without_requests = 0;
+  tick_rounder.Reset();
   deferred_open = nullptr;
   pthread_mutex_init(&writer_mutex, nullptr);
 }

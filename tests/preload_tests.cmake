@@ -20,6 +20,7 @@ heaptrail_preload_test(stack_capture_test)
 heaptrail_preload_test(thread_buffer_test)
 heaptrail_preload_test(live_blocks_test)
 heaptrail_preload_test(reachability_test)
+heaptrail_preload_test(tick_rounder_test)
 heaptrail_preload_test(format_round_trip_test heaptrail_analysis)
 
 add_executable(exported_symbols_test unit/preload/exported_symbols_test.cc)
