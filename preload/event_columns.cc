@@ -67,7 +67,8 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
     base += room[i];
   }
   // The scratch starts on a page: align the array past the columns.
-  auto* const addresses = reinterpret_cast<uint64_t*>(base + (-reinterpret_cast<uintptr_t>(base) & 7));
+  auto* const addresses =
+      reinterpret_cast<uint64_t*>(base + (-reinterpret_cast<uintptr_t>(base) & 7));
   size_t address_count = 0;
   uint64_t exact_tick = state.tick;    // as the rows count
   uint64_t written_tick = state.tick;  // as the columns say

@@ -10,12 +10,12 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
 #include <cstdint>
+#include <span>
 
 #include "absl/status/status.h"
-#include "heaptrail/trace_format.h"
 #include "absl/strings/str_format.h"
+#include "heaptrail/trace_format.h"
 #include "trace/byte_cursor.h"
 #include "trace/status_macros.h"
 
@@ -31,8 +31,7 @@ class AddressRings {
     allocated_[allocations_++ % format::kAddressWindow] = address;
     return absl::OkStatus();
   }
-  absl::Status ReadRelease(ByteCursor& column, bool counts,
-                           uint64_t& address) {
+  absl::Status ReadRelease(ByteCursor& column, bool counts, uint64_t& address) {
     HEAPTRAIL_RETURN_IF_ERROR(Read(column, allocated_, allocations_, address));
     if (counts) released_[releases_++ % format::kAddressWindow] = address;
     return absl::OkStatus();
@@ -50,9 +49,9 @@ class AddressRings {
       return absl::OkStatus();
     }
     if (distance > kWindow || distance > count) {
-      return absl::DataLossError(absl::StrFormat(
-          "address reference %d, beyond the %d addresses known", distance,
-          std::min<uint64_t>(count, kWindow)));
+      return absl::DataLossError(
+          absl::StrFormat("address reference %d, beyond the %d addresses known",
+                          distance, std::min<uint64_t>(count, kWindow)));
     }
     address = ring[(count - distance) % kWindow];
     return absl::OkStatus();

@@ -243,8 +243,7 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
   ByteCursor events(bytes);
   absl::Status status = DecodeEvents(
       EventFields{&events, &events, &events, &events, &events, false, nullptr},
-      slot,
-      sink);
+      slot, sink);
   if (!status.ok()) {
     return absl::Status(
         status.code(),
@@ -271,7 +270,8 @@ absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
   // Since version 6, addresses by reference to the thread's recent ones;
   // before, whole.
   std::unique_ptr<AddressRings>& rings = threads_[slot].rings;
-  if (rings == nullptr && version_ >= 6) rings = std::make_unique<AddressRings>();
+  if (rings == nullptr && version_ >= 6)
+    rings = std::make_unique<AddressRings>();
   absl::Status status =
       DecodeEvents(EventFields{&columns[0], &columns[1], &columns[2],
                                &columns[3], &columns[4], true, rings.get()},
@@ -432,8 +432,8 @@ absl::Status RecordDecoder::ReadAddressField(const EventFields& fields,
     return tag == format::EventTag::kAlloc
                ? fields.rings->ReadAllocation(*fields.addresses, address)
                : fields.rings->ReadRelease(
-                     *fields.addresses,
-                     tag != format::EventTag::kReallocFailed, address);
+                     *fields.addresses, tag != format::EventTag::kReallocFailed,
+                     address);
   }
   if (!fields.columns) return ReadAddressDelta(*fields.addresses, address);
   HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
@@ -474,8 +474,8 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
         HEAPTRAIL_ASSIGN_OR_RETURN(
             event.size,
             fields.sizes->ReadVarintAtMost(Event::kMaxSize, "allocation size"));
-        HEAPTRAIL_RETURN_IF_ERROR(ReadAddressField(
-            fields, format::EventTag::kAlloc, address));
+        HEAPTRAIL_RETURN_IF_ERROR(
+            ReadAddressField(fields, format::EventTag::kAlloc, address));
         HEAPTRAIL_ASSIGN_OR_RETURN(
             const uint64_t stack,
             fields.stacks->ReadVarintAtMost(kMaxU32, "stack id"));

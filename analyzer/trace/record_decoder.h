@@ -120,8 +120,7 @@ class RecordDecoder {
                                std::vector<Event>& events);
   // An event's address field, by the record's coding.
   static absl::Status ReadAddressField(const EventFields& fields,
-                                       format::EventTag tag,
-                                       uint64_t& address);
+                                       format::EventTag tag, uint64_t& address);
   absl::Status DecodeStackNodes(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeModuleLoad(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodePythonInterpreter(ByteCursor& cursor, RecordSink& sink);

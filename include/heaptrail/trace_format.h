@@ -32,10 +32,10 @@
 // It does so only where the order above is kept: for a thread whose events
 // are the only ones in a round and in the one before, on ticks strictly
 // between the previous RoundEnd's and this one's, and when no snapshot was
-// requested by the program since two rounds before. Any other thread's event that
-// precedes such an event then has a tick below the previous RoundEnd's (it
-// was drained before), any that follows it one above its exact tick, and
-// any snapshot falls outside the rounded span. The time of such an event
+// requested by the program since two rounds before. Any other thread's
+// event that precedes such an event then has a tick below the previous
+// RoundEnd's (it was drained before), any that follows it one above its
+// exact tick, and any snapshot falls outside the rounded span. The time of such an event
 // is exact to kTickQuantum, its order exact.
 //
 // Stacks. Call stacks are interned as a tree: node 0 is the empty stack (the
@@ -189,8 +189,8 @@ enum class RecordType : uint8_t {
   kPythonInterpreter = 15,
   // A Python code object, written in the round that writes the first stack
   // node with one of its frames or in a later one (resolve Python frames
-  // once the whole trace is read): varint code_id (1, 2, 3...: a code object freed and another
-  // made at its address gets a new one), varint first_line, string file,
+  // once the whole trace is read): varint code_id (1, 2, 3...: a code object
+  // freed and another made at its address gets a new one), varint first_line, string file,
   // string qualified_name, varint line_table_size (<=
   // kMaxPythonLineTableSize), that many bytes of its co_linetable (the
   // location table of PEP 626/657, the same format in 3.11 to 3.13). Strings

@@ -320,19 +320,24 @@ TEST(RecordDecoderTest, Version5NodesAndColumnsDecode) {
   TraceBuilder::PutSvarint(r, 0x10);
   TraceBuilder::PutVarint(r, 0);
   r.push_back(static_cast<char>(format::RecordType::kThreadEventColumns));
-  for (int byte : {3, 2, 2, 1, 16, 1}) r.push_back(static_cast<char>(byte));  // thread, lengths
-  r.push_back(static_cast<char>(format::MakeEventTag(format::EventTag::kAlloc, 0)));
-  r.push_back(static_cast<char>(format::MakeEventTag(format::EventTag::kFree, 0)));
+  for (int byte : {3, 2, 2, 1, 16, 1})
+    r.push_back(static_cast<char>(byte));  // thread, lengths
+  r.push_back(
+      static_cast<char>(format::MakeEventTag(format::EventTag::kAlloc, 0)));
+  r.push_back(
+      static_cast<char>(format::MakeEventTag(format::EventTag::kFree, 0)));
   r += std::string{5, 1};  // ticks
   r += std::string{24};    // size
-  for (int i = 0; i < 2; ++i) r += std::string{0x10, 0x20, 0x30, 0x40, 0, 0, 0, 0};
+  for (int i = 0; i < 2; ++i)
+    r += std::string{0x10, 0x20, 0x30, 0x40, 0, 0, 0, 0};
   r += std::string{2};  // stack
   RecordDecoder decoder(5);
   LogSink sink;
   ASSERT_TRUE(decoder.DecodeChunk(Span(r), sink).ok());
-  EXPECT_EQ(sink.log, (std::vector<std::string>{"nodes 1 (0,0x1000,0) (1,0x1010,0)",
-                                                "alloc t0 @5 0x40302010 24 s2 k0",
-                                                "free t0 @6 0x40302010 k0"}));
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"nodes 1 (0,0x1000,0) (1,0x1010,0)",
+                                      "alloc t0 @5 0x40302010 24 s2 k0",
+                                      "free t0 @6 0x40302010 k0"}));
 }
 
 TEST(RecordDecoderTest, ThreadIndexAboveTheLimitIsAnError) {
