@@ -37,27 +37,42 @@ struct FrameRule {
 class FrameRules {
  public:
   FrameRule Find(uintptr_t ip) const {
-    const Entry& entry = entries_[Slot(ip)];
-    if (entry.ip != ip) return {FrameRuleKind::kUnknown, 0, 0};
-    return entry.rule;
+    const Entry* set = &entries_[SetOf(ip)];
+    for (int way = 0; way < kWays; ++way) {
+      if (set[way].ip == ip) return set[way].rule;
+    }
+    return {FrameRuleKind::kUnknown, 0, 0};
   }
 
-  // A direct-mapped table: a new ip evicts the one in its slot.
-  void Learn(uintptr_t ip, FrameRule rule) { entries_[Slot(ip)] = {ip, rule}; }
+  // 4-way sets: a new ip takes its set's ways in turn. (Direct-mapped, the
+  // ~9000 return addresses of a compiler's stacks evicted each other, and
+  // every eviction cost a whole libunwind walk to learn the ip again.)
+  void Learn(uintptr_t ip, FrameRule rule) {
+    Entry* set = &entries_[SetOf(ip)];
+    for (int way = 0; way < kWays; ++way) {
+      if (set[way].ip == ip) {
+        set[way].rule = rule;
+        return;
+      }
+    }
+    set[next_way_++ % kWays] = {ip, rule};
+  }
 
  private:
   static constexpr int kBits = 14;
+  static constexpr int kWays = 4;
 
   struct Entry {
     uintptr_t ip;
     FrameRule rule;
   };
 
-  static uint32_t Slot(uintptr_t ip) {
-    return static_cast<uint32_t>((ip * 0x9E3779B97F4A7C15ull) >> (64 - kBits));
+  static uint32_t SetOf(uintptr_t ip) {
+    return static_cast<uint32_t>((ip * 0x9E3779B97F4A7C15ull) >> (64 - kBits)) & ~(kWays - 1u);
   }
 
   Entry entries_[1 << kBits] = {};
+  uint32_t next_way_ = 0;
 };
 
 }  // namespace heaptrail::preload
