@@ -8,13 +8,13 @@ TickRounding TickRounder::Start(uint64_t round_tick, uint64_t snapshot_requests,
                                 bool has_sole_thread, uint32_t sole_thread) {
   rounds_without_requests_ = snapshot_requests == requests_seen_ ? rounds_without_requests_ + 1 : 0;
   requests_seen_ = snapshot_requests;
-  previous_round_tick_ = round_tick_;
+  const uint64_t previous_round_tick = round_tick_;
   round_tick_ = round_tick;
   if (!has_sole_thread || rounds_without_requests_ < 2 || previous_threads_ > 1 ||
       (previous_threads_ == 1 && previous_thread_ != sole_thread)) {
     return TickRounding{};
   }
-  return TickRounding{previous_round_tick_, round_tick};
+  return TickRounding{previous_round_tick, round_tick};
 }
 
 void TickRounder::End(uint32_t threads_with_events, uint32_t first_thread) {

@@ -40,8 +40,7 @@ class TickRounder {
   void Reset() { *this = TickRounder(); }
 
  private:
-  uint64_t round_tick_ = 0;           // this round's; the previous one's until Start()
-  uint64_t previous_round_tick_ = 0;
+  uint64_t round_tick_ = 0;           // the latest Start()'s
   uint32_t previous_threads_ = 0;     // threads with events in the previous round
   uint32_t previous_thread_ = 0;      // the first of them
   uint64_t requests_seen_ = 0;
