@@ -3,6 +3,8 @@
 
 #include "stack_capture.h"
 
+#include <sys/ucontext.h>
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -22,6 +24,51 @@ uintptr_t Load(uintptr_t address) { return *reinterpret_cast<const uintptr_t*>(a
 // The return address that is the ip of a frame (other than the innermost)
 // with stack pointer `sp`: the call out of that frame pushed it just below.
 uintptr_t ReturnAddressBelow(uintptr_t sp) { return Load(sp - 8); }
+
+// What libunwind's step out of the frame at `cursor` (with stack pointer sp
+// and rbp) found: unw_step's status and, when it is positive, the caller's
+// frame and the rule that leads there.
+struct Step {
+  int status;
+  uintptr_t cfa;
+  uintptr_t caller_ip;
+  uintptr_t caller_rbp;
+  uintptr_t rbp_slot;  // where the frame saved the caller's rbp; 0: it kept it
+  FrameRule rule;
+};
+
+Step StepOut(unw_cursor_t& cursor, uintptr_t sp, uintptr_t rbp) {
+  Step step = {};
+  bool signal_frame = unw_is_signal_frame(&cursor) > 0;
+  step.status = unw_step(&cursor);
+  if (step.status <= 0) return step;
+  unw_word_t cfa = 0, caller_ip = 0, caller_rbp = 0;
+  unw_get_reg(&cursor, UNW_REG_SP, &cfa);
+  unw_get_reg(&cursor, UNW_REG_IP, &caller_ip);
+  unw_get_reg(&cursor, UNW_X86_64_RBP, &caller_rbp);
+  step.cfa = cfa;
+  step.caller_ip = caller_ip;
+  step.caller_rbp = caller_rbp;
+  // Where this frame saved its caller's rbp, if it did.
+  unw_save_loc_t location;
+  if (unw_get_save_loc(&cursor, UNW_X86_64_RBP, &location) == 0 &&
+      location.type == UNW_SLT_MEMORY && location.u.addr >= sp && location.u.addr < cfa) {
+    step.rbp_slot = location.u.addr;
+  }
+  bool consistent = cfa > sp && cfa - sp <= kMaxFrameSize &&
+                    ReturnAddressBelow(cfa) == caller_ip &&
+                    (step.rbp_slot != 0 ? Load(step.rbp_slot) == caller_rbp : caller_rbp == rbp);
+  step.rule = {FrameRuleKind::kUnusable, 0, 0};
+  if (!signal_frame && consistent) {
+    uint32_t saved_below = step.rbp_slot != 0 ? static_cast<uint32_t>(cfa - step.rbp_slot) : 0;
+    if (cfa == rbp + 16) {
+      step.rule = {FrameRuleKind::kRbpBased, 16, saved_below};
+    } else {
+      step.rule = {FrameRuleKind::kSpBased, static_cast<uint32_t>(cfa - sp), saved_below};
+    }
+  }
+  return step;
+}
 
 }  // namespace
 
@@ -110,6 +157,7 @@ StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& n
       return WalkResult::kComplete;
     }
     FrameRule rule = rules_.Find(ip);
+    if (rule.kind == FrameRuleKind::kUnknown) rule = LearnOne(ip, sp, rbp);
     uintptr_t cfa;
     switch (rule.kind) {
       case FrameRuleKind::kSpBased:
@@ -137,6 +185,32 @@ StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& n
     ip = ReturnAddressBelow(cfa);
     sp = cfa;
   }
+}
+
+FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
+  unw_context_t context;
+  if (unw_getcontext(&context) != 0) return {FrameRuleKind::kUnknown, 0, 0};
+  // The frame's ip, sp and rbp are known; a rule needs no other register.
+  // The others are set to sp, so that a rule that did read one (none that
+  // a walk can use does) reads the stack, not a wild address.
+  greg_t* registers = context.uc_mcontext.gregs;
+  for (int r : {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R8, REG_R9, REG_R10,
+                REG_R11, REG_R12, REG_R13, REG_R14, REG_R15}) {
+    registers[r] = static_cast<greg_t>(sp);
+  }
+  registers[REG_RIP] = static_cast<greg_t>(ip);
+  registers[REG_RSP] = static_cast<greg_t>(sp);
+  registers[REG_RBP] = static_cast<greg_t>(rbp);
+  unw_cursor_t cursor;
+  if (unw_init_local(&cursor, &context) != 0) return {FrameRuleKind::kUnknown, 0, 0};
+  Step step = StepOut(cursor, sp, rbp);
+  // The end of the stack, or a frame only real registers can step out of:
+  // left to a whole unwind.
+  if (step.status <= 0 || step.rule.kind == FrameRuleKind::kUnusable) {
+    return {FrameRuleKind::kUnknown, 0, 0};
+  }
+  rules_.Learn(ip, step.rule);
+  return step.rule;
 }
 
 bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
@@ -168,43 +242,18 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
       next.truncated = true;
       return cacheable;
     }
-    bool signal_frame = unw_is_signal_frame(&cursor) > 0;
-    if (unw_step(&cursor) <= 0) {
+    Step step = StepOut(cursor, sp, rbp);
+    if (step.status <= 0) {
       rules_.Learn(ip, {FrameRuleKind::kOutermost, 0, 0});
       return cacheable;
     }
-    unw_word_t cfa = 0, caller_ip = 0, caller_rbp = 0;
-    unw_get_reg(&cursor, UNW_REG_SP, &cfa);
-    unw_get_reg(&cursor, UNW_REG_IP, &caller_ip);
-    unw_get_reg(&cursor, UNW_X86_64_RBP, &caller_rbp);
-    // Where this frame saved its caller's rbp, if it did.
-    uintptr_t saved_rbp_slot = 0;
-    unw_save_loc_t location;
-    if (unw_get_save_loc(&cursor, UNW_X86_64_RBP, &location) == 0 &&
-        location.type == UNW_SLT_MEMORY && location.u.addr >= sp && location.u.addr < cfa) {
-      saved_rbp_slot = location.u.addr;
-    }
-    FrameRule rule = {FrameRuleKind::kUnusable, 0, 0};
-    bool consistent = cfa > sp && cfa - sp <= kMaxFrameSize &&
-                      ReturnAddressBelow(cfa) == caller_ip &&
-                      (saved_rbp_slot != 0 ? Load(saved_rbp_slot) == caller_rbp
-                                           : caller_rbp == rbp);
-    if (!signal_frame && consistent) {
-      uint32_t saved_below = saved_rbp_slot != 0 ? static_cast<uint32_t>(cfa - saved_rbp_slot) : 0;
-      if (cfa == rbp + 16) {
-        rule = {FrameRuleKind::kRbpBased, 16, saved_below};
-        next.rbp_based[next.count - 1] = true;
-      } else {
-        rule = {FrameRuleKind::kSpBased, static_cast<uint32_t>(cfa - sp), saved_below};
-      }
-    } else {
-      cacheable = false;
-    }
-    rules_.Learn(ip, rule);
-    ip = caller_ip;
-    sp = cfa;
-    rbp = caller_rbp;
-    rbp_slot = saved_rbp_slot;
+    if (step.rule.kind == FrameRuleKind::kRbpBased) next.rbp_based[next.count - 1] = true;
+    if (step.rule.kind == FrameRuleKind::kUnusable) cacheable = false;
+    rules_.Learn(ip, step.rule);
+    ip = step.caller_ip;
+    sp = step.cfa;
+    rbp = step.caller_rbp;
+    rbp_slot = step.rbp_slot;
   }
 }
 
@@ -232,6 +281,7 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
                                       CallerFrame caller) {
   if (epoch != epoch_) {  // a module was unloaded: ids of the old epoch are stale
     Reset();
+    interned_.Clear();
     epoch_ = epoch;
   }
   for (int i = 0; i < kRemembered; ++i) {
@@ -287,7 +337,7 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
   }
   uint32_t parent = shared == 0 ? 0 : next.node[next.count - shared];
   for (int i = next.count - 1 - shared; i >= 0; --i) {
-    parent = depot.Intern(parent, next.ip[i], epoch);
+    parent = interned_.Intern(depot, parent, next.ip[i], epoch);
     next.node[i] = parent;
   }
   if (cacheable && next.count > 0) first_frames_[victim_] = caller;

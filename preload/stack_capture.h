@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "frame_rules.h"
+#include "intern_cache.h"
 #include "stack_depot.h"
 
 namespace heaptrail::preload {
@@ -147,6 +148,11 @@ class StackCache {
   // it reaches them unchanged.
   WalkResult Walk(CallerFrame caller, int depth, Frames& next);
 
+  // Learns the rule of the frame (ip, sp, rbp) from one libunwind step out
+  // of it, on registers made up from those three; kUnknown when it takes a
+  // whole unwind from the real registers.
+  FrameRule LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp);
+
   // Fills `next` with libunwind's steps and learns the rule of every frame.
   // False when `next` must not be reused.
   bool UnwindAndLearn(CallerFrame caller, int depth, Frames& next);
@@ -156,6 +162,7 @@ class StackCache {
   static void Backtrace(CallerFrame caller, int depth, Frames& next);
 
   FrameRules rules_;
+  InternCache interned_;
   // A few recent stacks are remembered, so that a program alternating
   // between call sites finds each of its stacks unchanged.
   static constexpr int kRemembered = 8;
