@@ -17,9 +17,12 @@
 // per-thread FrameRules learned from libunwind: as soon as a frame is one of
 // the latest stack's and its outer slots still hold, the remembered outer
 // frames (and their depot nodes) are spliced on. A frame without a learned
-// rule sends the capture to libunwind's unw_step, which learns the rules of
-// the frames it steps through. A stack with a frame no rule describes (a
-// signal frame) is taken with unw_backtrace and not remembered.
+// rule is stepped out of once by libunwind, from its ip, sp and rbp, and the
+// rule is learned from that step; the few frames one step cannot learn (the
+// stack's end, one whose caller's registers do not check out) send the
+// capture to a whole libunwind unwind from the real registers. A stack with
+// a frame no rule describes (a signal frame) is taken with unw_backtrace and
+// not remembered.
 //
 // Limit (stated, not hidden): a frame whose CFA is neither at a fixed
 // distance from sp nor at rbp + 16 (stack realignment through another
