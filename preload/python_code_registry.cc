@@ -10,6 +10,7 @@
 #include "byte_writer.h"
 #include "memory_loads.h"
 #include "private_heap.h"
+#include "strip_python_columns.h"
 
 namespace heaptrail::preload {
 namespace {
@@ -134,11 +135,13 @@ bool AppendRecord(uintptr_t code, uint32_t code_id) {
   out = PutVarint(out, first_line > 0 ? static_cast<uint32_t>(first_line) : 0);
   out = PutPythonString(out, Load64(code + layout.code_filename));
   out = PutPythonString(out, Load64(code + layout.code_qualname));
-  out = PutVarint(out, table_size);
-  if (table_size != 0) {
-    std::memcpy(out, reinterpret_cast<const void*>(table + 32), table_size);
-    out += table_size;
-  }
+  // The lines only, behind room for their size, then moved up to it.
+  uint8_t* lines = out + kMaxVarintSize;
+  size_t lines_size =
+      StripPythonColumns(reinterpret_cast<const uint8_t*>(table + 32), table_size, lines);
+  out = PutVarint(out, lines_size);
+  std::memmove(out, lines, lines_size);
+  out += lines_size;
   uint32_t size = static_cast<uint32_t>(out - start - sizeof(uint32_t));
   std::memcpy(start, &size, sizeof(size));
   // Matched by the acquire load in EmitPythonRecords().

@@ -14,6 +14,7 @@
 #include "chunk_builder.h"
 #include "clock.h"
 #include "event_columns.h"
+#include "ip_dictionary.h"
 #include "leak_kinds.h"
 #include "live_blocks.h"
 #include "module_tracker.h"
@@ -44,6 +45,8 @@ constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
 constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
+constinit IpDictionary node_ips;
+constinit uint64_t previous_ip_index = ~uint64_t{0};  // the first node's "previous" is -1
 // The writer thread's time working and waiting, averaged over its last
 // rounds; behind when it works more than a third of the time: it is then what
 // the program's threads wait for (full rings), or what takes their CPU.
@@ -108,17 +111,17 @@ void EmitStackNodes() {
   chunk.PutRecordType(RecordType::kStackNodes);
   chunk.PutVarint(first);
   chunk.PutVarint(last - first);
-  uint64_t previous_ip = 0;
   for (uint32_t id = first; id < last; ++id) {
     const StackNode& node = depot.node(id);
-    uint64_t ip = node.ip.load(std::memory_order_relaxed);
-    uint8_t* out = chunk.Reserve(3 * kMaxVarintSize);
+    uint8_t* out = chunk.Reserve(4 * kMaxVarintSize);
     if (out == nullptr) return;
     out = PutVarint(out, id - node.parent);
-    out = PutSvarint(out, static_cast<int64_t>(ip - previous_ip));
+    IpDictionary::Entry ip = node_ips.Find(node.ip.load(std::memory_order_relaxed));
+    out = PutSvarint(out, static_cast<int64_t>(ip.index - previous_ip_index - 1));
+    if (ip.is_new) out = PutSvarint(out, ip.delta);
+    previous_ip_index = ip.index;
     out = PutVarint(out, node.epoch);
     chunk.Commit(out);
-    previous_ip = ip;
   }
   nodes_written = last;
 }
@@ -384,6 +387,8 @@ void ResetWriterInChild() {
   live_blocks.Reset();
   ForgetLeakSnapshotAfterFork();
   nodes_written = 1;
+  node_ips.Clear();
+  previous_ip_index = ~uint64_t{0};
   ResetPythonRecordsAfterFork();
   process_info_written = false;
   last_chunk_ns = 0;

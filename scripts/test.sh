@@ -21,7 +21,7 @@ python3 tests/corpus/usr_bin_corpus.py --cli B/bin/heaptrail --jobs 6
 step "ASan+UBSan build (B-asan/): analyzer, symbolizer and preload unit tests, the CLI on hostile traces"
 cmake -S . -B B-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEAPTRAIL_SANITIZE=ON \
   -DHEAPTRAIL_BUILD_BENCH=OFF >/dev/null
-cmake --build B-asan --target heaptrail_analyzer_tests symbolize_test stack_depot_test intern_cache_test \
+cmake --build B-asan --target heaptrail_analyzer_tests symbolize_test stack_depot_test intern_cache_test ip_dictionary_test \
   thread_buffer_test format_round_trip_test exported_symbols_test hostile_input_test
 # Only the targets above are built; the other tests are left out.
 ctest --test-dir B-asan --output-on-failure --timeout 600 -j2 -E '_NOT_BUILT$|^html_report_browser_test$'

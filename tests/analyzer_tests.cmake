@@ -42,7 +42,9 @@ add_executable(heaptrail_analyzer_tests
 target_include_directories(heaptrail_analyzer_tests PRIVATE ${HEAPTRAIL_ANALYZER_TEST_DIR})
 target_link_libraries(heaptrail_analyzer_tests
   PRIVATE heaptrail_analysis heaptrail_trace_builder zstd::libzstd_shared
-          GTest::gtest GTest::gtest_main)
+          GTest::gtest GTest::gtest_main
+          # The recorder's StripPythonColumns, checked against the truth too.
+          heaptrail_recorder)
 
 if(HEAPTRAIL_SANITIZER_FLAGS)
   foreach(target heaptrail_trace_builder heaptrail_analyzer_tests)

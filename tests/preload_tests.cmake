@@ -17,6 +17,7 @@ endfunction()
 
 heaptrail_preload_test(stack_depot_test)
 heaptrail_preload_test(intern_cache_test)
+heaptrail_preload_test(ip_dictionary_test)
 heaptrail_preload_test(stack_capture_test)
 heaptrail_preload_test(thread_buffer_test)
 heaptrail_preload_test(live_blocks_test)

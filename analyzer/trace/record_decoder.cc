@@ -560,10 +560,33 @@ absl::Status RecordDecoder::DecodeStackNodes(ByteCursor& cursor,
       return absl::DataLossError("stack node is its own parent");
     }
     const uint64_t parent = version_ >= 6 ? id - field : field;
-    HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t ip_delta, cursor.ReadSvarint());
+    // Since version 7, the ip by its number among the trace's ips.
+    bool new_ip = true;
+    if (version_ >= 7) {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t step, cursor.ReadSvarint());
+      const uint64_t index =
+          previous_ip_index_ + 1 + static_cast<uint64_t>(step);
+      if (index > stack_ips_.size()) {
+        return absl::DataLossError(absl::StrFormat(
+            "stack node ip number %d is beyond the %d known ips", index,
+            stack_ips_.size()));
+      }
+      previous_ip_index_ = index;
+      new_ip = index == stack_ips_.size();
+      if (!new_ip) ip = stack_ips_[index];
+    }
+    if (new_ip) {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const int64_t ip_delta, cursor.ReadSvarint());
+      if (version_ >= 7) {
+        ip = latest_new_ip_ + static_cast<uint64_t>(ip_delta);
+        latest_new_ip_ = ip;
+        stack_ips_.push_back(ip);
+      } else {
+        ip += static_cast<uint64_t>(ip_delta);
+      }
+    }
     HEAPTRAIL_ASSIGN_OR_RETURN(const uint64_t epoch,
                                cursor.ReadVarintAtMost(kMaxU32, "epoch"));
-    ip += static_cast<uint64_t>(ip_delta);
     node.parent = static_cast<uint32_t>(parent);
     node.ip = ip;
     node.epoch = static_cast<uint32_t>(epoch);

@@ -131,6 +131,10 @@ class RecordDecoder {
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
   std::vector<ThreadState> threads_;
   uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
+  // Version 7: the distinct ips of stack nodes, in order of appearance.
+  std::vector<uint64_t> stack_ips_;
+  uint64_t latest_new_ip_ = 0;
+  uint64_t previous_ip_index_ = ~uint64_t{0};  // the first node's is 0
   StackNodesRecord nodes_scratch_;  // reused: its capacity survives records
 };
 

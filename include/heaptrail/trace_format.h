@@ -66,7 +66,8 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 // 4: kLeakKinds. 5: Python frames (kPythonInterpreter, kPythonCode).
 // 6: stack node parents as distances; kThreadEventColumns' addresses as
 // references to the thread's recent addresses, its ticks maybe rounded.
-inline constexpr uint32_t kFormatVersion = 6;
+// 7: stack node ips as references to the trace's earlier ips.
+inline constexpr uint32_t kFormatVersion = 7;
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
@@ -122,11 +123,16 @@ enum class RecordType : uint8_t {
   // varint thread, varint tick, string name (empty when unknown)
   kThreadEnd = 3,
   // varint first_id, varint count, then count x
-  //   { varint id - parent, svarint ip_delta, varint epoch }
-  // Node ids first_id .. first_id + count - 1. ip_delta is relative to the
-  // previous node's ip in this record (0 for the first). parent < id: the
-  // distance is at least 1, and most often exactly 1 (a new stack's nodes
-  // come outermost first, each the parent of the next).
+  //   { varint id - parent, svarint ip_step, [svarint ip_delta], varint epoch }
+  // Node ids first_id .. first_id + count - 1. parent < id: the distance is
+  // at least 1, and most often exactly 1 (a new stack's nodes come outermost
+  // first, each the parent of the next). The trace's distinct ips are
+  // numbered 0, 1, 2... in the order they first appear; a node's ip has the
+  // number of the previous node's (in the trace; -1 before the first) plus
+  // 1 plus ip_step. A number no ip has yet is a new ip, and ip_delta follows:
+  // the ip minus the previous new ip of the trace (minus 0 for the first).
+  // Before version 7, no ip_step: every node had ip_delta, relative to the
+  // previous node's ip in its record.
   kStackNodes = 4,
   // varint module_id, varint epoch (first epoch in which it is mapped),
   // string path, varint load_bias, varint build_id_size, build_id bytes,
@@ -193,8 +199,9 @@ enum class RecordType : uint8_t {
   // freed and another made at its address gets a new one), varint first_line, string file,
   // string qualified_name, varint line_table_size (<=
   // kMaxPythonLineTableSize), that many bytes of its co_linetable (the
-  // location table of PEP 626/657, the same format in 3.11 to 3.13). Strings
-  // are UTF-8. Since version 5.
+  // location table of PEP 626/657, the same format in 3.11 to 3.13; since
+  // version 7 the writer drops its columns, in the same format: every
+  // offset keeps its line). Strings are UTF-8. Since version 5.
   kPythonCode = 16,
 };
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "strip_python_columns.h"
 #include "trace/trace_builder.h"
 
 namespace heaptrail::analyzer {
@@ -101,6 +103,73 @@ TEST(PythonLineTableTest, HostileTablesGiveNoLineAndStayInBounds) {
   huge.insert(huge.end(), 10, 0x7e);
   huge.push_back(0x03);
   PythonLineAt(huge, INT32_MAX, 2);
+}
+
+// The recorder's StripPythonColumns answers as the table it was given, at
+// every offset, and is never longer.
+void ExpectSameLines(const std::vector<uint8_t>& table, int64_t first_line) {
+  std::vector<uint8_t> stripped(table.size());
+  stripped.resize(
+      preload::StripPythonColumns(table.data(), table.size(), stripped.data()));
+  ASSERT_LE(stripped.size(), table.size());
+  for (int64_t offset = -2; offset < 16 * static_cast<int64_t>(table.size()) + 4;
+       offset += 2) {
+    ASSERT_EQ(PythonLineAt(stripped, first_line, offset),
+              PythonLineAt(table, first_line, offset))
+        << "offset " << offset << " of a table of " << table.size();
+  }
+}
+
+TEST(StripPythonColumnsTest, KeepsTheLinesOfEveryForm) {
+  // The table of EveryEntryFormMovesTheLineAsDocumented, then one run of 20
+  // units on a line (entries of 8 at most) and a gap of 10.
+  std::vector<uint8_t> table = {
+      0x80 | 3 << 3 | 1,  0x05,       0x80 | 12 << 3 | 0, 0x04, 0x09,
+      0x80 | 13 << 3 | 2, 0x07,       0x80 | 14 << 3 | 0, 0x50, 0x01,
+      0x00,               0x05,       0x07,               0x80 | 15 << 3 | 1,
+      0x80 | 10 << 3 | 0, 0x01,       0x02};
+  for (int i = 0; i < 10; ++i) {
+    table.insert(table.end(), {0x80 | 3 << 3 | 1, 0x05});  // same line
+  }
+  for (int i = 0; i < 10; ++i) table.push_back(0x80 | 15 << 3);
+  ExpectSameLines(table, 10);
+  std::vector<uint8_t> stripped(table.size());
+  stripped.resize(
+      preload::StripPythonColumns(table.data(), table.size(), stripped.data()));
+  // 47 bytes become 18: entries of two bytes for lines 10, 12 and 9, three
+  // for 49 (+40 takes two svarint bytes), one for the 2-unit gap, three of
+  // two for the 21 units on line 49, two of one for the 10-unit gap.
+  EXPECT_EQ(table.size(), 47u);
+  EXPECT_EQ(stripped.size(), 18u);
+}
+
+TEST(StripPythonColumnsTest, KeepsTheLinesOfHostileTables) {
+  ExpectSameLines({}, 7);
+  ExpectSameLines({0x01, 0x02}, 7);
+  ExpectSameLines({0x80 | 13 << 3}, 7);
+  ExpectSameLines({0x80 | 13 << 3, 0x42}, 7);
+  ExpectSameLines({0x80 | 3 << 3, 0x01, 0x80 | 13 << 3, 0x80}, 7);
+  // Deltas that wrap: a sum beyond the svarint's 63 bits.
+  std::vector<uint8_t> huge = {0x80 | 13 << 3};
+  huge.insert(huge.end(), 10, 0x7e);
+  huge.push_back(0x03);
+  huge.push_back(0x80 | 13 << 3);
+  huge.insert(huge.end(), 10, 0x7e);
+  huge.push_back(0x03);
+  ExpectSameLines(huge, INT32_MAX);
+}
+
+TEST(StripPythonColumnsTest, KeepsTheLinesOfRandomTables) {
+  // Random entry bytes, data bytes and varints: well and badly formed.
+  std::mt19937 random(19);
+  for (int round = 0; round < 20000; ++round) {
+    std::vector<uint8_t> table(random() % 24);
+    for (uint8_t& byte : table) {
+      byte = static_cast<uint8_t>(random());
+      if (random() % 3 != 0) byte |= 0x80;  // mostly entry starts
+    }
+    ExpectSameLines(table, static_cast<int64_t>(random() % 1000));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -232,6 +301,7 @@ TEST_P(PythonLineTableTruthTest, MatchesTheInterpreterAtEveryOffset) {
   }
 
   size_t code_objects = 0, offsets = 0, mismatches = 0;
+  size_t table_bytes = 0, stripped_bytes = 0;
   std::string first_mismatches;
   const auto mismatch = [&](const std::string& what) {
     if (++mismatches <= 10) absl::StrAppend(&first_mismatches, what, "\n");
@@ -247,12 +317,20 @@ TEST_P(PythonLineTableTruthTest, MatchesTheInterpreterAtEveryOffset) {
     const std::vector<uint8_t> table =
         FromHex(std::string_view(fields[1].data(), fields[1].size()));
     ++code_objects;
+    // What the recorder writes: the same table without its columns.
+    std::vector<uint8_t> stripped(table.size());
+    stripped.resize(preload::StripPythonColumns(table.data(), table.size(),
+                                                stripped.data()));
+    table_bytes += table.size();
+    stripped_bytes += stripped.size();
     const auto check = [&](int64_t offset, int64_t truth, const char* how) {
       const int64_t decoded = PythonLineAt(table, first_line, offset);
-      if (decoded != truth) {
+      const int64_t from_stripped = PythonLineAt(stripped, first_line, offset);
+      if (decoded != truth || from_stripped != truth) {
         mismatch(absl::StrCat(how, ": offset ", offset, " decoded ", decoded,
-                              " truth ", truth, " (first line ", first_line,
-                              ", table ", fields[1].substr(0, 64),
+                              ", without columns ", from_stripped, " truth ",
+                              truth, " (first line ", first_line, ", table ",
+                              fields[1].substr(0, 64),
                               fields[1].size() > 64 ? "...)" : ")"));
       }
     };
@@ -276,10 +354,14 @@ TEST_P(PythonLineTableTruthTest, MatchesTheInterpreterAtEveryOffset) {
   // Not vacuous: the modules hold thousands of code objects.
   EXPECT_GT(code_objects, 1000u);
   EXPECT_GT(offsets, 50000u);
-  std::printf("%s%s: %zu code objects, %zu offsets, %zu mismatches\n",
-              interpreter.path.c_str(),
-              interpreter.no_debug_ranges ? " (-X no_debug_ranges)" : "",
-              code_objects, offsets, mismatches);
+  // Not vacuous either: without columns the tables shrink.
+  EXPECT_LT(stripped_bytes, table_bytes);
+  std::printf(
+      "%s%s: %zu code objects, %zu offsets, %zu mismatches; tables %zu "
+      "bytes, %zu without columns\n",
+      interpreter.path.c_str(),
+      interpreter.no_debug_ranges ? " (-X no_debug_ranges)" : "",
+      code_objects, offsets, mismatches, table_bytes, stripped_bytes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Interpreters, PythonLineTableTruthTest,

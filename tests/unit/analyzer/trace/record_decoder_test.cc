@@ -141,13 +141,18 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
   append(r);
   r.assign(1, static_cast<char>(format::RecordType::kStackNodes));
   TraceBuilder::PutVarint(r, 1);  // first id
-  TraceBuilder::PutVarint(r, 2);  // count
-  TraceBuilder::PutVarint(r, 1);  // node 1's parent, 0, one before it
+  TraceBuilder::PutVarint(r, 3);  // count
+  TraceBuilder::PutVarint(r, 1);   // node 1's parent, 0, one before it
+  TraceBuilder::PutSvarint(r, 0);  // ip number -1 + 1: a new ip, 0x1000
   TraceBuilder::PutSvarint(r, 0x1000);
   TraceBuilder::PutVarint(r, 0);
   TraceBuilder::PutVarint(r, 1);
+  TraceBuilder::PutSvarint(r, 0);  // ip number 1: new, 0x10 below 0x1000
   TraceBuilder::PutSvarint(r, -0x10);
   TraceBuilder::PutVarint(r, 2);
+  TraceBuilder::PutVarint(r, 2);    // node 3's parent, 1
+  TraceBuilder::PutSvarint(r, -2);  // ip number 1 + 1 - 2 = 0: 0x1000
+  TraceBuilder::PutVarint(r, 0);
   append(r);
   r.assign(1, static_cast<char>(format::RecordType::kModuleLoad));
   TraceBuilder::PutVarint(r, 3);
@@ -210,7 +215,7 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
   EXPECT_EQ(sink.log,
             (std::vector<std::string>{
                 "start t0 i7 tid1234 @5",
-                "nodes 1 (0,0x1000,0) (1,0xff0,2)",
+                "nodes 1 (0,0x1000,0) (1,0xff0,2) (1,0x1000,0)",
                 "load 3 e0 /lib/libc.so.6 bias0x7f0000000000 id4 [0x1000+1280]",
                 "unload 3 e1",
                 "sync 100 50",
@@ -223,7 +228,7 @@ TEST(RecordDecoderTest, DecodesEveryRecordType) {
                 "round 300",
                 "the end 301",
             }));
-  EXPECT_EQ(decoder.stack_node_count(), 3u);
+  EXPECT_EQ(decoder.stack_node_count(), 4u);
   EXPECT_EQ(decoder.thread_index(0), 7u);
 }
 
@@ -338,6 +343,41 @@ TEST(RecordDecoderTest, Version5NodesAndColumnsDecode) {
             (std::vector<std::string>{"nodes 1 (0,0x1000,0) (1,0x1010,0)",
                                       "alloc t0 @5 0x40302010 24 s2 k0",
                                       "free t0 @6 0x40302010 k0"}));
+}
+
+TEST(RecordDecoderTest, Version6NodesHaveDeltasWithinTheirRecord) {
+  std::string r(1, static_cast<char>(format::RecordType::kStackNodes));
+  for (int v : {1, 2, 1}) TraceBuilder::PutVarint(r, v);  // ids 1-2; parent 0
+  TraceBuilder::PutSvarint(r, 0x1000);
+  TraceBuilder::PutVarint(r, 0);
+  TraceBuilder::PutVarint(r, 1);
+  TraceBuilder::PutSvarint(r, 0x10);
+  TraceBuilder::PutVarint(r, 0);
+  r.push_back(static_cast<char>(format::RecordType::kStackNodes));
+  for (int v : {3, 1, 1}) TraceBuilder::PutVarint(r, v);  // id 3; parent 2
+  TraceBuilder::PutSvarint(r, 0x2000);  // from 0 again: a new record
+  TraceBuilder::PutVarint(r, 0);
+  RecordDecoder decoder(6);
+  LogSink sink;
+  ASSERT_TRUE(decoder.DecodeChunk(Span(r), sink).ok());
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"nodes 1 (0,0x1000,0) (1,0x1010,0)",
+                                      "nodes 3 (2,0x2000,0)"}));
+}
+
+TEST(RecordDecoderTest, IpNumberBeyondTheKnownIpsIsAnError) {
+  std::string r(1, static_cast<char>(format::RecordType::kStackNodes));
+  for (int v : {1, 2, 1, 0}) TraceBuilder::PutVarint(r, v);  // node 1: new ip 0
+  TraceBuilder::PutSvarint(r, 0x1000);
+  TraceBuilder::PutVarint(r, 0);
+  TraceBuilder::PutVarint(r, 1);
+  TraceBuilder::PutSvarint(r, 1);  // ip number 2, with only 0 known
+  TraceBuilder::PutVarint(r, 0);
+  absl::Status status = Decode(r);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("ip number 2 is beyond the 1 known ips"),
+            std::string::npos)
+      << status.message();
 }
 
 TEST(RecordDecoderTest, ThreadIndexAboveTheLimitIsAnError) {

@@ -163,13 +163,19 @@ TraceBuilder& TraceBuilder::StackNodes(uint32_t first_id,
   Record(RecordType::kStackNodes);
   PutVarint(records_, first_id);
   PutVarint(records_, nodes.size());
-  uint64_t ip = 0;
   uint32_t id = first_id;
   for (const StackNode& node : nodes) {
     PutVarint(records_, id++ - node.parent);
-    PutSvarint(records_, static_cast<int64_t>(node.ip - ip));
+    auto known = std::find(stack_ips_.begin(), stack_ips_.end(), node.ip);
+    const uint64_t index = known - stack_ips_.begin();
+    PutSvarint(records_, static_cast<int64_t>(index - previous_ip_index_ - 1));
+    previous_ip_index_ = index;
+    if (known == stack_ips_.end()) {
+      PutSvarint(records_, static_cast<int64_t>(
+                               node.ip - (stack_ips_.empty() ? 0 : stack_ips_.back())));
+      stack_ips_.push_back(node.ip);
+    }
     PutVarint(records_, node.epoch);
-    ip = node.ip;
   }
   return *this;
 }

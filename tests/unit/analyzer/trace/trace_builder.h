@@ -111,6 +111,9 @@ class TraceBuilder {
   absl::flat_hash_map<uint32_t, ThreadState> threads_;
   std::vector<uint32_t> pending_order_;
   std::string records_;
+  // kStackNodes' ips, numbered as the writer numbers them.
+  std::vector<uint64_t> stack_ips_;
+  uint64_t previous_ip_index_ = ~uint64_t{0};
   bool chunk_open_ = false;
   std::vector<std::string> chunks_;  // each: ChunkHeader + frame
   std::vector<size_t> chunk_offsets_;
