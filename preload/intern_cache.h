@@ -4,8 +4,10 @@
 // middle as often as at the inner end, so a capture interns ~10 new frames
 // (cc1plus: 4.4M Intern calls for 1.2M allocations). Each Intern is a random
 // bucket and a random node in tables of tens of megabytes: two cache misses.
-// The same (parent, ip) pairs come back again and again, and this table is
-// small enough to stay in the core's cache.
+// The same (parent, ip) pairs come back again and again (80% of the calls
+// on cc1plus), and this table is small enough to stay in the core's cache,
+// mostly: its slots are keyed by the hash of the whole stack, so that a
+// capture fetches the slots of all its new frames at once.
 //
 // Ids are for one module epoch: Clear() when it changes.
 //
@@ -23,8 +25,23 @@ namespace heaptrail::preload {
 
 class InternCache {
  public:
-  uint32_t Intern(StackDepot& depot, uint32_t parent, uintptr_t ip, uint32_t epoch) {
-    Entry& entry = entries_[SlotOf(parent, ip)];
+  // The hash of a stack from its outer end: of its innermost ip and the
+  // hash of the rest (0 for none). A node's slot is its stack's hash, which
+  // a capture knows for all its new frames before it has their parents.
+  static uint64_t SuffixHash(uint64_t outer, uintptr_t ip) {
+    return (outer ^ ip) * 0x9E3779B97F4A7C15ull + (outer >> 29);
+  }
+
+  void Prefetch(uint64_t suffix_hash) const {
+    __builtin_prefetch(&entries_[SlotOf(suffix_hash)]);
+  }
+
+  // The child of `parent` for `ip`, whose stack hashes to `suffix_hash`.
+  // A slot is checked by (parent, ip), which alone decides the child: a
+  // hash that collides only costs a miss.
+  uint32_t Intern(StackDepot& depot, uint32_t parent, uintptr_t ip, uint32_t epoch,
+                  uint64_t suffix_hash) {
+    Entry& entry = entries_[SlotOf(suffix_hash)];
     if (entry.ip == ip && entry.parent == parent) return entry.child;
     uint32_t child = depot.Intern(parent, ip, epoch);
     if (child != parent) entry = {ip, parent, child};  // parent: the depot is full
@@ -42,9 +59,8 @@ class InternCache {
     uint32_t child;
   };
 
-  static uint32_t SlotOf(uint32_t parent, uintptr_t ip) {
-    uint64_t h = (ip ^ (uint64_t{parent} << 20)) * 0x9E3779B97F4A7C15ull;
-    return static_cast<uint32_t>(h >> (64 - kBits));
+  static uint32_t SlotOf(uint64_t suffix_hash) {
+    return static_cast<uint32_t>(suffix_hash >> (64 - kBits));
   }
 
   Entry entries_[1 << kBits] = {};

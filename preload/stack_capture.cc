@@ -333,11 +333,20 @@ uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epo
   while (shared < limit &&
          next.ip[next.count - 1 - shared] == previous.ip[previous.count - 1 - shared]) {
     next.node[next.count - 1 - shared] = previous.node[previous.count - 1 - shared];
+    next.suffix_hash[next.count - 1 - shared] =
+        previous.suffix_hash[previous.count - 1 - shared];
     ++shared;
+  }
+  // The memo's slots of the new frames are known before their parents are:
+  // fetched all at once, not one miss after another.
+  for (int i = next.count - 1 - shared; i >= 0; --i) {
+    uint64_t outer = i + 1 < next.count ? next.suffix_hash[i + 1] : 0;
+    next.suffix_hash[i] = InternCache::SuffixHash(outer, next.ip[i]);
+    interned_.Prefetch(next.suffix_hash[i]);
   }
   uint32_t parent = shared == 0 ? 0 : next.node[next.count - shared];
   for (int i = next.count - 1 - shared; i >= 0; --i) {
-    parent = interned_.Intern(depot, parent, next.ip[i], epoch);
+    parent = interned_.Intern(depot, parent, next.ip[i], epoch, next.suffix_hash[i]);
     next.node[i] = parent;
   }
   if (cacheable && next.count > 0) first_frames_[victim_] = caller;

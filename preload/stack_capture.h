@@ -103,6 +103,7 @@ class StackCache {
     bool rbp_based[kMaxStackDepth];      // the frame's CFA is rbp + 16
     bool rbp_matters[kMaxStackDepth];    // some frame's CFA depends on rbp[i]
     uint32_t node[kMaxStackDepth];
+    uint64_t suffix_hash[kMaxStackDepth];  // of ip[i..count-1]: node[i]'s memo slot
     // The slots the fast path compares (return addresses, and the rbp saves
     // that matter), innermost first, so that it is one tight loop.
     struct Check {
