@@ -3,7 +3,7 @@
 // earlier node by its number (format 7, kStackNodes).
 //
 // A program's nodes far outnumber its ips: every ip sits in many stacks
-// (Python's startup: 12,055 nodes over 1,255 ips; cc1plus: 296,105 over
+// (the Python bench row: 12,055 nodes over 1,255 ips; cc1plus: 296,105 over
 // 9,059). A new ip costs its delta from the previous new ip; a known one
 // its number's distance from the previous node's, and the ips of a stack
 // seen again were mostly numbered one after the other.
