@@ -6,18 +6,22 @@
 
 #include <cstring>
 
+#include "heaptrail/python_line_table.h"
+
 namespace heaptrail::preload {
 namespace {
 
-constexpr uint8_t kEntryStart = 0x80;
-constexpr uint8_t kVarintMore = 0x40;
-constexpr uint8_t kVarintBits = 0x3f;
-constexpr int kNoColumnsCode = 13;
-constexpr int kLongFormCode = 14;
-constexpr int kNoLocationCode = 15;
-constexpr int kOneLineFirstCode = 10;
-constexpr int kOneLineLastCode = 12;
-constexpr int64_t kMaxEntryUnits = 8;
+using format::python_line_table::EntryCode;
+using format::python_line_table::EntryUnits;
+using format::python_line_table::ImpliedDelta;
+using format::python_line_table::kEntryStart;
+using format::python_line_table::kLongFormCode;
+using format::python_line_table::kMaxEntryUnits;
+using format::python_line_table::kNoColumnsCode;
+using format::python_line_table::kNoLocationCode;
+using format::python_line_table::kVarintBits;
+using format::python_line_table::kVarintMore;
+using format::python_line_table::ReadSvarint;
 
 class Writer {
  public:
@@ -26,7 +30,7 @@ class Writer {
   // The next `units` code units are on `line`, or have none.
   void Run(int64_t units, bool located, int64_t line) {
     while (units > 0 && !full_) {
-      int64_t n = units < kMaxEntryUnits ? units : kMaxEntryUnits;
+      int64_t n = units < kMaxEntryUnits ? units : int64_t{kMaxEntryUnits};
       int code = located ? kNoColumnsCode : kNoLocationCode;
       Put(static_cast<uint8_t>(kEntryStart | code << 3 | (n - 1)));
       if (located) {
@@ -74,21 +78,6 @@ class Writer {
   int64_t line_ = 0;  // the line state of what is written, relative to the first line
 };
 
-// The svarint at `pos`, within the entry (advanced past it); false on a
-// truncated one.
-bool ReadSvarint(const uint8_t* table, size_t size, size_t& pos, int64_t& value) {
-  uint64_t raw = 0;
-  for (int shift = 0;; shift += 6) {
-    if (pos == size || (table[pos] & kEntryStart) != 0) return false;
-    uint8_t byte = table[pos++];
-    if (shift < 64) raw |= static_cast<uint64_t>(byte & kVarintBits) << shift;
-    if ((byte & kVarintMore) == 0) break;
-  }
-  auto magnitude = static_cast<int64_t>(raw >> 1);
-  value = (raw & 1) != 0 ? -magnitude : magnitude;
-  return true;
-}
-
 }  // namespace
 
 size_t StripPythonColumns(const uint8_t* table, size_t size, uint8_t* out) {
@@ -101,13 +90,11 @@ size_t StripPythonColumns(const uint8_t* table, size_t size, uint8_t* out) {
   while (pos < size) {
     uint8_t head = table[pos++];
     if ((head & kEntryStart) == 0) break;
-    int code = (head >> 3) & 0xf;
-    int64_t units = (head & 7) + 1;
-    int64_t delta = 0;
+    int code = EntryCode(head);
+    int64_t units = EntryUnits(head);
+    int64_t delta = ImpliedDelta(code);
     if (code == kNoColumnsCode || code == kLongFormCode) {
       if (!ReadSvarint(table, size, pos, delta)) break;
-    } else if (code >= kOneLineFirstCode && code <= kOneLineLastCode) {
-      delta = code - kOneLineFirstCode;
     }
     line = static_cast<int64_t>(static_cast<uint64_t>(line) + static_cast<uint64_t>(delta));
     bool located = code != kNoLocationCode;

@@ -77,6 +77,18 @@ TEST(PythonLineTableTest, NoLocationEntriesKeepTheRunningLine) {
   EXPECT_EQ(PythonLineAt(Bytes(table), 100, 24), kNoPythonLine);
 }
 
+// Two no-column entries, each with a delta near 2^61 (a varint of 10
+// groups of 0x3e and one of 3).
+std::vector<uint8_t> TwoHugeDeltas() {
+  std::vector<uint8_t> table;
+  for (int entry = 0; entry < 2; ++entry) {
+    table.push_back(0x80 | 13 << 3);
+    table.insert(table.end(), 10, 0x7e);
+    table.push_back(0x03);
+  }
+  return table;
+}
+
 TEST(PythonLineTableTest, HostileTablesGiveNoLineAndStayInBounds) {
   EXPECT_EQ(PythonLineAt({}, 7, 0), kNoPythonLine);
   EXPECT_EQ(PythonLineAt({}, 7, -2), 7);
@@ -96,13 +108,7 @@ TEST(PythonLineTableTest, HostileTablesGiveNoLineAndStayInBounds) {
   long_varint.push_back(0x00);
   PythonLineAt(long_varint, 7, 0);  // any value; no overflow trap (UBSan)
   // Huge deltas wrap instead of overflowing.
-  std::vector<uint8_t> huge = {0x80 | 13 << 3};
-  huge.insert(huge.end(), 10, 0x7e);
-  huge.push_back(0x03);
-  huge.push_back(0x80 | 13 << 3);
-  huge.insert(huge.end(), 10, 0x7e);
-  huge.push_back(0x03);
-  PythonLineAt(huge, INT32_MAX, 2);
+  PythonLineAt(TwoHugeDeltas(), INT32_MAX, 2);
 }
 
 // The recorder's StripPythonColumns answers as the table it was given, at
@@ -150,13 +156,7 @@ TEST(StripPythonColumnsTest, KeepsTheLinesOfHostileTables) {
   ExpectSameLines({0x80 | 13 << 3, 0x42}, 7);
   ExpectSameLines({0x80 | 3 << 3, 0x01, 0x80 | 13 << 3, 0x80}, 7);
   // Deltas that wrap: a sum beyond the svarint's 63 bits.
-  std::vector<uint8_t> huge = {0x80 | 13 << 3};
-  huge.insert(huge.end(), 10, 0x7e);
-  huge.push_back(0x03);
-  huge.push_back(0x80 | 13 << 3);
-  huge.insert(huge.end(), 10, 0x7e);
-  huge.push_back(0x03);
-  ExpectSameLines(huge, INT32_MAX);
+  ExpectSameLines(TwoHugeDeltas(), INT32_MAX);
 }
 
 TEST(StripPythonColumnsTest, KeepsTheLinesOfRandomTables) {
