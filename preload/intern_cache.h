@@ -4,10 +4,10 @@
 // middle as often as at the inner end, so a capture interns ~10 new frames
 // (cc1plus: 4.4M Intern calls for 1.2M allocations). Each Intern is a random
 // bucket and a random node in tables of tens of megabytes: two cache misses.
-// The same (parent, ip) pairs come back again and again (80% of the calls
-// on cc1plus), and this table is small enough to stay in the core's cache,
-// mostly: its slots are keyed by the hash of the whole stack, so that a
-// capture fetches the slots of all its new frames at once.
+// The same (parent, ip) pairs come back again and again (3 calls in 4 on
+// cc1plus find their answer here), and this table is small enough to stay
+// in the core's cache, mostly: its slots are keyed by the hash of the whole
+// stack, so that a capture fetches the slots of all its new frames at once.
 //
 // Ids are for one module epoch: Clear() when it changes.
 //
