@@ -7,8 +7,11 @@
 // branches: an erase and an insert take 11 ns an eighth full, against 41 ns
 // half full and 38 ns in absl::flat_hash_map, measured on glibc's
 // addresses; a sixteenth full makes the whole replay 9% faster than an
-// eighth, bench/analyzer_stages), at most half full beyond that (memory: 8
-// MiB at most while sparse, then 64 bytes per entry). Erase shifts the
+// eighth, bench/analyzer_stages), at most half full beyond that (memory: 2
+// MiB at most while sparse, then 64 bytes per entry). Sparser beyond 2 MiB
+// buys nothing: the slots miss the cache either way, and the fresh pages
+// cost more than the probes save (a 8 MiB sparse table made a cc1plus
+// trace's replay touch 32 MiB for 22k live blocks). Erase shifts the
 // following entries back instead of leaving tombstones, so churn never
 // degrades the table or forces a rehash (a general-purpose table's cost on
 // this pattern). Prefetch() lets the replay start loading an address's slot
@@ -118,7 +121,7 @@ class AddressTable {
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};
   static constexpr size_t kMinCapacity = 1024;
-  static constexpr size_t kSparseCapacity = size_t{1} << 18;  // 8 MiB
+  static constexpr size_t kSparseCapacity = size_t{1} << 16;  // 2 MiB
 
   struct Slot {
     uint64_t address = kEmpty;
