@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(
 absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
                                                     CliIo& io, bool parallel) {
   SymbolizedTrace trace;
-  trace.symbols = MakeDwarfSymbolSource();
+  trace.symbols = MakeDwarfSymbolSource(SymbolizerOptionsFromEnvironment());
   SymbolWarmer warmer(*trace.symbols);
   absl::StatusOr<std::unique_ptr<TraceAnalysis>> analysis =
       Load(path, io, &warmer);
@@ -58,7 +58,11 @@ absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
   if (!analysis.ok()) return analysis.status();
   trace.analysis = std::move(*analysis);
   StackSymbolizer::SourceFactory factory;
-  if (parallel) factory = [] { return MakeDwarfSymbolSource(); };
+  if (parallel) {
+    factory = [] {
+      return MakeDwarfSymbolSource(SymbolizerOptionsFromEnvironment());
+    };
+  }
   trace.symbolizer = std::make_unique<StackSymbolizer>(
       trace.analysis->stacks, trace.analysis->modules, trace.analysis->python,
       *trace.symbols, std::move(factory), std::move(loaded_modules));

@@ -84,7 +84,8 @@ int RunDiff(const DiffArgs& args, const CLI::Option& top, bool at_given,
     if (!newer.ok()) return ReportError(io, newer.status());
   }
   const TraceAnalysis& newer_analysis = two_traces ? **newer : **older;
-  std::unique_ptr<SymbolSource> symbols = MakeDwarfSymbolSource();
+  std::unique_ptr<SymbolSource> symbols =
+      MakeDwarfSymbolSource(SymbolizerOptionsFromEnvironment());
   StackSymbolizer older_symbolizer((*older)->stacks, (*older)->modules,
                                    (*older)->python, *symbols);
   std::unique_ptr<StackSymbolizer> newer_symbolizer;

@@ -19,40 +19,10 @@
 namespace heaptrail::analyzer::symbolize_internal {
 namespace {
 
-// A mapping, unmapped when it goes.
-class Mapping {
- public:
-  Mapping(int fd, size_t size, bool writable)
-      : size_(size),
-        data_(mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                   writable ? MAP_SHARED : MAP_PRIVATE, fd, 0)) {}
-  ~Mapping() {
-    if (valid()) munmap(data_, size_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  bool valid() const { return data_ != MAP_FAILED; }
-  uint8_t* bytes() const { return static_cast<uint8_t*>(data_); }
-
- private:
-  size_t size_;
-  void* data_;
-};
-
 struct DeflateFree {
   void operator()(libdeflate_decompressor* d) const {
     libdeflate_free_decompressor(d);
   }
-};
-
-// One compressed section: where its stream is, where it inflates to.
-struct Inflation {
-  size_t section;
-  uint64_t from;       // the stream, after the Elf64_Chdr
-  uint64_t from_size;
-  uint64_t to;         // offset in the new file
-  uint64_t size;       // inflated bytes
-  uint64_t alignment;
 };
 
 uint64_t AlignUp(uint64_t value, uint64_t alignment) {
@@ -82,18 +52,44 @@ bool NeverRead(std::string_view name) {
 
 }  // namespace
 
-UniqueFd InflatedElf(int fd) {
+// A mapping, unmapped when it goes.
+class ElfInflation::Mapping {
+ public:
+  Mapping(int fd, size_t size, bool writable)
+      : size_(size),
+        data_(mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                   writable ? MAP_SHARED : MAP_PRIVATE, fd, 0)) {}
+  ~Mapping() {
+    if (valid()) munmap(data_, size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  bool valid() const { return data_ != MAP_FAILED; }
+  uint8_t* bytes() const { return static_cast<uint8_t*>(data_); }
+
+ private:
+  size_t size_;
+  void* data_;
+};
+
+ElfInflation::ElfInflation(int fd, uint64_t size)
+    : original_(std::make_unique<Mapping>(fd, size, /*writable=*/false)),
+      original_size_(size) {}
+
+ElfInflation::~ElfInflation() = default;
+
+std::unique_ptr<ElfInflation> ElfInflation::Plan(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<uint64_t>(st.st_size) < sizeof(Elf64_Ehdr)) {
-    return {};
+    return nullptr;
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
-  const Mapping original(fd, size, /*writable=*/false);
-  if (!original.valid()) return {};
-  const uint8_t* const bytes = original.bytes();
+  std::unique_ptr<ElfInflation> plan(new ElfInflation(fd, size));
+  if (!plan->original_->valid()) return nullptr;
+  const uint8_t* const bytes = plan->original_->bytes();
 
-  Elf64_Ehdr header;
+  Elf64_Ehdr& header = plan->header_;
   std::memcpy(&header, bytes, sizeof(header));
   if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
       header.e_ident[EI_CLASS] != ELFCLASS64 ||
@@ -101,17 +97,18 @@ UniqueFd InflatedElf(int fd) {
       header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0 ||
       header.e_shoff > size ||
       header.e_shnum > (size - header.e_shoff) / sizeof(Elf64_Shdr)) {
-    return {};
+    return nullptr;
   }
-  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  std::vector<Elf64_Shdr>& sections = plan->sections_;
+  sections.resize(header.e_shnum);
   std::memcpy(sections.data(), bytes + header.e_shoff,
               sections.size() * sizeof(Elf64_Shdr));
 
   // The inflated sections go after the original bytes, each aligned.
   // Compressed sections that are never read become SHT_NOBITS, which libdw
   // skips, instead of being inflated.
-  std::vector<Inflation> inflations;
-  std::vector<std::pair<uint64_t, uint64_t>> skipped;  // not copied
+  std::vector<Inflation>& inflations = plan->inflations_;
+  std::vector<std::pair<uint64_t, uint64_t>>& skipped = plan->skipped_;
   const Elf64_Shdr no_names{};
   const Elf64_Shdr& names = header.e_shstrndx < sections.size()
                                 ? sections[header.e_shstrndx]
@@ -125,7 +122,7 @@ UniqueFd InflatedElf(int fd) {
     }
     if (section.sh_offset > size || section.sh_size > size - section.sh_offset ||
         section.sh_size < sizeof(Elf64_Chdr)) {
-      return {};
+      return nullptr;
     }
     if (NeverRead(NameOf(bytes, size, names, section))) {
       skipped.emplace_back(section.sh_offset,
@@ -142,49 +139,53 @@ UniqueFd InflatedElf(int fd) {
         compression.ch_size > kMaxInflatedBytes ||
         compression.ch_size / 1032 > section.sh_size ||
         (alignment & (alignment - 1)) != 0 || alignment > 4096) {
-      return {};
+      return nullptr;
     }
     const uint64_t to = AlignUp(end, std::max<uint64_t>(alignment, 8));
     inflations.push_back({i, section.sh_offset + sizeof(Elf64_Chdr),
                           section.sh_size - sizeof(Elf64_Chdr), to,
                           compression.ch_size, alignment});
     end = to + compression.ch_size;
-    if (end - size > kMaxInflatedBytes) return {};
+    if (end - size > kMaxInflatedBytes) return nullptr;
   }
-  if (inflations.empty() && skipped.empty()) return {};
-
-  UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
-  if (!memory.valid() || ftruncate(memory.get(), static_cast<off_t>(end)) != 0) {
-    return {};
-  }
-  const Mapping image(memory.get(), end, /*writable=*/true);
-  if (!image.valid()) return {};
-  uint8_t* const out = image.bytes();
-
-  // The original bytes, but for the compressed streams, which nothing reads
-  // any more: the pages they would fill are never allocated.
+  if (inflations.empty() && skipped.empty()) return nullptr;
+  // The compressed streams are not copied either: nothing reads them any
+  // more, and the pages they would fill are never allocated.
   for (const Inflation& inflation : inflations) {
     skipped.emplace_back(inflation.from, inflation.from + inflation.from_size);
   }
   std::sort(skipped.begin(), skipped.end());
+  plan->size_ = end;
+  return plan;
+}
+
+bool ElfInflation::WriteTo(int out_fd) const {
+  const Mapping image(out_fd, size_, /*writable=*/true);
+  if (!image.valid()) return false;
+  uint8_t* const out = image.bytes();
+  const uint8_t* const bytes = original_->bytes();
+
   uint64_t copied = 0;
-  for (const auto& [from, to] : skipped) {
+  for (const auto& [from, to] : skipped_) {
     if (from > copied) std::memcpy(out + copied, bytes + copied, from - copied);
     copied = std::max(copied, to);
   }
-  if (size > copied) std::memcpy(out + copied, bytes + copied, size - copied);
+  if (original_size_ > copied) {
+    std::memcpy(out + copied, bytes + copied, original_size_ - copied);
+  }
 
   const std::unique_ptr<libdeflate_decompressor, DeflateFree> inflater(
       libdeflate_alloc_decompressor());
-  if (inflater == nullptr) return {};
-  for (const Inflation& inflation : inflations) {
+  if (inflater == nullptr) return false;
+  std::vector<Elf64_Shdr> sections = sections_;
+  for (const Inflation& inflation : inflations_) {
     size_t inflated = 0;
     if (libdeflate_zlib_decompress(inflater.get(), bytes + inflation.from,
                                    inflation.from_size, out + inflation.to,
                                    inflation.size, &inflated) !=
             LIBDEFLATE_SUCCESS ||
         inflated != inflation.size) {
-      return {};
+      return false;
     }
     Elf64_Shdr& section = sections[inflation.section];
     section.sh_offset = inflation.to;
@@ -192,8 +193,20 @@ UniqueFd InflatedElf(int fd) {
     section.sh_addralign = inflation.alignment;
     section.sh_flags &= ~uint64_t{SHF_COMPRESSED};
   }
-  std::memcpy(out + header.e_shoff, sections.data(),
+  std::memcpy(out + header_.e_shoff, sections.data(),
               sections.size() * sizeof(Elf64_Shdr));
+  return true;
+}
+
+UniqueFd InflatedElf(int fd) {
+  const std::unique_ptr<ElfInflation> plan = ElfInflation::Plan(fd);
+  if (plan == nullptr) return {};
+  UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
+  if (!memory.valid() ||
+      ftruncate(memory.get(), static_cast<off_t>(plan->size())) != 0 ||
+      !plan->WriteTo(memory.get())) {
+    return {};
+  }
   return memory;
 }
 

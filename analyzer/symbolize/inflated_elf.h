@@ -20,7 +20,12 @@
 #ifndef HEAPTRAIL_ANALYZER_SYMBOLIZE_INFLATED_ELF_H_
 #define HEAPTRAIL_ANALYZER_SYMBOLIZE_INFLATED_ELF_H_
 
+#include <elf.h>
+
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "symbolize/debuginfo_locator.h"
 
@@ -28,6 +33,47 @@ namespace heaptrail::analyzer::symbolize_internal {
 
 // What one file's inflated sections may add up to.
 inline constexpr uint64_t kMaxInflatedBytes = uint64_t{4} << 30;
+
+// The rewriting of one file, planned from its section headers: how big the
+// inflated file is, then the writing of it (into a memory file, or into
+// InflatedElfCache's file).
+class ElfInflation {
+ public:
+  // Null when the file open on `fd` has no compressed section or cannot be
+  // rewritten (then use the file itself).
+  static std::unique_ptr<ElfInflation> Plan(int fd);
+  ~ElfInflation();
+  ElfInflation(const ElfInflation&) = delete;
+  ElfInflation& operator=(const ElfInflation&) = delete;
+
+  // Bytes of the inflated file.
+  uint64_t size() const { return size_; }
+  // Writes the inflated file into `out_fd`, a writable file of size()
+  // bytes; false when a stream does not inflate to its stated size.
+  bool WriteTo(int out_fd) const;
+
+ private:
+  class Mapping;
+  // One compressed section: where its stream is, where it inflates to.
+  struct Inflation {
+    size_t section;
+    uint64_t from;  // the stream, after the Elf64_Chdr
+    uint64_t from_size;
+    uint64_t to;  // offset in the new file
+    uint64_t size;  // inflated bytes
+    uint64_t alignment;
+  };
+  ElfInflation(int fd, uint64_t size);
+
+  std::unique_ptr<Mapping> original_;
+  uint64_t original_size_;
+  Elf64_Ehdr header_{};
+  std::vector<Elf64_Shdr> sections_;  // as they will be, but for inflations_
+  std::vector<Inflation> inflations_;
+  // Byte ranges of the original not copied: the compressed streams.
+  std::vector<std::pair<uint64_t, uint64_t>> skipped_;
+  uint64_t size_ = 0;
+};
 
 // A memory file with the ELF file open on `fd`, compressed sections inflated;
 // invalid when it has none or cannot be rewritten (then use `fd` itself).

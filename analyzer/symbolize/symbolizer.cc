@@ -29,6 +29,7 @@
 #include "symbolize/debuginfo_locator.h"
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/inflated_elf.h"
+#include "symbolize/inflated_elf_cache.h"
 #include "symbolize/symbol_table.h"
 
 namespace heaptrail::analyzer {
@@ -38,6 +39,7 @@ using symbolize_internal::DebuginfoLocator;
 using symbolize_internal::DwarfFrames;
 using symbolize_internal::ElfFacts;
 using symbolize_internal::InflatedElf;
+using symbolize_internal::InflatedElfCache;
 using symbolize_internal::LocatedFile;
 using symbolize_internal::ReadElfFacts;
 using symbolize_internal::SymbolTable;
@@ -57,6 +59,7 @@ struct ModuleState {
 
   // Read by the find_debuginfo callback.
   const DebuginfoLocator* locator = nullptr;
+  const InflatedElfCache* inflated_cache = nullptr;  // null: none
   std::string elf_path;  // the file reported to libdwfl
   ElfFacts elf_facts;
   struct stat elf_stat = {};
@@ -117,8 +120,13 @@ int FindDebuginfo(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr,
   }
   if (!found) return -1;
   *debuginfo_file_name = strdup(found->path.c_str());
-  // Inflated by us, faster than by libelf (see inflated_elf.h).
-  if (UniqueFd inflated = InflatedElf(found->fd.get()); inflated.valid()) {
+  // Inflated by us, faster than by libelf (see inflated_elf.h), or kept
+  // inflated from an earlier run.
+  if (UniqueFd inflated =
+          state->inflated_cache != nullptr
+              ? state->inflated_cache->Inflated(found->fd.get())
+              : InflatedElf(found->fd.get());
+      inflated.valid()) {
     return inflated.Release();
   }
   return found->fd.Release();
@@ -137,13 +145,18 @@ class Symbolizer::Impl {
  public:
   explicit Impl(SymbolizerOptions options)
       : locator_(std::move(options.debug_directories),
-                 options.verify_debuglink_crc) {}
+                 options.verify_debuglink_crc) {
+    if (!options.inflated_cache_directory.empty()) {
+      inflated_cache_.emplace(std::move(options.inflated_cache_directory));
+    }
+  }
 
   size_t AddModule(ModuleInfo info) {
     auto state = std::make_unique<ModuleState>();
     state->display_name = BaseName(info.path);
     state->info = std::move(info);
     state->locator = &locator_;
+    if (inflated_cache_) state->inflated_cache = &*inflated_cache_;
     modules_.push_back(std::move(state));
     return modules_.size() - 1;
   }
@@ -263,11 +276,19 @@ class Symbolizer::Impl {
   }
 
   DebuginfoLocator locator_;
+  std::optional<InflatedElfCache> inflated_cache_;
   std::vector<std::unique_ptr<ModuleState>> modules_;
   // node_hash_map: Symbolize() hands out references into the values.
   absl::node_hash_map<std::pair<size_t, uint64_t>, std::vector<SourceFrame>>
       cache_;
 };
+
+SymbolizerOptions SymbolizerOptionsFromEnvironment() {
+  SymbolizerOptions options;
+  options.inflated_cache_directory =
+      InflatedElfCache::DirectoryFromEnvironment().value_or("");
+  return options;
+}
 
 Symbolizer::Symbolizer(SymbolizerOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}

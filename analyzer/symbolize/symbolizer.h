@@ -45,7 +45,14 @@ struct SymbolizerOptions {
   // tell whether a debug file found by name belongs to the module. Off by
   // default: it reads the whole debug file.
   bool verify_debuglink_crc = false;
+  // Where inflated copies of compressed debug files are kept between runs
+  // (see inflated_elf_cache.h); empty: inflated in memory every time.
+  std::string inflated_cache_directory;
 };
+
+// The defaults, with the cache directory the environment names
+// (HEAPTRAIL_CACHE_DIR, XDG_CACHE_HOME or HOME; see inflated_elf_cache.h).
+SymbolizerOptions SymbolizerOptionsFromEnvironment();
 
 class Symbolizer {
  public:

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -83,6 +87,44 @@ TEST_F(ReportTest, LeaksOfEveryAllocationFunctionAtTheirLines) {
       {line.at("thread"), {2048, 4}},  // four threads, one line
   };
   EXPECT_EQ(SitesOf(report["sites"], "line_leaks.cc"), expected) << report["sites"].dump(1);
+}
+
+// glibc's debug file, compressed as Debian ships it, is inflated into the
+// cache by the first report and read from it by the next; the frames are the
+// same either way, and without a cache.
+TEST_F(ReportTest, DebugInfoIsKeptInflatedBetweenReports) {
+  const std::string trace = dir_ + "/line_leaks.trace";
+  const ProcessResult run = RunProcess(
+      {CliPath(), "run", "-o", trace, "--", SamplesDir() + "/line_leaks"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string cache = dir_ + "/cache";
+  const auto report = [&](const std::string& cache_dir) {
+    const ProcessResult result =
+        RunProcess({CliPath(), "report", trace, "--format", "json", "--by", "stack"},
+                   {"HEAPTRAIL_CACHE_DIR=" + cache_dir});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return result.out;
+  };
+  const auto entries = [&] {
+    std::vector<std::pair<std::string, uint64_t>> names;  // with inodes
+    if (!std::filesystem::exists(cache + "/debuginfo")) return names;
+    for (const auto& entry : std::filesystem::directory_iterator(cache + "/debuginfo")) {
+      struct stat st;
+      stat(entry.path().c_str(), &st);
+      names.emplace_back(entry.path().filename(), st.st_ino);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+
+  const std::string first = report(cache);
+  const auto stored = entries();
+  ASSERT_FALSE(stored.empty()) << "no debug file inflated (is libc6-dbg installed?)";
+  EXPECT_NE(first.find("libc-start.c"), std::string::npos) << first;
+  EXPECT_EQ(report(cache), first);
+  EXPECT_EQ(entries(), stored);  // read, not written again
+  EXPECT_EQ(report(""), first);
+  EXPECT_EQ(entries(), stored);
 }
 
 TEST_F(ReportTest, TransientPeakAttributedToItsLine) {

@@ -1,9 +1,12 @@
 // InflatedElf: the fixture's debug file compressed by objcopy, inflated back
-// section for section, and every case that must be left to libelf.
+// section for section, and every case that must be left to libelf; and
+// InflatedElfCache: stored once, read back, replaced when damaged, trimmed
+// to its budget, never in the way when it cannot be written.
 
 #include "symbolize/inflated_elf.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <gtest/gtest.h>
 #include <libelf.h>
@@ -11,8 +14,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "symbolize/inflated_elf_cache.h"
 
 namespace heaptrail::analyzer::symbolize_internal {
 namespace {
@@ -150,6 +160,186 @@ TEST(InflatedElfTest, LeavesWhatIsNotElfAlone) {
     const ScopedFile file(contents);
     const UniqueFd fd = Open(file.path());
     EXPECT_FALSE(InflatedElf(fd.get()).valid());
+  }
+}
+
+// A fresh directory for one cache, removed with everything in it.
+class CacheDirectory {
+ public:
+  CacheDirectory()
+      : path_(fs::temp_directory_path() /
+              ("heaptrail_inflated_cache_" + std::to_string(getpid()))) {
+    fs::remove_all(path_);
+  }
+  ~CacheDirectory() { fs::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+  // The names of the files in it.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    if (!fs::exists(path_)) return names;
+    for (const auto& entry : fs::directory_iterator(path_)) {
+      names.push_back(entry.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+ private:
+  fs::path path_;
+};
+
+ino_t InodeOf(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(InflatedElfCacheTest, StoresOnceThenReadsTheEntry) {
+  const CacheDirectory directory;
+  const InflatedElfCache cache(directory.path());
+  const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+  const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+  const std::map<std::string, Section> expected = SectionsOf(plain.get());
+
+  const UniqueFd stored = cache.Inflated(compressed.get());
+  ASSERT_TRUE(stored.valid());
+  ExpectInflatedAs(SectionsOf(stored.get()), expected);
+  const std::vector<std::string> names = directory.Names();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_TRUE(names[0].starts_with("v1-") && names[0].ends_with(".debug"))
+      << names[0];
+  EXPECT_EQ(fs::status(directory.path()).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+
+  const UniqueFd read = cache.Inflated(compressed.get());
+  ASSERT_TRUE(read.valid());
+  EXPECT_EQ(InodeOf(read.get()), InodeOf(stored.get()));  // the same entry
+  ExpectInflatedAs(SectionsOf(read.get()), expected);
+  EXPECT_EQ(directory.Names(), names);
+}
+
+TEST(InflatedElfCacheTest, ReplacesAnEntryOfAnotherSize) {
+  const CacheDirectory directory;
+  const InflatedElfCache cache(directory.path());
+  const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+  ASSERT_TRUE(cache.Inflated(compressed.get()).valid());
+  const fs::path entry = fs::path(directory.path()) / directory.Names().at(0);
+  const uintmax_t size = fs::file_size(entry);
+  fs::resize_file(entry, size / 2);  // as a full disk might have left it
+
+  const UniqueFd read = cache.Inflated(compressed.get());
+  ASSERT_TRUE(read.valid());
+  const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+  ExpectInflatedAs(SectionsOf(read.get()), SectionsOf(plain.get()));
+  EXPECT_EQ(fs::file_size(entry), size);
+}
+
+TEST(InflatedElfCacheTest, InflatesInMemoryWhenItCannotStore) {
+  const InflatedElfCache cache("/proc/self/no/such/directory");
+  const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+  const UniqueFd read = cache.Inflated(compressed.get());
+  ASSERT_TRUE(read.valid());
+  const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+  ExpectInflatedAs(SectionsOf(read.get()), SectionsOf(plain.get()));
+}
+
+TEST(InflatedElfCacheTest, StoresNothingForAFileWithoutCompressedSections) {
+  const CacheDirectory directory;
+  const InflatedElfCache cache(directory.path());
+  const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+  EXPECT_FALSE(cache.Inflated(plain.get()).valid());
+  EXPECT_TRUE(directory.Names().empty());
+}
+
+void WriteAged(const fs::path& path, size_t bytes, int age_seconds) {
+  std::ofstream(path, std::ios::binary) << std::string(bytes, 'x');
+  fs::last_write_time(path, fs::file_time_type::clock::now() -
+                                std::chrono::seconds(age_seconds));
+}
+
+TEST(InflatedElfCacheTest, KeepsTheMostRecentlyUsedWithinItsBudget) {
+  const CacheDirectory directory;
+  fs::create_directories(directory.path());
+  const fs::path dir = directory.path();
+  WriteAged(dir / "v1-oldest.debug", 4000, 300);
+  WriteAged(dir / "v1-newer.debug", 4000, 200);
+  WriteAged(dir / "v0-older-layout.debug", 10, 10);
+  WriteAged(dir / ".tmp-1-2", 10, 7200);     // a crashed report's
+  WriteAged(dir / ".tmp-3-4", 10, 10);       // a running report's
+  WriteAged(dir / "someone-elses.txt", 10, 7200);
+  const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+  const UniqueFd plan_source = Open(kFixtureDir + "/o0_zlib.debug");
+  const uint64_t entry_size = ElfInflation::Plan(plan_source.get())->size();
+
+  // Room for the new entry and one of the two old ones.
+  const InflatedElfCache cache(directory.path(), entry_size + 4000 + 100);
+  ASSERT_TRUE(cache.Inflated(compressed.get()).valid());
+  std::vector<std::string> names = directory.Names();
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names[0], ".tmp-3-4");
+  EXPECT_EQ(names[1], "someone-elses.txt");
+  EXPECT_TRUE(names[2].starts_with("v1-") && names[2] != "v1-oldest.debug");
+  EXPECT_TRUE(names[3].starts_with("v1-") && names[3] != "v1-oldest.debug");
+  EXPECT_TRUE(fs::exists(dir / "v1-newer.debug"));
+}
+
+// Sets an environment variable for one scope, or unsets it (null).
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value == nullptr) {
+      unsetenv(name);
+    } else {
+      setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnvironment() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(InflatedElfCacheTest, FindsItsDirectoryInTheEnvironment) {
+  const ScopedEnvironment home("HOME", "/home/u");
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", nullptr);
+    const ScopedEnvironment xdg("XDG_CACHE_HOME", nullptr);
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(),
+              "/home/u/.cache/heaptrail/debuginfo");
+  }
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", nullptr);
+    const ScopedEnvironment xdg("XDG_CACHE_HOME", "/var/cache/u");
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(),
+              "/var/cache/u/heaptrail/debuginfo");
+  }
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", nullptr);
+    const ScopedEnvironment xdg("XDG_CACHE_HOME", "relative");  // ignored
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(),
+              "/home/u/.cache/heaptrail/debuginfo");
+  }
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", "/tmp/c");
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(),
+              "/tmp/c/debuginfo");
+  }
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", "");
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(), std::nullopt);
+  }
+  {
+    const ScopedEnvironment chosen("HEAPTRAIL_CACHE_DIR", nullptr);
+    const ScopedEnvironment xdg("XDG_CACHE_HOME", nullptr);
+    const ScopedEnvironment no_home("HOME", nullptr);
+    EXPECT_EQ(InflatedElfCache::DirectoryFromEnvironment(), std::nullopt);
   }
 }
 
