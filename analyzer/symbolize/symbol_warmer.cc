@@ -41,7 +41,11 @@ void SymbolWarmer::Consider(const StackNode& node, ModuleMap& modules,
   if (!module.has_value()) {
     // Kept for a later module load, up to a bound: code outside every
     // module (JIT) would otherwise be kept and scanned again forever.
-    if (unresolved_.size() < kMaxUnresolved) unresolved_.push_back(node);
+    if (unresolved_.size() < kMaxUnresolved) {
+      unresolved_.push_back(node);
+    } else {
+      dropped_unresolved_ = true;
+    }
     return;
   }
   if (queued_modules_.insert(*module).second) {
@@ -67,6 +71,11 @@ absl::flat_hash_map<size_t, size_t> SymbolWarmer::Stop() {
     worker_.join();
   }
   return source_index_;
+}
+
+bool SymbolWarmer::LoadedEveryModuleSeen() const {
+  return !worker_.joinable() && !dropped_unresolved_ &&
+         source_index_.size() == queued_modules_.size();
 }
 
 void SymbolWarmer::Work() {

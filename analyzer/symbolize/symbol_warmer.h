@@ -55,6 +55,10 @@ class SymbolWarmer {
   // Stops the worker after the address it is on; returns module map index ->
   // SymbolSource index for every module the source holds.
   absl::flat_hash_map<size_t, size_t> Stop();
+  // After Stop(): true when the source holds every module that a stack
+  // node added lies in (none abandoned, none missed): then nothing is left
+  // for StackSymbolizer::Prefetch() to load.
+  bool LoadedEveryModuleSeen() const;
 
  private:
   struct Item {
@@ -75,6 +79,7 @@ class SymbolWarmer {
   // The caller's: modules seen, and nodes not in any module yet.
   absl::flat_hash_set<size_t> queued_modules_;
   std::vector<StackNode> unresolved_;
+  bool dropped_unresolved_ = false;  // past kMaxUnresolved
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -37,7 +37,42 @@ class AddressRings {
     return absl::OkStatus();
   }
 
+  // The same, for the decoder's unchecked path: the address field at `p`,
+  // which has at least 20 readable bytes (two varints). False, leaving the
+  // rings and `address` as they were, on a varint that does not fit or a
+  // reference the checked path must report.
+  bool TryReadAllocation(const uint8_t*& p, uint64_t& address) {
+    if (!TryRead(p, released_, releases_, address)) return false;
+    allocated_[allocations_++ % format::kAddressWindow] = address;
+    return true;
+  }
+  bool TryReadRelease(const uint8_t*& p, uint64_t& address) {
+    if (!TryRead(p, allocated_, allocations_, address)) return false;
+    released_[releases_++ % format::kAddressWindow] = address;
+    return true;
+  }
+
  private:
+  template <size_t kWindow>
+  static bool TryRead(const uint8_t*& p,
+                      const std::array<uint64_t, kWindow>& ring,
+                      uint64_t count, uint64_t& address) {
+    const uint8_t* q = p;
+    uint64_t distance;
+    if (!ReadVarintUnchecked(q, distance)) return false;
+    if (distance == 0) {
+      uint64_t delta;
+      if (!ReadVarintUnchecked(q, delta)) return false;
+      address += ZigzagDecode(delta);
+    } else if (distance <= kWindow && distance <= count) {
+      address = ring[(count - distance) % kWindow];
+    } else {
+      return false;
+    }
+    p = q;
+    return true;
+  }
+
   template <size_t kWindow>
   static absl::Status Read(ByteCursor& column,
                            const std::array<uint64_t, kWindow>& ring,

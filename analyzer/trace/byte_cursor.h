@@ -27,6 +27,36 @@ inline uint64_t ZigzagDecode(uint64_t raw) {
   return (raw >> 1) ^ (~(raw & 1) + 1);
 }
 
+// For a decoder's unchecked fast paths, which check the room themselves:
+// the most bytes a varint takes, and reads that trust it is there. False
+// on a varint that does not fit 64 bits.
+inline constexpr size_t kMaxVarintBytes = 10;
+
+// An LEB128 varint at `p`, which has kMaxVarintBytes readable bytes.
+inline bool ReadVarintUnchecked(const uint8_t*& p, uint64_t& value) {
+  uint64_t byte = *p++;
+  value = byte & 0x7f;
+  for (int shift = 7; byte >= 0x80; shift += 7) {
+    byte = *p++;
+    if (shift == 63 && byte > 1) return false;
+    value |= (byte & 0x7f) << shift;
+  }
+  return true;
+}
+
+// The same for a field of one or two bytes, most of the time, and which of
+// the two at random (allocation sizes below 16 KiB): no branch on the length,
+// which a predictor would miss half of the time. Longer ones take the loop.
+inline bool ReadShortVarintUnchecked(const uint8_t*& p, uint64_t& value) {
+  const uint64_t first = p[0];
+  const uint64_t second = p[1];
+  if ((first & second) >= 0x80) return ReadVarintUnchecked(p, value);
+  const uint64_t has_second = first >> 7;
+  value = (first & 0x7f) | ((second & 0x7f) << 7 & (0 - has_second));
+  p += 1 + has_second;
+  return true;
+}
+
 class ByteCursor {
  public:
   ByteCursor() = default;

@@ -318,33 +318,7 @@ absl::Status RecordDecoder::DecodeEvents(const EventFields& fields,
 namespace {
 
 // The most bytes one row event takes: a tag, and at most four varints.
-constexpr size_t kMaxRowEventBytes = 1 + 4 * 10;
-
-// An LEB128 varint read with no bounds check: the caller guarantees 10
-// readable bytes. False on a varint that does not fit 64 bits.
-inline bool ReadVarintUnchecked(const uint8_t*& p, uint64_t& value) {
-  uint64_t byte = *p++;
-  value = byte & 0x7f;
-  for (int shift = 7; byte >= 0x80; shift += 7) {
-    byte = *p++;
-    if (shift == 63 && byte > 1) return false;
-    value |= (byte & 0x7f) << shift;
-  }
-  return true;
-}
-
-// The same for a field of one or two bytes, most of the time, and which of
-// the two at random (allocation sizes below 16 KiB): no branch on the length,
-// which a predictor would miss half of the time. Longer ones take the loop.
-inline bool ReadShortVarintUnchecked(const uint8_t*& p, uint64_t& value) {
-  const uint64_t first = p[0];
-  const uint64_t second = p[1];
-  if ((first & second) >= 0x80) return ReadVarintUnchecked(p, value);
-  const uint64_t has_second = first >> 7;
-  value = (first & 0x7f) | ((second & 0x7f) << 7 & (0 - has_second));
-  p += 1 + has_second;
-  return true;
-}
+constexpr size_t kMaxRowEventBytes = 1 + 4 * kMaxVarintBytes;
 
 // Rows hold the address as a delta from the previous one.
 absl::Status ReadAddressDelta(ByteCursor& cursor, uint64_t& address) {
@@ -425,6 +399,90 @@ size_t RecordDecoder::DecodeRowsFast(std::span<const uint8_t> bytes,
   return p - begin;
 }
 
+size_t RecordDecoder::DecodeColumnsFast(const EventFields& fields,
+                                        uint32_t slot, uint64_t& tick,
+                                        uint64_t& address,
+                                        std::vector<Event>& events) {
+  // Each column read through a pointer of its own, with the room checked
+  // once per event against an end that leaves a whole field readable.
+  struct Column {
+    const uint8_t* p;
+    const uint8_t* safe_end;  // a field starting at or before it fits
+    explicit Column(const ByteCursor& cursor, size_t field_bytes) {
+      const std::span<const uint8_t> bytes = cursor.unread();
+      p = bytes.data();
+      safe_end = bytes.size() >= field_bytes
+                     ? bytes.data() + bytes.size() - field_bytes
+                     : nullptr;
+    }
+    bool room() const { return p <= safe_end; }
+  };
+  const uint8_t* const tags_begin = fields.tags->unread().data();
+  const uint8_t* tags = tags_begin;
+  const uint8_t* const tags_end = tags + fields.tags->remaining();
+  Column ticks(*fields.ticks, kMaxVarintBytes);
+  Column sizes(*fields.sizes, kMaxVarintBytes);
+  Column addresses(*fields.addresses, 2 * kMaxVarintBytes);
+  Column stacks(*fields.stacks, kMaxVarintBytes);
+  const uint8_t* const ticks_begin = ticks.p;
+  const uint8_t* const sizes_begin = sizes.p;
+  const uint8_t* const addresses_begin = addresses.p;
+  const uint8_t* const stacks_begin = stacks.p;
+  AddressRings& rings = *fields.rings;
+
+  Event event;
+  event.thread = slot;
+  while (tags != tags_end && ticks.room() && addresses.room()) {
+    const uint8_t tag = *tags;
+    const uint8_t kind = format::EventKindOf(tag);
+    // Every field is read ahead of any change, so that an event the checked
+    // loop must see leaves everything as it was.
+    const uint8_t* tick_p = ticks.p;
+    uint64_t dtick;
+    if (!ReadVarintUnchecked(tick_p, dtick)) break;
+    if (format::EventTagOf(tag) == format::EventTag::kAlloc) {
+      if (kind >= format::kAllocKindCount || !sizes.room() || !stacks.room()) {
+        break;
+      }
+      const uint8_t* size_p = sizes.p;
+      const uint8_t* stack_p = stacks.p;
+      uint64_t size, stack;
+      if (!ReadShortVarintUnchecked(size_p, size) || size > Event::kMaxSize ||
+          !ReadVarintUnchecked(stack_p, stack) || stack > kMaxU32 ||
+          !rings.TryReadAllocation(addresses.p, address)) {
+        break;
+      }
+      sizes.p = size_p;
+      stacks.p = stack_p;
+      event.type = EventType::kAlloc;
+      event.size = size;
+      event.stack_id = static_cast<uint32_t>(stack);
+    } else if (format::EventTagOf(tag) == format::EventTag::kFree) {
+      if (kind >= format::kFreeKindCount ||
+          !rings.TryReadRelease(addresses.p, address)) {
+        break;
+      }
+      event.type = EventType::kFree;
+      event.size = 0;
+      event.stack_id = 0;
+    } else {
+      break;
+    }
+    ++tags;
+    ticks.p = tick_p;
+    tick += dtick;
+    event.kind = kind;
+    event.tick = tick;
+    event.address = address;
+    events.push_back(event);
+  }
+  fields.ticks->Skip(ticks.p - ticks_begin);
+  fields.sizes->Skip(sizes.p - sizes_begin);
+  fields.addresses->Skip(addresses.p - addresses_begin);
+  fields.stacks->Skip(stacks.p - stacks_begin);
+  return tags - tags_begin;
+}
+
 absl::Status RecordDecoder::ReadAddressField(const EventFields& fields,
                                              format::EventTag tag,
                                              uint64_t& address) {
@@ -456,6 +514,9 @@ absl::Status RecordDecoder::DecodeEventsInto(const EventFields& fields,
     // below takes over from there.
     fields.tags->Skip(DecodeRowsFast(fields.tags->unread(), slot, tick,
                                      address, events));
+  } else if (fields.rings != nullptr) {
+    // Columns with address references (the recorder's default): the same.
+    fields.tags->Skip(DecodeColumnsFast(fields, slot, tick, address, events));
   }
   Event event;
   event.thread = slot;

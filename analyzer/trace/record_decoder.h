@@ -118,6 +118,11 @@ class RecordDecoder {
   static size_t DecodeRowsFast(std::span<const uint8_t> bytes, uint32_t slot,
                                uint64_t& tick, uint64_t& address,
                                std::vector<Event>& events);
+  // The same for columns whose addresses are references (fields.rings);
+  // returns the tags consumed, having skipped the other columns' bytes.
+  static size_t DecodeColumnsFast(const EventFields& fields, uint32_t slot,
+                                  uint64_t& tick, uint64_t& address,
+                                  std::vector<Event>& events);
   // An event's address field, by the record's coding.
   static absl::Status ReadAddressField(const EventFields& fields,
                                        format::EventTag tag, uint64_t& address);

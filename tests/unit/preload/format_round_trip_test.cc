@@ -279,6 +279,96 @@ TEST(FormatRoundTripTest, ReferenceBeyondWhatTheThreadHadIsDataLoss) {
   EXPECT_NE(status.message().find("address reference 1"), std::string::npos) << status;
 }
 
+// Long records go through the decoder's unchecked fast path: every tag,
+// kind and field length decodes as the rows do, and what it leaves to the
+// checked path (a failed realloc) hands back exactly where it stopped.
+TEST(FormatRoundTripTest, LongColumnRecordsDecodeAsRows) {
+  std::vector<uint8_t> rows;
+  uint64_t previous = 0;
+  std::vector<uint64_t> live;
+  uint64_t seed = 12345;
+  const auto next = [&seed](uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % bound;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    uint8_t event[64];
+    uint8_t* out = event;
+    uint64_t address;
+    format::EventTag tag;
+    const uint64_t choice = next(10);
+    if (live.empty() || choice < 5) {
+      tag = format::EventTag::kAlloc;
+      address = next(4) == 0 ? 0x7f0000000000 + 16 * next(1 << 30)
+                             : 0x555500000000 + 16 * next(4096);
+      live.push_back(address);
+    } else {
+      const size_t at = next(live.size());
+      address = live[at];
+      tag = i == 2900 ? format::EventTag::kReallocFailed : format::EventTag::kFree;
+      if (tag == format::EventTag::kFree) {
+        live[at] = live.back();
+        live.pop_back();
+      }
+    }
+    const uint8_t kind = tag == format::EventTag::kAlloc  ? next(format::kAllocKindCount)
+                         : tag == format::EventTag::kFree ? next(format::kFreeKindCount)
+                                                          : 0;
+    *out++ = format::MakeEventTag(tag, kind);
+    out = preload::PutVarint(out, next(3) == 0 ? next(1 << 20) : next(100));
+    if (tag == format::EventTag::kAlloc) {
+      const uint64_t sizes[] = {1, 100, 300, 20000, uint64_t{1} << 33};
+      out = preload::PutVarint(out, sizes[next(5)]);
+    }
+    out = preload::PutSvarint(out, static_cast<int64_t>(address - previous));
+    if (tag == format::EventTag::kAlloc) out = preload::PutVarint(out, next(1 << 24));
+    rows.insert(rows.end(), event, out);
+    previous = address;
+  }
+  preload::ChunkBuilder columns;
+  preload::ChunkBuilder scratch;
+  preload::ColumnState state;
+  ASSERT_TRUE(
+      preload::AppendEventColumns(columns, scratch, 5, rows.data(), rows.size(), state));
+  const std::vector<std::string> from_columns =
+      DecodeToLog(std::vector<uint8_t>(columns.data(), columns.data() + columns.size()));
+  ASSERT_EQ(from_columns.size(), 3000u);
+  EXPECT_EQ(from_columns, DecodeToLog(RowRecords(rows, 1)));
+}
+
+// A bad reference in the middle of a long record, where the fast path
+// meets it: the same error as in a short one, the events before it handed on.
+TEST(FormatRoundTripTest, ReferenceBeyondTheWindowInALongRecordIsDataLoss) {
+  constexpr int kAllocations = 100;  // half before the bad reference
+  std::vector<uint8_t> tags(kAllocations, format::MakeEventTag(format::EventTag::kAlloc, 0));
+  tags.insert(tags.begin() + kAllocations / 2, format::MakeEventTag(format::EventTag::kFree, 0));
+  const std::vector<uint8_t> ticks(kAllocations + 1, 0);
+  const std::vector<uint8_t> sizes(kAllocations, 16);
+  std::vector<uint8_t> addresses;
+  for (int i = 0; i < kAllocations; ++i) {
+    if (i == kAllocations / 2) addresses.insert(addresses.end(), {0x81, 0x20});  // 4097
+    addresses.insert(addresses.end(), {0, 0x20});  // +16
+  }
+  const std::vector<uint8_t> stacks(kAllocations, 1);
+  std::vector<uint8_t> record = {static_cast<uint8_t>(format::RecordType::kThreadEventColumns),
+                                 5};
+  const std::vector<uint8_t>* const kColumns[] = {&tags, &ticks, &sizes, &addresses, &stacks};
+  for (const std::vector<uint8_t>* column : kColumns) {
+    uint8_t length[preload::kMaxVarintSize];
+    record.insert(record.end(), length, preload::PutVarint(length, column->size()));
+  }
+  for (const std::vector<uint8_t>* column : kColumns) {
+    record.insert(record.end(), column->begin(), column->end());
+  }
+  EventLog log;
+  analyzer::RecordDecoder decoder;
+  absl::Status status = decoder.DecodeChunk(record, log);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("address reference 4097"), std::string::npos) << status;
+  ASSERT_EQ(log.log.size(), static_cast<size_t>(kAllocations / 2));
+  EXPECT_EQ(log.log.back(), "0 0 @0 320 size 16 stack 1");  // 50 x 16
+}
+
 TEST(FormatRoundTripTest, EventColumnsRejectUnknownTagsAndCutRecords) {
   std::vector<uint8_t> rows = RowEvents();
   preload::ChunkBuilder chunk;
