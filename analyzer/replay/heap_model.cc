@@ -106,15 +106,7 @@ void HeapModel::Replay(std::span<const Event> events, HeapTimeline& timeline) {
       __builtin_prefetch(&events[i + kEventPrefetchDistance]);
     }
     if (i + kSlotPrefetchDistance < events.size()) {
-      const Event& ahead = events[i + kSlotPrefetchDistance];
-      live_.Prefetch(ahead.address);
-      // An allocation's stack too: a compiler's 100k stacks do not fit in
-      // the cache. Its slot comes from dense_slots_, loaded ahead as well.
-      if (ahead.type == EventType::kAlloc) PrefetchStack(ahead.stack_id);
-    }
-    if (i + 2 * kSlotPrefetchDistance < events.size()) {
-      const uint32_t id = events[i + 2 * kSlotPrefetchDistance].stack_id;
-      if (id < dense_slots_.size()) __builtin_prefetch(&dense_slots_[id]);
+      live_.Prefetch(events[i + kSlotPrefetchDistance].address);
     }
     const Event& event = events[i];
     if (event.type == EventType::kSnapshot) {

@@ -214,11 +214,6 @@ class HeapModel {
     return NewOrSparseSlotOf(stack_id);
   }
   uint32_t NewOrSparseSlotOf(uint32_t stack_id);
-  void PrefetchStack(uint32_t stack_id) const {
-    if (stack_id >= dense_slots_.size()) return;
-    const uint32_t slot = dense_slots_[stack_id];
-    if (slot != kNoSlot) __builtin_prefetch(&stacks_[slot]);
-  }
   ThreadState& Thread(uint32_t thread) {
     if (thread >= threads_.size()) threads_.resize(thread + 1);
     return threads_[thread];
