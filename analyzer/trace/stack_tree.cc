@@ -6,20 +6,29 @@
 
 namespace heaptrail::analyzer {
 
-StackTree::StackTree() : nodes_(1) {}
+StackTree::StackTree() { Append(StackNode{}); }
+
+void StackTree::Append(const StackNode& node) {
+  if ((size_ & kBlockMask) == 0) {
+    // Made whole (StackNode's members have initializers): at most one
+    // block more than the nodes need is touched.
+    blocks_.push_back(std::make_unique<StackNode[]>(kBlockSize));
+  }
+  blocks_.back()[size_ & kBlockMask] = node;
+  ++size_;
+}
 
 absl::Status StackTree::Add(const StackNodesRecord& record) {
-  if (record.first_id != nodes_.size()) {
-    return absl::DataLossError(
-        absl::StrFormat("stack nodes start at id %d, expected %d",
-                        record.first_id, nodes_.size()));
+  if (record.first_id != size_) {
+    return absl::DataLossError(absl::StrFormat(
+        "stack nodes start at id %d, expected %d", record.first_id, size_));
   }
   for (const StackNode& node : record.nodes) {
-    if (node.parent >= nodes_.size()) {
+    if (node.parent >= size_) {
       return absl::DataLossError(absl::StrFormat("stack node %d has parent %d",
-                                                 nodes_.size(), node.parent));
+                                                 size_, node.parent));
     }
-    nodes_.push_back(node);
+    Append(node);
   }
   return absl::OkStatus();
 }
@@ -29,7 +38,7 @@ std::vector<uint32_t> StackTree::Path(uint32_t id) const {
   if (!Contains(id)) return path;
   while (id != 0) {
     path.push_back(id);
-    id = nodes_[id].parent;
+    id = node(id).parent;
   }
   return path;
 }
