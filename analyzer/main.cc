@@ -17,5 +17,6 @@ int main(int argc, char** argv) {
 #endif
   std::ios::sync_with_stdio(false);
   return heaptrail::analyzer::RunCli(argc, argv, std::cout, std::cerr,
-                                     heaptrail::analyzer::StderrIsTerminal());
+                                     heaptrail::analyzer::StderrIsTerminal(),
+                                     /*exit_when_done=*/true);
 }

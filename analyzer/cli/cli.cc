@@ -22,11 +22,11 @@
 namespace heaptrail::analyzer {
 
 int RunCli(int argc, const char* const* argv, std::ostream& out,
-           std::ostream& err, bool err_is_terminal) {
+           std::ostream& err, bool err_is_terminal, bool exit_when_done) {
   CLI::App app{"heaptrail: find where a native program's memory goes",
                "heaptrail"};
   app.require_subcommand(1);
-  CliIo io{out, err, err_is_terminal};
+  CliIo io{out, err, err_is_terminal, exit_when_done};
   int exit_code = 0;
   AddRunCommand(app, io, &exit_code);
   AddSnapshotCommand(app, io, &exit_code);

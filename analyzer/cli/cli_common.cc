@@ -2,6 +2,8 @@
 
 #include "cli/cli_common.h"
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -70,6 +72,24 @@ absl::StatusOr<SymbolizedTrace> LoadSymbolizedTrace(const std::string& path,
       trace.analysis->stacks, trace.analysis->modules, trace.analysis->python,
       *trace.symbols, std::move(factory), std::move(loaded_modules));
   return trace;
+}
+
+// LeakSanitizer checks at exit what is still allocated: keep it meaningful.
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAPTRAIL_CHECKS_LEAKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAPTRAIL_CHECKS_LEAKS 1
+#endif
+#endif
+
+int Finish(CliIo& io, int code) {
+  io.out.flush();
+  io.err.flush();
+#ifndef HEAPTRAIL_CHECKS_LEAKS
+  if (io.exit_when_done) _exit(code);
+#endif
+  return code;
 }
 
 int ReportError(CliIo& io, const absl::Status& status) {

@@ -31,7 +31,15 @@ struct CliIo {
   std::ostream& out;
   std::ostream& err;
   bool err_is_terminal = false;  // enables the progress indicator
+  bool exit_when_done = false;   // the process runs this command only
 };
+
+// A command's last step, with its output complete and nothing else to
+// write or close: flushes `io` and, in a process that runs this command
+// only, ends it with `code` at once, as compilers do, rather than free a
+// trace's analysis object by object (a cc1plus report: 2 ms of ~75).
+// Otherwise, or under a sanitizer that checks for leaks, returns `code`.
+int Finish(CliIo& io, int code);
 
 // Reads and analyzes a trace; prints its warnings. Errors are returned.
 absl::StatusOr<std::unique_ptr<TraceAnalysis>> LoadTrace(

@@ -76,7 +76,7 @@ int RunReport(const ReportArgs& args, const CLI::Option& top, CliIo& io) {
     RenderTextReport(*report, io.out);
   }
   io.out.flush();
-  return io.out ? 0 : kExitError;
+  return Finish(io, io.out ? 0 : kExitError);
 }
 
 struct SnapshotsArgs {
