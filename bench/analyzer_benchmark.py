@@ -41,8 +41,9 @@ CC1PLUS_TARGET = 1 / 3
 
 
 def measure(command):
-    """Runs `command` with its output discarded; returns (wall s, CPU s,
-    max RSS KiB) from wait4 on that process alone."""
+    """Runs `command` with its output discarded; returns (wall s, CPU s)
+    from wait4 on that process alone. Not its max RSS: a child of this
+    Python process starts with Python's RSS as a floor (measure_exec.c)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -53,7 +54,7 @@ def measure(command):
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited with "
                            f"{process.returncode}: {stderr.decode(errors='replace')}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def record(build_dir, name, program, scratch):
@@ -91,13 +92,20 @@ def time_analyzers(build_dir, heaptrail_trace, heaptrack_trace, repeat):
         for name in names[round_index % 2:] + names[:round_index % 2]:
             samples[name].append(measure(commands[name]))
     figures = {}
-    for name, runs in samples.items():
-        figures[name] = {
-            "wall_s": statistics.median(r[0] for r in runs),
-            "cpu_s": statistics.median(r[1] for r in runs),
-            "max_rss_kib": max(r[2] for r in runs),
-            "trace_bytes": sizes[name],
-        }
+    scratch = tempfile.mkdtemp(prefix="heaptrail-analyzer-rss.")
+    try:
+        for name, runs in samples.items():
+            # Peak RSS from one more run, through the small measure_exec.
+            sample, _ = run_benchmarks.run_once(build_dir, commands[name], {},
+                                                scratch, name)
+            figures[name] = {
+                "wall_s": statistics.median(r[0] for r in runs),
+                "cpu_s": statistics.median(r[1] for r in runs),
+                "max_rss_kib": sample.max_rss_kib,
+                "trace_bytes": sizes[name],
+            }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if heaptrack_trace is not None:
         ours, theirs = figures["heaptrail report"], figures["heaptrack_print"]
         figures["wall_ratio"] = ours["wall_s"] / theirs["wall_s"]

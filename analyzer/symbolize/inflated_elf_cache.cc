@@ -78,6 +78,7 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
   struct stat original;
   const std::unique_ptr<ElfInflation> plan = ElfInflation::Plan(fd);
   if (plan == nullptr || fstat(fd, &original) != 0) return {};
+  if (!Private()) return InflatedElf(fd);
   const std::string path =
       absl::StrCat(directory_, "/", EntryName(original));
 
@@ -112,6 +113,13 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
   }
   Trim();
   return stored;
+}
+
+bool InflatedElfCache::Private() const {
+  struct stat st;
+  if (stat(directory_.c_str(), &st) != 0) return errno == ENOENT;
+  return S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 void InflatedElfCache::Trim() const {

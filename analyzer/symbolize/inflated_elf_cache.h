@@ -7,7 +7,9 @@
 // An entry is named by the original file's identity (device, inode, size,
 // modification time) and by the layout's version, so a file replaced by an
 // upgrade is never matched; an entry whose size is not the planned one is
-// replaced. Entries are written under a temporary name, synced, then renamed
+// replaced. A directory that another user owns, or that others may write,
+// is not used: its files would be read as debug info. Entries are written
+// under a temporary name, synced, then renamed
 // into place: a report sees a whole entry or none, and two reports storing
 // the same entry at once are harmless. After a store, the least recently
 // used entries (by modification time, bumped on every use) go until the
@@ -47,6 +49,8 @@ class InflatedElfCache {
   const std::string& directory() const { return directory_; }
 
  private:
+  // True when the directory is absent (it is made private) or private.
+  bool Private() const;
   // Removes the least recently used entries beyond the budget, and
   // temporary files a crashed report left.
   void Trim() const;

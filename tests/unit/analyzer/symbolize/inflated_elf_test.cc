@@ -242,6 +242,19 @@ TEST(InflatedElfCacheTest, InflatesInMemoryWhenItCannotStore) {
   ExpectInflatedAs(SectionsOf(read.get()), SectionsOf(plain.get()));
 }
 
+TEST(InflatedElfCacheTest, LeavesADirectoryOthersMayWriteAlone) {
+  const CacheDirectory directory;
+  fs::create_directories(directory.path());
+  fs::permissions(directory.path(), fs::perms::all);
+  const InflatedElfCache cache(directory.path());
+  const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+  const UniqueFd read = cache.Inflated(compressed.get());
+  ASSERT_TRUE(read.valid());  // inflated in memory
+  const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+  ExpectInflatedAs(SectionsOf(read.get()), SectionsOf(plain.get()));
+  EXPECT_TRUE(directory.Names().empty());
+}
+
 TEST(InflatedElfCacheTest, StoresNothingForAFileWithoutCompressedSections) {
   const CacheDirectory directory;
   const InflatedElfCache cache(directory.path());
