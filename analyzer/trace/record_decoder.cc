@@ -403,19 +403,17 @@ size_t RecordDecoder::DecodeColumnsFast(const EventFields& fields,
                                         uint32_t slot, uint64_t& tick,
                                         uint64_t& address,
                                         std::vector<Event>& events) {
-  // Each column read through a pointer of its own, with the room checked
-  // once per event against an end that leaves a whole field readable.
+  // Each column read through a pointer of its own, with the room for a
+  // whole field (the most bytes it can take) checked once per event.
   struct Column {
     const uint8_t* p;
-    const uint8_t* safe_end;  // a field starting at or before it fits
-    explicit Column(const ByteCursor& cursor, size_t field_bytes) {
-      const std::span<const uint8_t> bytes = cursor.unread();
-      p = bytes.data();
-      safe_end = bytes.size() >= field_bytes
-                     ? bytes.data() + bytes.size() - field_bytes
-                     : nullptr;
-    }
-    bool room() const { return p <= safe_end; }
+    const uint8_t* end;
+    ptrdiff_t field_bytes;
+    Column(const ByteCursor& cursor, size_t most_bytes)
+        : p(cursor.unread().data()),
+          end(p + cursor.remaining()),
+          field_bytes(static_cast<ptrdiff_t>(most_bytes)) {}
+    bool room() const { return end - p >= field_bytes; }
   };
   const uint8_t* const tags_begin = fields.tags->unread().data();
   const uint8_t* tags = tags_begin;
