@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <system_error>
 #include <tuple>
 #include <utility>
@@ -96,9 +96,12 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
     // Ours: private, as the debug info of the user's own programs may be.
     fs::permissions(directory_, fs::perms::owner_all, error);
   }
+  // Unique among this process's threads and every other process; a clash
+  // with a stale file only sends this report to the memory file.
+  static std::atomic<uint64_t> stores{0};
   const std::string temporary =
       absl::StrCat(directory_, "/", kTemporaryPrefix, getpid(), "-",
-                   std::random_device()());
+                   stores.fetch_add(1, std::memory_order_relaxed));
   UniqueFd stored(open(temporary.c_str(),
                        O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!stored.valid()) return InflatedElf(fd);
