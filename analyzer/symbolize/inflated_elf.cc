@@ -5,6 +5,7 @@
 #include "symbolize/inflated_elf.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <libdeflate.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -160,6 +161,19 @@ std::unique_ptr<ElfInflation> ElfInflation::Plan(int fd) {
 }
 
 bool ElfInflation::WriteTo(int out_fd) const {
+  if (ftruncate(out_fd, static_cast<off_t>(size_)) != 0) return false;
+  // Every byte but the skipped ranges' (holes, never allocated).
+  const auto reserve = [out_fd](uint64_t begin, uint64_t end) {
+    return end <= begin || fallocate(out_fd, 0, static_cast<off_t>(begin),
+                                     static_cast<off_t>(end - begin)) == 0;
+  };
+  uint64_t from = 0;
+  for (const auto& [skipped_from, skipped_to] : skipped_) {
+    if (!reserve(from, skipped_from)) return false;
+    from = std::max(from, skipped_to);
+  }
+  if (!reserve(from, size_)) return false;
+
   const Mapping image(out_fd, size_, /*writable=*/true);
   if (!image.valid()) return false;
   uint8_t* const out = image.bytes();
@@ -202,11 +216,7 @@ UniqueFd InflatedElf(int fd) {
   const std::unique_ptr<ElfInflation> plan = ElfInflation::Plan(fd);
   if (plan == nullptr) return {};
   UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
-  if (!memory.valid() ||
-      ftruncate(memory.get(), static_cast<off_t>(plan->size())) != 0 ||
-      !plan->WriteTo(memory.get())) {
-    return {};
-  }
+  if (!memory.valid() || !plan->WriteTo(memory.get())) return {};
   return memory;
 }
 

@@ -48,8 +48,11 @@ class ElfInflation {
 
   // Bytes of the inflated file.
   uint64_t size() const { return size_; }
-  // Writes the inflated file into `out_fd`, a writable file of size()
-  // bytes; false when a stream does not inflate to its stated size.
+  // Writes the inflated file into `out_fd`, an empty writable file: sizes
+  // it, reserves the bytes it writes (on a full disk or memory limit that
+  // fails here, where writing through the mapping would be SIGBUS), and
+  // writes. False on a failure or a stream that does not inflate to its
+  // stated size.
   bool WriteTo(int out_fd) const;
 
  private:

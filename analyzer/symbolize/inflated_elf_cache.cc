@@ -105,9 +105,7 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
   UniqueFd stored(open(temporary.c_str(),
                        O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!stored.valid()) return InflatedElf(fd);
-  const bool written =
-      ftruncate(stored.get(), static_cast<off_t>(plan->size())) == 0 &&
-      plan->WriteTo(stored.get());
+  const bool written = plan->WriteTo(stored.get());
   // Synced before the rename: after a crash, an entry is whole or absent.
   if (!written || fdatasync(stored.get()) != 0 ||
       rename(temporary.c_str(), path.c_str()) != 0) {

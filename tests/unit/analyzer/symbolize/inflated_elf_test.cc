@@ -6,7 +6,10 @@
 #include "symbolize/inflated_elf.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <gelf.h>
 #include <gtest/gtest.h>
 #include <libelf.h>
@@ -240,6 +243,41 @@ TEST(InflatedElfCacheTest, InflatesInMemoryWhenItCannotStore) {
   ASSERT_TRUE(read.valid());
   const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
   ExpectInflatedAs(SectionsOf(read.get()), SectionsOf(plain.get()));
+}
+
+// On a full disk the store fails cleanly and the file is inflated in
+// memory: the entry's blocks are reserved before it is written through a
+// mapping, where a page with no block would be SIGBUS. The disk: a tmpfs of
+// one page, less than the entry, mounted in a child's own mount namespace.
+TEST(InflatedElfCacheTest, InflatesInMemoryWhenTheDiskIsFull) {
+  const CacheDirectory directory;
+  fs::create_directories(directory.path());
+  const UniqueFd plan_source = Open(kFixtureDir + "/o0_zlib.debug");
+  const uint64_t entry_size = ElfInflation::Plan(plan_source.get())->size();
+  ASSERT_GT(entry_size, 4096u);
+  const std::string options = "size=4096,mode=0700";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("tmpfs", directory.path().c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      _exit(3);
+    }
+    const InflatedElfCache cache(directory.path() + "/debuginfo");
+    const UniqueFd compressed = Open(kFixtureDir + "/o0_zlib.debug");
+    const UniqueFd read = cache.Inflated(compressed.get());
+    if (!read.valid()) _exit(1);
+    const UniqueFd plain = Open(kFixtureDir + "/o0.debug");
+    _exit(SectionsOf(read.get()).at(".debug_info").bytes ==
+                  SectionsOf(plain.get()).at(".debug_info").bytes
+              ? 0
+              : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: the tmpfs could not be mounted (needs root)";
 }
 
 TEST(InflatedElfCacheTest, LeavesADirectoryOthersMayWriteAlone) {
