@@ -214,9 +214,12 @@ bool ElfInflation::WriteTo(int out_fd) const {
 
 UniqueFd InflatedElf(int fd) {
   const std::unique_ptr<ElfInflation> plan = ElfInflation::Plan(fd);
-  if (plan == nullptr) return {};
+  return plan == nullptr ? UniqueFd() : InflatedInMemory(*plan);
+}
+
+UniqueFd InflatedInMemory(const ElfInflation& plan) {
   UniqueFd memory(memfd_create("heaptrail-debuginfo", MFD_CLOEXEC));
-  if (!memory.valid() || !plan->WriteTo(memory.get())) return {};
+  if (!memory.valid() || !plan.WriteTo(memory.get())) return {};
   return memory;
 }
 

@@ -81,6 +81,8 @@ class ElfInflation {
 // A memory file with the ELF file open on `fd`, compressed sections inflated;
 // invalid when it has none or cannot be rewritten (then use `fd` itself).
 UniqueFd InflatedElf(int fd);
+// The same from a plan already made; invalid when it cannot be written.
+UniqueFd InflatedInMemory(const ElfInflation& plan);
 
 }  // namespace heaptrail::analyzer::symbolize_internal
 

@@ -78,7 +78,7 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
   struct stat original;
   const std::unique_ptr<ElfInflation> plan = ElfInflation::Plan(fd);
   if (plan == nullptr || fstat(fd, &original) != 0) return {};
-  if (!Private()) return InflatedElf(fd);
+  if (!Private()) return InflatedInMemory(*plan);
   const std::string path =
       absl::StrCat(directory_, "/", EntryName(original));
 
@@ -104,13 +104,13 @@ UniqueFd InflatedElfCache::Inflated(int fd) const {
                    stores.fetch_add(1, std::memory_order_relaxed));
   UniqueFd stored(open(temporary.c_str(),
                        O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!stored.valid()) return InflatedElf(fd);
+  if (!stored.valid()) return InflatedInMemory(*plan);
   const bool written = plan->WriteTo(stored.get());
   // Synced before the rename: after a crash, an entry is whole or absent.
   if (!written || fdatasync(stored.get()) != 0 ||
       rename(temporary.c_str(), path.c_str()) != 0) {
     unlink(temporary.c_str());
-    return written ? std::move(stored) : InflatedElf(fd);
+    return written ? std::move(stored) : InflatedInMemory(*plan);
   }
   Trim();
   return stored;
