@@ -38,7 +38,7 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
     size_t walked = 0;
     for (uint32_t id = stack_id; id != 0 && walked++ < depth;
          id = tree_.node(id).parent) {
-      if (node_frames_.contains(id) || !seen.insert(id).second) break;
+      if (FramesSlot(id) != nullptr || !seen.insert(id).second) break;
       const StackNode& n = tree_.node(id);
       if (format::IsPythonFrameIp(n.ip)) continue;  // no module to load
       const std::optional<size_t> module =
@@ -135,7 +135,7 @@ void StackSymbolizer::Prefetch(std::span<const uint32_t> stack_ids,
     for (size_t i = 0; i < item.nodes.size(); ++i) {
       const std::vector<SourceFrame>* frames = item.frames[i];
       if (frames->empty()) continue;  // NodeFrames() names it by address
-      node_frames_.emplace(item.nodes[i], frames);
+      FramesSlot(item.nodes[i]) = frames;
     }
   }
 }
@@ -169,14 +169,13 @@ bool StackSymbolizer::HasPythonFrames(uint32_t stack_id) {
 }
 
 const std::vector<SourceFrame>& StackSymbolizer::NodeFrames(uint32_t node) {
-  const auto cached = node_frames_.find(node);
-  if (cached != node_frames_.end()) return *cached->second;
+  const std::vector<SourceFrame>*& cached = FramesSlot(node);
+  if (cached != nullptr) return *cached;
 
   const StackNode& n = tree_.node(node);
   if (format::IsPythonFrameIp(n.ip)) {
-    const std::vector<SourceFrame>& frames = PythonNodeFrames(n);
-    node_frames_.emplace(node, &frames);
-    return frames;
+    cached = &PythonNodeFrames(n);
+    return *cached;
   }
   // A return address may sit just past the end of its function's segment
   // (a call as the last instruction): look up the call itself.
@@ -200,7 +199,7 @@ const std::vector<SourceFrame>& StackSymbolizer::NodeFrames(uint32_t node) {
       frames = &Own(std::move(frame));
     }
   }
-  node_frames_.emplace(node, frames);
+  cached = frames;
   return *frames;
 }
 

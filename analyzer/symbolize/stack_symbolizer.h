@@ -104,7 +104,15 @@ class StackSymbolizer {
   const PythonCodeTable& python_;
   PythonFrames python_frames_;
   SymbolSource& symbols_;
-  absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*> node_frames_;
+  // The frames of a node: its cache slot, grown with the tree.
+  const std::vector<SourceFrame>*& FramesSlot(uint32_t node) {
+    if (node >= node_frames_.size()) node_frames_.resize(tree_.size());
+    return node_frames_[node];
+  }
+
+  // Per node: its frames once computed, else null. A vector, not a map:
+  // the report asks for every node of ~10^5 stacks.
+  std::vector<const std::vector<SourceFrame>*> node_frames_;
   // Module index -> SymbolSource index; registered on first use.
   absl::flat_hash_map<size_t, size_t> source_index_;
   absl::flat_hash_map<uint32_t, const std::vector<SourceFrame>*>
