@@ -48,6 +48,8 @@ void SymbolWarmer::Consider(const StackNode& node, ModuleMap& modules,
     }
     return;
   }
+  if (*module == last_module_) return;
+  last_module_ = *module;
   if (queued_modules_.insert(*module).second) {
     items.push_back(Item{*module, node.ip, modules.modules()[*module].info});
   }

@@ -78,6 +78,9 @@ class SymbolWarmer {
   static constexpr size_t kMaxUnresolved = 4096;
   // The caller's: modules seen, and nodes not in any module yet.
   absl::flat_hash_set<size_t> queued_modules_;
+  // The module of the last node considered: most nodes share it, and skip
+  // the set.
+  size_t last_module_ = SIZE_MAX;
   std::vector<StackNode> unresolved_;
   bool dropped_unresolved_ = false;  // past kMaxUnresolved
 
