@@ -20,6 +20,7 @@
 #ifndef HEAPTRAIL_ANALYZER_SYMBOLIZE_STACK_SYMBOLIZER_H_
 #define HEAPTRAIL_ANALYZER_SYMBOLIZE_STACK_SYMBOLIZER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -99,17 +100,19 @@ class StackSymbolizer {
 
   const std::vector<SourceFrame>& PythonNodeFrames(const StackNode& node);
 
+  // A node's slot in node_frames_, which grows with the tree.
+  const std::vector<SourceFrame>*& FramesSlot(uint32_t node) {
+    if (node >= node_frames_.size()) {
+      node_frames_.resize(std::max<size_t>(tree_.size(), size_t{node} + 1));
+    }
+    return node_frames_[node];
+  }
+
   const StackTree& tree_;
   ModuleMap& modules_;
   const PythonCodeTable& python_;
   PythonFrames python_frames_;
   SymbolSource& symbols_;
-  // The frames of a node: its cache slot, grown with the tree.
-  const std::vector<SourceFrame>*& FramesSlot(uint32_t node) {
-    if (node >= node_frames_.size()) node_frames_.resize(tree_.size());
-    return node_frames_[node];
-  }
-
   // Per node: its frames once computed, else null. A vector, not a map:
   // the report asks for every node of ~10^5 stacks.
   std::vector<const std::vector<SourceFrame>*> node_frames_;
