@@ -143,6 +143,41 @@ TEST(StackSymbolizerTest, ExpandsInlinedFramesAndResolvesByEpoch) {
   EXPECT_EQ(symbols.calls, calls);
 }
 
+// The frames cache is indexed by node id: nodes the tree gets after the
+// symbolizer was made (a live trace read further) are symbolized too, and
+// those cached before stay cached.
+TEST(StackSymbolizerTest, NodesAddedToTheTreeLaterAreSymbolized) {
+  StackTree tree;
+  ASSERT_TRUE(tree.Add(StackNodesRecord{1, {{0, 0, 0x40'0100}}}).ok());
+  ModuleMap map;
+  ASSERT_NO_FATAL_FAILURE(LoadProgramAndTwoLibrariesAtOneAddress(map));
+  FakeSymbolSource symbols;
+  symbols.Set("/bin/prog", 0x40'0100,
+              {Frame("main", "main.cc", 10, "/bin/prog")});
+  symbols.Set("/lib/a.so", 0x7000'1100,
+              {Frame("helper", "a.cc", 7, "/lib/a.so")});
+  const PythonCodeTable python;
+  StackSymbolizer symbolizer(tree, map, python, symbols);
+  ASSERT_EQ(symbolizer.Frames(1).size(), 1u);
+  const int calls = symbols.calls;
+
+  ASSERT_TRUE(tree.Add(StackNodesRecord{2,
+                                        {{1, 0, 0x7000'1100},
+                                         {2, 0, 0x7000'1100},
+                                         {1, 0, 0x40'0100}}})
+                  .ok());
+  std::vector<const SourceFrame*> frames = symbolizer.Frames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0]->function, "helper");
+  EXPECT_EQ(frames[1]->function, "helper");
+  EXPECT_EQ(frames[2]->function, "main");
+  EXPECT_EQ(symbols.calls, calls + 2);  // nodes 2 and 3; node 1 was cached
+  frames = symbolizer.Frames(4);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0]->function, "main");
+  EXPECT_EQ(symbols.calls, calls + 3);
+}
+
 // Counts lookups so that a test can wait for the warmer's worker without
 // racing on the fake's own counters.
 class CountingSource : public FakeSymbolSource {
