@@ -11,12 +11,16 @@
 // else (a signal frame, a CFA from another register) is kept as unusable.
 // The outermost frame (nothing to return to) is remembered as such.
 //
+// Rules hold for one module epoch (a module unloaded, its addresses may
+// take other code): Clear() when it changes.
+//
 // Thread-safety: one thread's. No allocation.
 
 #ifndef HEAPTRAIL_PRELOAD_FRAME_RULES_H_
 #define HEAPTRAIL_PRELOAD_FRAME_RULES_H_
 
 #include <cstdint>
+#include <cstring>
 
 namespace heaptrail::preload {
 
@@ -56,6 +60,13 @@ class FrameRules {
       }
     }
     set[next_way_++ % kWays] = {ip, rule};
+  }
+
+  // Forgets every rule: after a module is unloaded, another one's code may
+  // sit at the same addresses.
+  void Clear() {
+    memset(entries_, 0, sizeof(entries_));
+    next_way_ = 0;
   }
 
  private:

@@ -279,9 +279,13 @@ void StackCache::Backtrace(CallerFrame caller, int depth, Frames& next) {
 
 uint32_t StackCache::CaptureAndIntern(StackDepot& depot, int depth, uint32_t epoch,
                                       CallerFrame caller) {
-  if (epoch != epoch_) {  // a module was unloaded: ids of the old epoch are stale
+  if (epoch != epoch_) {
+    // A module was unloaded: ids of the old epoch are stale, and so are the
+    // rules of its addresses, where another module may be mapped now (a
+    // stale frame size would read the stack at a wrong CFA).
     Reset();
     interned_.Clear();
+    rules_.Clear();
     epoch_ = epoch;
   }
   for (int i = 0; i < kRemembered; ++i) {

@@ -84,6 +84,9 @@ class StackCache {
     return {f.ip, f.sp, f.count, f.sps_known};
   }
 
+  // The rule learned for the frame at `ip`, kUnknown if none: for tests.
+  FrameRule LearnedRule(uintptr_t ip) const { return rules_.Find(ip); }
+
   // Forgets every remembered stack (a new thread owns the cache).
   void Reset() {
     for (int i = 0; i < kRemembered; ++i) {

@@ -29,6 +29,7 @@ struct Capture {
 StackDepot* depot = nullptr;
 StackCache* cache = nullptr;
 int depth_limit = kMaxStackDepth;
+uint32_t epoch = 0;  // the module epoch the hook captures in
 
 // Plays the exported hook: takes the caller frame itself, captures through
 // the cache, then takes the full backtrace from the same frame.
@@ -36,7 +37,7 @@ __attribute__((noinline)) Capture Hook() {
   Capture capture;
   CallerFrame caller = HEAPTRAIL_CALLER_FRAME();
   capture.caller_sp = caller.sp;
-  capture.id = cache->CaptureAndIntern(*depot, depth_limit, 0, caller);
+  capture.id = cache->CaptureAndIntern(*depot, depth_limit, epoch, caller);
   void* raw[kMaxStackDepth + 1];
   int count = unw_backtrace(raw, kMaxStackDepth + 1);
   // raw[0] is this function; raw[1] is its return address, the caller.
@@ -64,6 +65,7 @@ class StackCaptureTest : public ::testing::Test {
     owned_cache_ = std::make_unique<StackCache>();
     cache = owned_cache_.get();
     depth_limit = kMaxStackDepth;
+    epoch = 0;
     InitStackCapture();
   }
 
@@ -125,6 +127,22 @@ TEST_F(StackCaptureTest, SameSpUnderADifferentCallerIsTold) {
   EXPECT_NE(captures[0].id, captures[1].id);
   EXPECT_EQ(captures[0].id, captures[2].id);
   EXPECT_EQ(captures[1].id, captures[4].id);
+}
+
+// A module unloaded starts a new epoch: its addresses may hold another
+// module's code from then on, so what was learned of them is forgotten (a
+// stale frame size would make the walk read the stack at a wrong CFA).
+TEST_F(StackCaptureTest, RulesDoNotOutliveTheirEpoch) {
+  const Capture first = ViaA();
+  EXPECT_EXACT(first);
+  const uintptr_t via_a = first.expected[1];  // the frame of ViaA
+  EXPECT_NE(cache->LearnedRule(via_a).kind, FrameRuleKind::kUnknown);
+
+  epoch = 1;
+  const Capture second = ViaB();
+  EXPECT_EXACT(second);
+  EXPECT_EQ(cache->LearnedRule(via_a).kind, FrameRuleKind::kUnknown);
+  EXPECT_NE(cache->LearnedRule(second.expected[1]).kind, FrameRuleKind::kUnknown);
 }
 
 TEST_F(StackCaptureTest, RecursionOfChangingDepth) {
