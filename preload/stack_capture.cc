@@ -3,6 +3,8 @@
 
 #include "stack_capture.h"
 
+#include "shared_frame_rules.h"
+
 #include <sys/ucontext.h>
 
 #define UNW_LOCAL_ONLY
@@ -14,6 +16,9 @@ namespace {
 // The tracker's own frames between the unwinder and the hook's caller (the
 // recorder, the hook) are few; more means the caller is not on this stack.
 constexpr int kTrackerFrameAllowance = 8;
+
+// What any thread learned: a thread asks here before libunwind.
+constinit SharedFrameRules shared_rules;
 
 // A walked frame larger than this is taken for a sign of a wrong rbp, and
 // left to libunwind.
@@ -188,6 +193,10 @@ StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& n
 }
 
 FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
+  if (FrameRule shared = shared_rules.Find(ip, epoch_); shared.kind != FrameRuleKind::kUnknown) {
+    rules_.Learn(ip, shared);
+    return shared;
+  }
   unw_context_t context;
   if (unw_getcontext(&context) != 0) return {FrameRuleKind::kUnknown, 0, 0};
   // The frame's ip, sp and rbp are known; a rule needs no other register.
@@ -203,6 +212,7 @@ FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
   registers[REG_RBP] = static_cast<greg_t>(rbp);
   unw_cursor_t cursor;
   if (unw_init_local(&cursor, &context) != 0) return {FrameRuleKind::kUnknown, 0, 0};
+  ++libunwind_steps_;
   Step step = StepOut(cursor, sp, rbp);
   // The end of the stack, or a frame only real registers can step out of:
   // left to a whole unwind.
@@ -210,6 +220,7 @@ FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
     return {FrameRuleKind::kUnknown, 0, 0};
   }
   rules_.Learn(ip, step.rule);
+  shared_rules.Learn(ip, epoch_, step.rule);
   return step.rule;
 }
 
@@ -224,6 +235,7 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
   // Step out of the tracker, up to the first frame of the program.
   unw_word_t ip = 0, sp = 0, rbp = 0;
   for (int skipped = 0;; ++skipped) {
+    ++libunwind_steps_;
     if (skipped > kTrackerFrameAllowance || unw_step(&cursor) <= 0) return false;
     unw_get_reg(&cursor, UNW_REG_SP, &sp);
     if (sp >= caller.sp) break;
@@ -242,14 +254,17 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
       next.truncated = true;
       return cacheable;
     }
+    ++libunwind_steps_;
     Step step = StepOut(cursor, sp, rbp);
     if (step.status <= 0) {
       rules_.Learn(ip, {FrameRuleKind::kOutermost, 0, 0});
+      shared_rules.Learn(ip, epoch_, {FrameRuleKind::kOutermost, 0, 0});
       return cacheable;
     }
     if (step.rule.kind == FrameRuleKind::kRbpBased) next.rbp_based[next.count - 1] = true;
     if (step.rule.kind == FrameRuleKind::kUnusable) cacheable = false;
     rules_.Learn(ip, step.rule);
+    shared_rules.Learn(ip, epoch_, step.rule);
     ip = step.caller_ip;
     sp = step.cfa;
     rbp = step.caller_rbp;

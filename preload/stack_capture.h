@@ -14,7 +14,8 @@
 // on the stack now.
 //
 // When the stack changed, only the new inner frames are walked, with the
-// per-thread FrameRules learned from libunwind: as soon as a frame is one of
+// per-thread FrameRules learned from libunwind (or from another thread,
+// through SharedFrameRules): as soon as a frame is one of
 // the latest stack's and its outer slots still hold, the remembered outer
 // frames (and their depot nodes) are spliced on. A frame without a learned
 // rule is stepped out of once by libunwind, from its ip, sp and rbp, and the
@@ -86,6 +87,8 @@ class StackCache {
 
   // The rule learned for the frame at `ip`, kUnknown if none: for tests.
   FrameRule LearnedRule(uintptr_t ip) const { return rules_.Find(ip); }
+  // How many times this cache stepped libunwind: for tests.
+  uint64_t libunwind_steps() const { return libunwind_steps_; }
 
   // Forgets every remembered stack (a new thread owns the cache).
   void Reset() {
@@ -181,6 +184,7 @@ class StackCache {
   int latest_ = 0;  // the stack captured last
   int victim_ = 0;  // the next one to replace, round robin
   uint32_t epoch_ = 0;
+  uint64_t libunwind_steps_ = 0;
 };
 
 }  // namespace heaptrail::preload

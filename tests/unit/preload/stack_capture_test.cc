@@ -145,6 +145,27 @@ TEST_F(StackCaptureTest, RulesDoNotOutliveTheirEpoch) {
   EXPECT_NE(cache->LearnedRule(second.expected[1]).kind, FrameRuleKind::kUnknown);
 }
 
+// Two threads' caches (two StackCaches here) running the same code: the
+// second finds every rule the first learned, and steps libunwind not once;
+// in another epoch it learns them again.
+TEST_F(StackCaptureTest, RulesLearnedByOneThreadServeAnother) {
+  epoch = 1000;  // no other test's rules: the shared table outlives tests
+  StackCache second_thread, in_new_epoch;
+  StackCache* const caches[] = {cache, &second_thread, &in_new_epoch};
+  std::vector<Capture> captures;
+  for (StackCache* each : caches) {
+    cache = each;
+    if (each == &in_new_epoch) epoch = 1001;
+    captures.push_back(Recurse(6));  // one call site: the same stack
+  }
+  cache = owned_cache_.get();
+  for (const Capture& capture : captures) EXPECT_EXACT(capture);
+  EXPECT_EQ(captures[1].id, captures[0].id);
+  EXPECT_GT(owned_cache_->libunwind_steps(), 0u);
+  EXPECT_EQ(second_thread.libunwind_steps(), 0u);
+  EXPECT_GT(in_new_epoch.libunwind_steps(), 0u);
+}
+
 TEST_F(StackCaptureTest, RecursionOfChangingDepth) {
   for (int levels : {5, 3, 8, 8, 3, 0, 12, 11, 12, 5}) {
     SCOPED_TRACE(levels);
