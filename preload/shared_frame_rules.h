@@ -62,6 +62,11 @@ class SharedFrameRules {
     locked_.store(false, std::memory_order_release);
   }
 
+  // The slot of `ip`: for tests.
+  static uint32_t SlotOf(uintptr_t ip) {
+    return static_cast<uint32_t>((ip * 0x9E3779B97F4A7C15ull) >> (64 - kBits));
+  }
+
  private:
   static constexpr int kBits = 14;
   // A rule in one word: kind, CFA offset (a learned frame is at most
@@ -75,9 +80,6 @@ class SharedFrameRules {
     std::atomic<uint32_t> epoch{0};
   };
 
-  static uint32_t SlotOf(uintptr_t ip) {
-    return static_cast<uint32_t>((ip * 0x9E3779B97F4A7C15ull) >> (64 - kBits));
-  }
   static uint64_t Pack(FrameRule rule) {
     return static_cast<uint64_t>(rule.kind) | uint64_t{rule.cfa_offset} << kKindBits |
            uint64_t{rule.rbp_saved_below_cfa} << (kKindBits + kOffsetBits);

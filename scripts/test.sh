@@ -2,8 +2,8 @@
 # Quick start 2: installs what is missing, builds, and runs every test: the
 # Release build's whole suite, the transparency corpus of /usr/bin, the
 # analyzer and the unit tests under
-# ASan+UBSan, a short run of every fuzz target (clang), and the buffer and
-# interning tests under TSan. Each step says what it runs.
+# ASan+UBSan, a short run of every fuzz target (clang), and the buffer,
+# interning and shared frame rule tests under TSan. Each step says what it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,9 +33,9 @@ cmake --build B-fuzz --target trace_file_fuzzer trace_records_fuzzer module_reco
   cli_options_fuzzer
 scripts/fuzz.sh B-fuzz 12
 
-step "TSan build (B-tsan/): the buffer and interning tests"
+step "TSan build (B-tsan/): the buffer, interning and shared frame rule tests"
 cmake -S . -B B-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEAPTRAIL_TSAN=ON \
   -DHEAPTRAIL_BUILD_BENCH=OFF >/dev/null
-cmake --build B-tsan --target stack_depot_test thread_buffer_test
+cmake --build B-tsan --target stack_depot_test thread_buffer_test shared_frame_rules_test
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir B-tsan --output-on-failure --timeout 600 -j2 \
-  -R '^(StackDepotTest|ThreadBufferTest)\.'
+  -R '^(StackDepotTest|ThreadBufferTest|SharedFrameRulesTest)\.'
