@@ -3,12 +3,12 @@
 
 #include "stack_capture.h"
 
-#include "shared_frame_rules.h"
-
 #include <sys/ucontext.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+
+#include "shared_frame_rules.h"
 
 namespace heaptrail::preload {
 namespace {
@@ -192,6 +192,11 @@ StackCache::WalkResult StackCache::Walk(CallerFrame caller, int depth, Frames& n
   }
 }
 
+void StackCache::Learn(uintptr_t ip, FrameRule rule) {
+  rules_.Learn(ip, rule);
+  shared_rules.Learn(ip, epoch_, rule);
+}
+
 FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
   if (FrameRule shared = shared_rules.Find(ip, epoch_); shared.kind != FrameRuleKind::kUnknown) {
     rules_.Learn(ip, shared);
@@ -219,8 +224,7 @@ FrameRule StackCache::LearnOne(uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
   if (step.status <= 0 || step.rule.kind == FrameRuleKind::kUnusable) {
     return {FrameRuleKind::kUnknown, 0, 0};
   }
-  rules_.Learn(ip, step.rule);
-  shared_rules.Learn(ip, epoch_, step.rule);
+  Learn(ip, step.rule);
   return step.rule;
 }
 
@@ -235,8 +239,9 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
   // Step out of the tracker, up to the first frame of the program.
   unw_word_t ip = 0, sp = 0, rbp = 0;
   for (int skipped = 0;; ++skipped) {
+    if (skipped > kTrackerFrameAllowance) return false;
     ++libunwind_steps_;
-    if (skipped > kTrackerFrameAllowance || unw_step(&cursor) <= 0) return false;
+    if (unw_step(&cursor) <= 0) return false;
     unw_get_reg(&cursor, UNW_REG_SP, &sp);
     if (sp >= caller.sp) break;
   }
@@ -257,14 +262,12 @@ bool StackCache::UnwindAndLearn(CallerFrame caller, int depth, Frames& next) {
     ++libunwind_steps_;
     Step step = StepOut(cursor, sp, rbp);
     if (step.status <= 0) {
-      rules_.Learn(ip, {FrameRuleKind::kOutermost, 0, 0});
-      shared_rules.Learn(ip, epoch_, {FrameRuleKind::kOutermost, 0, 0});
+      Learn(ip, {FrameRuleKind::kOutermost, 0, 0});
       return cacheable;
     }
     if (step.rule.kind == FrameRuleKind::kRbpBased) next.rbp_based[next.count - 1] = true;
     if (step.rule.kind == FrameRuleKind::kUnusable) cacheable = false;
-    rules_.Learn(ip, step.rule);
-    shared_rules.Learn(ip, epoch_, step.rule);
+    Learn(ip, step.rule);
     ip = step.caller_ip;
     sp = step.cfa;
     rbp = step.caller_rbp;

@@ -158,6 +158,9 @@ class StackCache {
   // it reaches them unchanged.
   WalkResult Walk(CallerFrame caller, int depth, Frames& next);
 
+  // Keeps a rule learned from libunwind, and offers it to the other threads.
+  void Learn(uintptr_t ip, FrameRule rule);
+
   // Learns the rule of the frame (ip, sp, rbp) from one libunwind step out
   // of it, on registers made up from those three; kUnknown when it takes a
   // whole unwind from the real registers.
