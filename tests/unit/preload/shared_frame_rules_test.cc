@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -51,36 +52,41 @@ FrameRule RuleOf(uintptr_t ip) {
           static_cast<uint32_t>(8 + (ip >> 4) % 4096 * 8), static_cast<uint32_t>(ip >> 4) % 8};
 }
 
-// Two ips that share a slot, rewritten in turn by one thread while others
-// read both: a reader between a write's first and last store would see one
-// ip with the other's rule, unless it saw the write and missed.
+// Two ips that share a slot, rewritten in turn by one thread while another
+// reads both: a reader between a write's first and last store would see one
+// ip with the other's rule, unless it saw the write and missed. The learner
+// writes until the reader has read enough, so that the two overlap however
+// the threads are scheduled (a learner that ran to its end before the reader
+// began left a loaded machine's run with nothing found).
 TEST(SharedFrameRulesTest, ConcurrentLearnersAndFindersSeeWholeRules) {
   auto rules = std::make_unique<SharedFrameRules>();
   const uintptr_t first = 0x400000;
   uintptr_t second = first + 16;
   while (SharedFrameRules::SlotOf(second) != SharedFrameRules::SlotOf(first)) second += 16;
-  std::atomic<bool> done{false};
+  std::atomic<bool> learning{false}, stop{false};
   std::thread learner([&] {
-    for (int i = 0; i < 2000000; ++i) {
+    for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
       const uintptr_t ip = i % 2 == 0 ? first : second;
       rules->Learn(ip, 1, RuleOf(ip));
+      if (i == 0) learning.store(true, std::memory_order_release);
     }
-    done.store(true, std::memory_order_release);
   });
+  while (!learning.load(std::memory_order_acquire)) std::this_thread::yield();
   uint64_t found = 0, torn = 0;
-  for (uint64_t i = 0;; ++i) {
-    const bool last = done.load(std::memory_order_acquire);  // then no write is under way
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (uint64_t i = 0; i < 8000000 || (found < 1000 && std::chrono::steady_clock::now() < deadline);
+       ++i) {
     const uintptr_t ip = i % 2 == 0 ? first : second;
     const FrameRule rule = rules->Find(ip, 1);
     if (rule.kind != FrameRuleKind::kUnknown) {
       ++found;
       torn += !SameRule(rule, RuleOf(ip));
     }
-    if (last) break;
   }
+  stop.store(true, std::memory_order_relaxed);
   learner.join();
   EXPECT_EQ(torn, 0u);
-  EXPECT_GT(found, 0u);
+  EXPECT_GE(found, 1000u);
 }
 
 }  // namespace
