@@ -34,12 +34,16 @@ SymbolTable::SymbolTable(Dwfl_Module* module) {
     GElf_Word section = 0;
     const char* name = dwfl_module_getsym_info(module, i, &symbol, &address,
                                                &section, nullptr, nullptr);
-    if (name == nullptr || *name == '\0') continue;
+    // An unnamed symbol is known by its string offset: reading the name
+    // itself would fault in the string table's pages, scattered in symbol
+    // order, for every symbol (three quarters of this constructor's time on
+    // cc1plus); only the names looked up are read.
+    if (name == nullptr || symbol.st_name == 0) continue;
     const int type = GELF_ST_TYPE(symbol.st_info);
     if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
     if (section == SHN_UNDEF || address == 0) continue;  // imports
     symbols_.push_back({address, symbol.st_size,
-                        BindingRank(GELF_ST_BIND(symbol.st_info)), name, {}});
+                        BindingRank(GELF_ST_BIND(symbol.st_info)), name});
   }
   std::sort(symbols_.begin(), symbols_.end(),
             [](const Symbol& a, const Symbol& b) {
@@ -62,8 +66,9 @@ const std::string& SymbolTable::Lookup(uint64_t address) {
   if (it == symbols_.begin()) return *kNone;
   --it;
   if (it->size != 0 && address - it->address >= it->size) return *kNone;
-  if (it->name.empty()) it->name = Demangle(it->raw_name);
-  return it->name;
+  auto [named, inserted] = names_.try_emplace(it->address);
+  if (inserted) named->second = Demangle(it->raw_name);
+  return named->second;
 }
 
 }  // namespace heaptrail::analyzer::symbolize_internal

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
+
 namespace heaptrail::analyzer::symbolize_internal {
 
 class SymbolTable {
@@ -35,10 +37,14 @@ class SymbolTable {
     uint64_t size;
     int rank;              // binding preference among aliases; lower wins
     const char* raw_name;  // owned by libelf's mapping of the file
-    std::string name;      // demangled on first use
   };
 
-  std::vector<Symbol> symbols_;  // sorted by address, one per address
+  // Sorted by address, one per address; small and trivially copied, for
+  // the sort of a large table (31k symbols for cc1plus).
+  std::vector<Symbol> symbols_;
+  // Demangled on first use, by symbol address; node_hash_map: Lookup()
+  // hands out references.
+  absl::node_hash_map<uint64_t, std::string> names_;
 };
 
 }  // namespace heaptrail::analyzer::symbolize_internal
