@@ -36,7 +36,7 @@ SymbolTable::SymbolTable(Dwfl_Module* module) {
                                                &section, nullptr, nullptr);
     // An unnamed symbol is known by its string offset: reading the name
     // itself would fault in the string table's pages, scattered in symbol
-    // order, for every symbol (three quarters of this constructor's time on
+    // order, for every symbol (two thirds of this constructor's samples on
     // cc1plus); only the names looked up are read.
     if (name == nullptr || symbol.st_name == 0) continue;
     const int type = GELF_ST_TYPE(symbol.st_info);
