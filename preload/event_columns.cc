@@ -128,4 +128,62 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
   return true;
 }
 
+namespace {
+
+// The header of one kThreadEventColumns record, and where its columns start.
+struct ColumnRecord {
+  uint64_t thread;
+  uint64_t length[kColumns];  // tags first: one byte per event
+  const uint8_t* columns;
+  const uint8_t* end;
+};
+
+// Reads the record at `p`; false when it is not a whole one.
+bool ReadColumnRecord(const uint8_t* p, const uint8_t* end, ColumnRecord& record) {
+  if (p == end || *p++ != static_cast<uint8_t>(format::RecordType::kThreadEventColumns)) {
+    return false;
+  }
+  if (!TakeVarint(p, end, record.thread)) return false;
+  uint64_t total = 0;
+  for (uint64_t& length : record.length) {
+    if (!TakeVarint(p, end, length) || length > static_cast<uint64_t>(end - p)) return false;
+    total += length;
+  }
+  if (total > static_cast<uint64_t>(end - p)) return false;
+  record.columns = p;
+  record.end = p + total;
+  return true;
+}
+
+}  // namespace
+
+bool AppendJoinedColumns(ChunkBuilder& chunk, const uint8_t* records, size_t size) {
+  const uint8_t* const end = records + size;
+  ColumnRecord record;
+  uint64_t thread = 0;
+  uint64_t length[kColumns] = {};
+  for (const uint8_t* p = records; p != end; p = record.end) {
+    if (!ReadColumnRecord(p, end, record)) return false;
+    if (p != records && record.thread != thread) return false;
+    thread = record.thread;
+    for (int i = 0; i < kColumns; ++i) length[i] += record.length[i];
+  }
+  uint8_t* out = chunk.Reserve(1 + (1 + kColumns) * kMaxVarintSize + size);
+  if (out == nullptr) return false;
+  *out++ = static_cast<uint8_t>(format::RecordType::kThreadEventColumns);
+  out = PutVarint(out, thread);
+  for (uint64_t column_length : length) out = PutVarint(out, column_length);
+  for (int i = 0; i < kColumns; ++i) {
+    for (const uint8_t* p = records; p != end; p = record.end) {
+      ReadColumnRecord(p, end, record);  // read whole above
+      const uint8_t* column = record.columns;
+      for (int j = 0; j < i; ++j) column += record.length[j];
+      std::memcpy(out, column, record.length[i]);
+      out += record.length[i];
+    }
+  }
+  chunk.Commit(out);
+  return true;
+}
+
 }  // namespace heaptrail::preload

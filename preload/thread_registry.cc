@@ -58,6 +58,7 @@ void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
   for (ThreadState* s = first(); s != nullptr; s = s->next) {
     s->buffer.Reset();
     if (s != self) {
+      s->columns.Reset();  // the parent writes what it held
       s->status.store(ThreadStatus::kFree, std::memory_order_relaxed);
       continue;
     }

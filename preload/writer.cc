@@ -44,13 +44,22 @@ constinit ChunkBuilder chunk;
 constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
 constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
+// Bytes of the threads' column records waiting to be joined (ColumnState::pending).
+constinit size_t pending_column_bytes = 0;
+// The tick of the last round whose threads were all drained, and of the last
+// RoundEnd written (relative ticks).
+constinit uint64_t drained_round_tick = 0;
+constinit uint64_t round_end_written = 0;
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit IpDictionary node_ips;
 constinit uint64_t previous_ip_index = ~uint64_t{0};  // the first node's "previous" is -1
-// The writer thread's time working and waiting, averaged over its last
-// rounds; behind when it works more than a third of the time: it is then what
-// the program's threads wait for (full rings), or what takes their CPU.
+// The writer thread's time working and waiting, and its CPU time while
+// working, averaged over its last rounds. Behind when it takes the program's
+// CPU (it works more than a third of the time, and waits for a core while
+// it does: the program's threads occupy them), or when it nears the point
+// where the program's threads would wait for it (full rings).
 constinit uint64_t busy_average_ns = 0;
+constinit uint64_t busy_cpu_average_ns = 0;
 constinit uint64_t idle_average_ns = 0;
 constinit bool writer_behind = false;
 constinit TickRounder tick_rounder;
@@ -72,7 +81,39 @@ uint64_t RelativeTick(uint64_t tick) {
   return tick > tracker.start_tick ? tick - tracker.start_tick : 0;
 }
 
+// Moves the thread's column records of this chunk into it, as one.
+void FlushColumns(ThreadState* s) {
+  ChunkBuilder& pending = s->columns.pending;
+  if (pending.size() == 0) return;
+  // The records are ours and whole: only memory can fail, and then they are
+  // written as they are.
+  if (!AppendJoinedColumns(chunk, pending.data(), pending.size())) {
+    chunk.Append(pending.data(), pending.size());
+  }
+  pending_column_bytes -= pending.size();
+  pending.Clear();
+}
+
+void FlushAllColumns() {
+  if (pending_column_bytes == 0) return;
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) FlushColumns(s);
+}
+
+// Ends the rounds drained so far: their events (the threads' columns
+// waiting included), then their RoundEnd.
+void EndDrainedRounds() {
+  FlushAllColumns();
+  if (drained_round_tick == round_end_written) return;
+  chunk.PutRecordType(RecordType::kRoundEnd);
+  chunk.PutVarint(drained_round_tick);
+  round_end_written = drained_round_tick;
+}
+
+// A chunk holds every event drained before it is written, and the end of
+// every round drained whole: a reader keeps a round's events until its end,
+// so no round spans chunks.
 void WriteChunk(uint64_t now_ns) {
+  EndDrainedRounds();
   if (!tracker.file.WriteChunk(chunk.data(), chunk.size())) DisableTracking();
   chunk.Clear();
   last_chunk_ns = now_ns;
@@ -193,19 +234,28 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
       // Columns, the default, make a trace up to 2x smaller for ~50 ns of
       // writer CPU per event (docs/performance.md): rows once the writer is
       // the program's bottleneck; HEAPTRAIL_COMPACT=0 for rows always.
+      const size_t pending_before = s->columns.pending.size();
       if (tracker.config.compact && bytes != nullptr && !s->rows_only && !writer_behind &&
-          AppendEventColumns(chunk, columns, s->index, bytes, size, s->columns,
+          AppendEventColumns(s->columns.pending, columns, s->index, bytes, size, s->columns,
                              s == rounded ? rounding : TickRounding{})) {
+        pending_column_bytes += s->columns.pending.size() - pending_before;
+        // Rounds run by the program's own thread keep a record each, and
+        // their RoundEnds: joined, the records of a single-threaded program
+        // were 5% smaller, but its analysis 5% slower, replaying a chunk
+        // only once it had decoded it all (docs/performance.md).
+        if (!WriterThreadRunning()) FlushColumns(s);
         return;
       }
       // Rows from now on for this thread (the writer behind, out of memory,
       // or records that do not split, never from our hooks): the last
       // address, from which the next columns would start, was not followed.
       s->rows_only = true;
+      FlushColumns(s);
       AppendRows(s->index, first, first_size, second, second_size);
     });
     if (drained && threads_with_events++ == 0) first_thread = s->index;
     if (status == ThreadStatus::kRetired) {
+      FlushColumns(s);
       chunk.PutRecordType(RecordType::kThreadEnd);
       chunk.PutVarint(s->index);
       chunk.PutVarint(RelativeTick(ReadTick()));
@@ -213,7 +263,7 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
       // Matched by the acquire CAS in ThreadRegistry::Claim().
       s->status.store(ThreadStatus::kFree, std::memory_order_release);
     }
-    if (chunk.size() >= kChunkTarget) WriteChunk(now_ns);
+    if (chunk.size() + pending_column_bytes >= kChunkTarget) WriteChunk(now_ns);
   }
   tick_rounder.End(threads_with_events, first_thread);
 }
@@ -251,6 +301,7 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     process_info_written = true;
   }
   DrainThreads(now_ns, round_tick);
+  drained_round_tick = RelativeTick(round_tick);
   live_blocks.EndRound();
   // A periodic round writes about a chunk of them, the rest later; the last
   // rounds write them all, a chunk at a time.
@@ -286,16 +337,18 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     AppendExitLeakKinds(live_blocks, RelativeTick(ReadTick()), ThreadRoots{exit_stack_top}, chunk,
                         tracker.file.path());
   }
-  chunk.PutRecordType(RecordType::kRoundEnd);
-  chunk.PutVarint(RelativeTick(round_tick));
+  // Columns waiting for the chunk (FlushColumns) hold back the end of their
+  // rounds; otherwise each round ends in the chunk, so that a reader can
+  // replay it while it decodes the next.
+  bool write = kind != RoundKind::kPeriodic || chunk.size() + pending_column_bytes >= kChunkTarget ||
+               now_ns - last_chunk_ns >= kChunkPeriodNs;
+  if (write || pending_column_bytes == 0) EndDrainedRounds();
+  if (!write) return;
   if (final) {
     chunk.PutRecordType(RecordType::kEnd);
     chunk.PutVarint(RelativeTick(ReadTick()));
   }
-  if (kind != RoundKind::kPeriodic || chunk.size() >= kChunkTarget ||
-      now_ns - last_chunk_ns >= kChunkPeriodNs) {
-    WriteChunk(now_ns);
-  }
+  WriteChunk(now_ns);
 }
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
@@ -310,11 +363,16 @@ void* WriterMain(void*) {
     uint64_t waited = ReadClockNs(CLOCK_MONOTONIC);
     Futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &period);
     uint64_t woken = ReadClockNs(CLOCK_MONOTONIC);
+    uint64_t cpu_before = ReadClockNs(CLOCK_THREAD_CPUTIME_ID);
     RunWriterRound(RoundKind::kPeriodic);
     uint64_t done = ReadClockNs(CLOCK_MONOTONIC);
+    uint64_t cpu = ReadClockNs(CLOCK_THREAD_CPUTIME_ID) - cpu_before;
     idle_average_ns += ((woken - waited) >> 3) - (idle_average_ns >> 3);
     busy_average_ns += ((done - woken) >> 3) - (busy_average_ns >> 3);
-    writer_behind = 2 * busy_average_ns > idle_average_ns;
+    busy_cpu_average_ns += (cpu >> 3) - (busy_cpu_average_ns >> 3);
+    bool waits_for_a_core = 10 * busy_cpu_average_ns < 9 * busy_average_ns;
+    writer_behind = (2 * busy_average_ns > idle_average_ns && waits_for_a_core) ||
+                    busy_average_ns > 3 * idle_average_ns;
   }
   return nullptr;
 }
@@ -384,6 +442,9 @@ void ResetWriterInChild() {
   thread_running.store(false, std::memory_order_relaxed);
   start_claimed.store(false, std::memory_order_relaxed);
   chunk.Clear();
+  pending_column_bytes = 0;  // the threads' pending records are reset with them
+  drained_round_tick = 0;
+  round_end_written = 0;
   live_blocks.Reset();
   ForgetLeakSnapshotAfterFork();
   nodes_written = 1;

@@ -19,11 +19,14 @@
 // Across threads, the recorder publishes a release (free) before the memory is
 // really released and an allocation before its pointer is returned, so two
 // events on the same address are published in their true order. The writer
-// drains thread buffers in rounds and ends each with a RoundEnd record whose
-// tick was read before the round's drain began. A reader that buffers events
+// drains thread buffers in rounds, each with a tick read before its drain
+// began, and writes a RoundEnd record of a round's tick after every event
+// it drained in that round and before (a RoundEnd may close several rounds:
+// the last one's tick is written). A reader that buffers events
 // and, at each RoundEnd(W), replays the buffered events with tick < W in tick
 // order (ties: releases first) rebuilds a valid global order with memory
-// bounded by one round: no event published later can precede them.
+// bounded by the rounds between two RoundEnds (at most a chunk's): no event
+// published later can precede them.
 //
 // Rounded ticks. In a kThreadEventColumns record, the writer may round an
 // event's tick down to a multiple of kTickQuantum (about 11 us of TSC, 1 us

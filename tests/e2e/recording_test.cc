@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "trace/record_decoder.h"
+#include "trace/trace_reader.h"
 #include "tracing.h"
 
 namespace heaptrail::testing {
@@ -71,6 +73,68 @@ TEST_F(RecordingTest, RowsAndColumnsGiveTheSameAnswers) {
     }
     EXPECT_EQ(a["sites"], b["sites"]) << sample;
   }
+}
+
+// Event records of each thread, chunk by chunk.
+class RecordCounter : public analyzer::RecordSink {
+ public:
+  void OnEvents(std::span<const analyzer::Event> events) override {
+    Counts& counts = chunks.back()[events.front().thread];
+    ++counts.records;
+    counts.events += events.size();
+    counts.largest = std::max(counts.largest, events.size());
+  }
+  struct Counts {
+    size_t records = 0;
+    size_t events = 0;
+    size_t largest = 0;  // events in its largest record
+  };
+  std::vector<std::map<uint32_t, Counts>> chunks;
+};
+
+// The writer thread keeps a thread's columns until the chunk goes, then
+// writes them as one record: a chunk holds one record of the sample's
+// thread, and some record more than one of its rounds (a burst of 4000
+// events each, 30 ms apart).
+TEST_F(RecordingTest, WriterJoinsAThreadsRoundsIntoOneRecordPerChunk) {
+  ProcessResult run;
+  std::string trace = Trace({SamplesDir() + "/joined_rounds"}, "joined_rounds", &run);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "joined_rounds: done\n");
+  EXPECT_EQ(MarkedSite(trace, "joined_rounds.c", "burst", "peak"), (SiteTotals{80000, 2000}));
+  EXPECT_EQ(MarkedSite(trace, "joined_rounds.c", "burst"), (SiteTotals{0, 0}));
+
+  auto reader = analyzer::TraceReader::Open(trace);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  analyzer::RecordDecoder decoder((*reader)->header().version);
+  RecordCounter counter;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next();
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    counter.chunks.emplace_back();
+    absl::Status status = decoder.DecodeChunk((*reader)->chunk(), counter);
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  // The sample's thread: the one with the most events.
+  std::map<uint32_t, size_t> events;
+  for (const auto& chunk : counter.chunks) {
+    for (const auto& [thread, counts] : chunk) events[thread] += counts.events;
+  }
+  ASSERT_FALSE(events.empty());
+  uint32_t sample = events.begin()->first;
+  for (const auto& [thread, count] : events) {
+    if (count > events[sample]) sample = thread;
+  }
+  EXPECT_EQ(events[sample], 24000u);  // 12000 allocations, 12000 frees
+  size_t largest = 0;
+  for (const auto& chunk : counter.chunks) {
+    auto it = chunk.find(sample);
+    if (it == chunk.end()) continue;
+    EXPECT_EQ(it->second.records, 1u);
+    largest = std::max(largest, it->second.largest);
+  }
+  EXPECT_GT(largest, 4000u);
 }
 
 TEST_F(RecordingTest, EveryEntryPointCountedOnce) {

@@ -129,6 +129,53 @@ TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
   EXPECT_EQ(from_columns[7], "0 0 @402 fe002468cce0 size 8 stack 2");
 }
 
+// The writer thread joins a thread's records of a chunk into one: the same
+// events, each column one run.
+TEST(FormatRoundTripTest, JoinedColumnRecordsDecodeToTheSameEvents) {
+  const std::vector<uint8_t> rows = RowEvents();
+  preload::ChunkBuilder records;
+  preload::ChunkBuilder scratch;
+  preload::ColumnState state;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        preload::AppendEventColumns(records, scratch, 5, rows.data(), rows.size(), state));
+  }
+  preload::ChunkBuilder joined;
+  ASSERT_TRUE(preload::AppendJoinedColumns(joined, records.data(), records.size()));
+  // One header instead of three: thread 5, 12 events, and 5 columns' lengths.
+  analyzer::ByteCursor cursor(std::span<const uint8_t>(joined.data(), joined.size()));
+  EXPECT_EQ(*cursor.ReadByte(), static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
+  EXPECT_EQ(*cursor.ReadVarint(), 5u);
+  EXPECT_EQ(*cursor.ReadVarint(), 12u);
+  uint64_t columns = 0;
+  for (int i = 0; i < 4; ++i) columns += *cursor.ReadVarint();
+  EXPECT_EQ(cursor.remaining(), 12 + columns);
+  EXPECT_LT(joined.size(), records.size());
+
+  const std::vector<std::string> from_joined =
+      DecodeToLog(std::vector<uint8_t>(joined.data(), joined.data() + joined.size()));
+  ASSERT_EQ(from_joined.size(), 12u);
+  EXPECT_EQ(from_joined, DecodeToLog(RowRecords(rows, 3)));
+  EXPECT_EQ(from_joined,
+            DecodeToLog(std::vector<uint8_t>(records.data(), records.data() + records.size())));
+}
+
+TEST(FormatRoundTripTest, RecordsThatDoNotJoinAppendNothing) {
+  const std::vector<uint8_t> rows = RowEvents();
+  preload::ChunkBuilder records;
+  preload::ChunkBuilder scratch;
+  preload::ColumnState state;
+  ASSERT_TRUE(preload::AppendEventColumns(records, scratch, 5, rows.data(), rows.size(), state));
+  preload::ChunkBuilder out;
+  // Cut short.
+  EXPECT_FALSE(preload::AppendJoinedColumns(out, records.data(), records.size() - 1));
+  // Another thread's record among them.
+  preload::ColumnState other;
+  ASSERT_TRUE(preload::AppendEventColumns(records, scratch, 6, rows.data(), rows.size(), other));
+  EXPECT_FALSE(preload::AppendJoinedColumns(out, records.data(), records.size()));
+  EXPECT_EQ(out.size(), 0u);
+}
+
 // The address column of one record, from its header.
 std::vector<uint8_t> AddressColumn(const preload::ChunkBuilder& record) {
   analyzer::ByteCursor cursor(std::span<const uint8_t>(record.data(), record.size()));
