@@ -22,7 +22,7 @@ struct Config {
   bool leak_kinds = false;         // HEAPTRAIL_LEAK_KINDS: classify the blocks live at exit
   bool python_frames = true;       // HEAPTRAIL_PYTHON_FRAMES=0: native frames only
   pid_t launcher_pid = 0;          // HEAPTRAIL_LAUNCHER_PID: set by `heaptrail run`
-  size_t buffer_size = 1024 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
+  size_t buffer_size = 512 * 1024; // HEAPTRAIL_BUFFER_SIZE: per-thread ring bytes (tests)
 };
 
 // Parses the environment. Bad values fall back to defaults with one line on

@@ -17,7 +17,7 @@ namespace heaptrail::preload {
 
 class ThreadBuffer {
  public:
-  static constexpr size_t kDefaultCapacity = 1024 * 1024;
+  static constexpr size_t kDefaultCapacity = 512 * 1024;
 
   // Maps the ring's memory. `capacity` is a power of two of at least 64
   // bytes, which hold the largest event (HEAPTRAIL_BUFFER_SIZE makes rings
