@@ -241,7 +241,7 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
         pending_column_bytes += s->columns.pending.size() - pending_before;
         // Rounds run by the program's own thread keep a record each, and
         // their RoundEnds: joined, the records of a single-threaded program
-        // were 5% smaller, but its analysis 5% slower, replaying a chunk
+        // were 5-9% smaller, but its analysis 5-10% slower, replaying a chunk
         // only once it had decoded it all (docs/performance.md).
         if (!WriterThreadRunning()) FlushColumns(s);
         return;
