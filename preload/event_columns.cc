@@ -1,5 +1,6 @@
 // AppendEventColumns: one scan of the row bytes that copies each field into
 // its column in a scratch buffer, then the columns into the chunk.
+// AppendJoinedColumns: a thread's records copied column by column.
 
 #include "event_columns.h"
 
