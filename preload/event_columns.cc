@@ -1,6 +1,6 @@
 // AppendEventColumns: one scan of the row bytes that copies each field into
 // its column in a scratch buffer, then the columns into the chunk.
-// AppendJoinedColumns: a thread's records copied column by column.
+// The column sections: a thread's records copied column by column.
 
 #include "event_columns.h"
 
@@ -156,24 +156,55 @@ bool ReadColumnRecord(const uint8_t* p, const uint8_t* end, ColumnRecord& record
   return true;
 }
 
-}  // namespace
-
-bool AppendJoinedColumns(ChunkBuilder& chunk, const uint8_t* records, size_t size) {
+// The thread and the summed column lengths of `records`; false when they do
+// not parse or belong to two threads.
+bool SumColumnRecords(const uint8_t* records, size_t size, uint64_t& thread,
+                      uint64_t (&length)[kColumns]) {
   const uint8_t* const end = records + size;
   ColumnRecord record;
-  uint64_t thread = 0;
-  uint64_t length[kColumns] = {};
+  thread = 0;
+  for (uint64_t& column_length : length) column_length = 0;
   for (const uint8_t* p = records; p != end; p = record.end) {
     if (!ReadColumnRecord(p, end, record)) return false;
     if (p != records && record.thread != thread) return false;
     thread = record.thread;
     for (int i = 0; i < kColumns; ++i) length[i] += record.length[i];
   }
-  uint8_t* out = chunk.Reserve(1 + (1 + kColumns) * kMaxVarintSize + size);
+  return true;
+}
+
+// Thread and lengths, as both headers have them, after `type` if any.
+bool PutColumnLengths(ChunkBuilder& chunk, const uint8_t* records, size_t size,
+                      const format::RecordType* type) {
+  uint64_t thread, length[kColumns];
+  if (!SumColumnRecords(records, size, thread, length)) return false;
+  uint8_t* out = chunk.Reserve(1 + (1 + kColumns) * kMaxVarintSize);
   if (out == nullptr) return false;
-  *out++ = static_cast<uint8_t>(format::RecordType::kThreadEventColumns);
+  if (type != nullptr) *out++ = static_cast<uint8_t>(*type);
   out = PutVarint(out, thread);
   for (uint64_t column_length : length) out = PutVarint(out, column_length);
+  chunk.Commit(out);
+  return true;
+}
+
+}  // namespace
+
+bool PutColumnsApartHeader(ChunkBuilder& chunk, const uint8_t* records, size_t size) {
+  const format::RecordType type = format::RecordType::kThreadEventColumnsApart;
+  return PutColumnLengths(chunk, records, size, &type);
+}
+
+bool PutColumnSectionHeader(ChunkBuilder& chunk, const uint8_t* records, size_t size) {
+  return PutColumnLengths(chunk, records, size, nullptr);
+}
+
+bool AppendColumnSection(ChunkBuilder& chunk, const uint8_t* records, size_t size) {
+  uint64_t thread, length[kColumns];
+  if (!SumColumnRecords(records, size, thread, length)) return false;
+  uint8_t* out = chunk.Reserve(size);
+  if (out == nullptr) return false;
+  const uint8_t* const end = records + size;
+  ColumnRecord record;
   for (int i = 0; i < kColumns; ++i) {
     for (const uint8_t* p = records; p != end; p = record.end) {
       ReadColumnRecord(p, end, record);  // read whole above

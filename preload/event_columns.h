@@ -26,8 +26,8 @@ struct ColumnState {
   uint64_t tick = 0;     // the last event's tick, exact (as the rows know it)
   uint64_t address = 0;  // the last event's address
   AddressCoder coder;    // its recent addresses
-  // Its records of the chunk being built, not in the chunk yet: joined into
-  // one when they go (AppendJoinedColumns), so that each column is one run.
+  // Its records of the chunk being built, whose bytes go in the thread's
+  // column section when the chunk is written (AppendColumnSection).
   ChunkBuilder pending;
   void Reset() {
     tick = address = 0;
@@ -53,15 +53,22 @@ bool AppendEventColumns(ChunkBuilder& chunk, ChunkBuilder& scratch, uint64_t thr
                         const uint8_t* bytes, size_t size, ColumnState& state,
                         TickRounding rounding = {});
 
-// Appends the kThreadEventColumns records `records` (`size` bytes of whole
-// records of one thread, as AppendEventColumns() wrote them) to `chunk` as
-// one record whose every column is the concatenation of theirs: the record
-// that their events would have made at once, since each field's coding
-// carries on from one event to the next across records. Zstd then meets
-// each column as one run, not a short piece of each among the others: a
-// trace 6-8% smaller (docs/performance.md). False, with nothing appended,
-// when out of memory or when the records do not parse.
-bool AppendJoinedColumns(ChunkBuilder& chunk, const uint8_t* records, size_t size);
+// A thread's column records of a chunk wait for the chunk in
+// ColumnState::pending; each gets a header in the chunk's order, and their
+// bytes go in the thread's section at the chunk's start (kColumnSections in
+// trace_format.h): zstd meets each column of the thread whole, not a piece
+// per round among the others, a trace 6-8% smaller (docs/performance.md).
+// `records` are `size` bytes of whole kThreadEventColumns records of one
+// thread, as AppendEventColumns() wrote them; each function returns false,
+// having appended nothing, when they do not parse (or when out of memory).
+//
+// The kThreadEventColumnsApart header of `records` (one record, or many as
+// one).
+bool PutColumnsApartHeader(ChunkBuilder& chunk, const uint8_t* records, size_t size);
+// The section's entry in the kColumnSections header: thread and lengths.
+bool PutColumnSectionHeader(ChunkBuilder& chunk, const uint8_t* records, size_t size);
+// The section's bytes: each column of the records, one after the other.
+bool AppendColumnSection(ChunkBuilder& chunk, const uint8_t* records, size_t size);
 
 }  // namespace heaptrail::preload
 

@@ -57,6 +57,7 @@ ThreadState* ThreadRegistry::Claim(uint64_t tick, size_t buffer_capacity) {
 void ThreadRegistry::KeepOnlyAfterFork(ThreadState* self, uint64_t tick) {
   for (ThreadState* s = first(); s != nullptr; s = s->next) {
     s->buffer.Reset();
+    s->end_written = false;
     if (s != self) {
       s->columns.Reset();  // the parent writes what it held
       s->status.store(ThreadStatus::kFree, std::memory_order_relaxed);

@@ -54,6 +54,9 @@ struct ThreadState {
   bool announced = false;         // ThreadStart written
   ColumnState columns;            // what the trace has of the thread's events
   bool rows_only = false;         // `columns` lost: events go as rows
+  // ThreadEnd written, its column records still in `columns.pending`: the
+  // state is freed with the chunk that takes them.
+  bool end_written = false;
   uint64_t live_tick = 0;         // the delta state of LiveBlocks' decoding
   uint64_t live_address = 0;
   ThreadState* next = nullptr;    // registry list; immutable once linked

@@ -44,12 +44,11 @@ constinit ChunkBuilder chunk;
 constinit ChunkBuilder unwrapped;  // a drained ring's two pieces, joined
 constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
-// Bytes of the threads' column records waiting to be joined (ColumnState::pending).
+constinit ChunkBuilder assembled;  // the chunk with its column sections first
+// The threads' column records of this chunk (ColumnState::pending): bytes,
+// and threads that have some.
 constinit size_t pending_column_bytes = 0;
-// The tick of the last round whose threads were all drained, and of the last
-// RoundEnd written (relative ticks).
-constinit uint64_t drained_round_tick = 0;
-constinit uint64_t round_end_written = 0;
+constinit uint32_t pending_column_threads = 0;
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
 constinit IpDictionary node_ips;
 constinit uint64_t previous_ip_index = ~uint64_t{0};  // the first node's "previous" is -1
@@ -81,40 +80,50 @@ uint64_t RelativeTick(uint64_t tick) {
   return tick > tracker.start_tick ? tick - tracker.start_tick : 0;
 }
 
-// Moves the thread's column records of this chunk into it, as one.
-void FlushColumns(ThreadState* s) {
-  ChunkBuilder& pending = s->columns.pending;
-  if (pending.size() == 0) return;
-  // The records are ours and whole: only memory can fail, and then they are
-  // written as they are.
-  if (!AppendJoinedColumns(chunk, pending.data(), pending.size())) {
-    chunk.Append(pending.data(), pending.size());
+// A state the writer drains (claimed and published), whose fields it owns.
+bool Drained(const ThreadState* s) {
+  // Matched by the release stores in ThreadRegistry::Claim() and Retire().
+  ThreadStatus status = s->status.load(std::memory_order_acquire);
+  return status == ThreadStatus::kActive || status == ThreadStatus::kRetired;
+}
+
+// The chunk's bytes as written: the column sections of its threads' event
+// records, then its records. Null when out of memory.
+const ChunkBuilder* AssembleChunk() {
+  if (pending_column_bytes == 0) return &chunk;
+  assembled.Clear();
+  assembled.PutRecordType(RecordType::kColumnSections);
+  assembled.PutVarint(pending_column_threads);
+  bool ok = true;
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    const ChunkBuilder& pending = s->columns.pending;
+    if (Drained(s) && pending.size() != 0) {
+      ok &= PutColumnSectionHeader(assembled, pending.data(), pending.size());
+    }
   }
-  pending_column_bytes -= pending.size();
-  pending.Clear();
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    ChunkBuilder& pending = s->columns.pending;
+    if (!Drained(s) || pending.size() == 0) continue;
+    ok &= AppendColumnSection(assembled, pending.data(), pending.size());
+    pending.Clear();
+    if (s->end_written) {
+      s->end_written = false;
+      // Matched by the acquire CAS in ThreadRegistry::Claim().
+      s->status.store(ThreadStatus::kFree, std::memory_order_release);
+    }
+  }
+  pending_column_bytes = 0;
+  pending_column_threads = 0;
+  const size_t sections_end = assembled.size();
+  assembled.Append(chunk.data(), chunk.size());
+  return ok && assembled.size() == sections_end + chunk.size() ? &assembled : nullptr;
 }
 
-void FlushAllColumns() {
-  if (pending_column_bytes == 0) return;
-  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) FlushColumns(s);
-}
-
-// Ends the rounds drained so far: their events (the threads' columns
-// waiting included), then their RoundEnd.
-void EndDrainedRounds() {
-  FlushAllColumns();
-  if (drained_round_tick == round_end_written) return;
-  chunk.PutRecordType(RecordType::kRoundEnd);
-  chunk.PutVarint(drained_round_tick);
-  round_end_written = drained_round_tick;
-}
-
-// A chunk holds every event drained before it is written, and the end of
-// every round drained whole: a reader keeps a round's events until its end,
-// so no round spans chunks.
 void WriteChunk(uint64_t now_ns) {
-  EndDrainedRounds();
-  if (!tracker.file.WriteChunk(chunk.data(), chunk.size())) DisableTracking();
+  const ChunkBuilder* bytes = AssembleChunk();
+  if (bytes == nullptr || !tracker.file.WriteChunk(bytes->data(), bytes->size())) {
+    DisableTracking();
+  }
   chunk.Clear();
   last_chunk_ns = now_ns;
 }
@@ -176,11 +185,7 @@ void AppendRows(uint32_t thread, const uint8_t* first, size_t first_size, const 
   if (second_size != 0) chunk.Append(second, second_size);
 }
 
-bool HasEvents(const ThreadState* s) {
-  // Matched by the release stores in ThreadRegistry::Claim() and Retire().
-  ThreadStatus status = s->status.load(std::memory_order_acquire);
-  return status != ThreadStatus::kFree && status != ThreadStatus::kClaiming && !s->buffer.Empty();
-}
+bool HasEvents(const ThreadState* s) { return Drained(s) && !s->buffer.Empty(); }
 
 // The only thread with events waiting, or null: the one whose ticks this
 // round may round.
@@ -205,7 +210,9 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     // Matched by the release stores in ThreadRegistry::Claim() and Retire().
     ThreadStatus status = s->status.load(std::memory_order_acquire);
-    if (status == ThreadStatus::kFree || status == ThreadStatus::kClaiming) continue;
+    if (status == ThreadStatus::kFree || status == ThreadStatus::kClaiming || s->end_written) {
+      continue;
+    }
     if (!s->announced) {
       chunk.PutRecordType(RecordType::kThreadStart);
       chunk.PutVarint(s->index);
@@ -234,36 +241,42 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
       // Columns, the default, make a trace up to 2x smaller for ~50 ns of
       // writer CPU per event (docs/performance.md): rows once the writer is
       // the program's bottleneck; HEAPTRAIL_COMPACT=0 for rows always.
-      const size_t pending_before = s->columns.pending.size();
+      // The record's columns wait in the thread's section of the chunk,
+      // its header goes in the chunk's order (kThreadEventColumnsApart).
+      ChunkBuilder& pending = s->columns.pending;
+      const size_t pending_before = pending.size();
       if (tracker.config.compact && bytes != nullptr && !s->rows_only && !writer_behind &&
-          AppendEventColumns(s->columns.pending, columns, s->index, bytes, size, s->columns,
+          AppendEventColumns(pending, columns, s->index, bytes, size, s->columns,
                              s == rounded ? rounding : TickRounding{})) {
-        pending_column_bytes += s->columns.pending.size() - pending_before;
-        // Rounds run by the program's own thread keep a record each, and
-        // their RoundEnds: joined, the records of a single-threaded program
-        // were 5-9% smaller, but its analysis 5-10% slower, replaying a chunk
-        // only once it had decoded it all (docs/performance.md).
-        if (!WriterThreadRunning()) FlushColumns(s);
+        PutColumnsApartHeader(chunk, pending.data() + pending_before,
+                              pending.size() - pending_before);
+        pending_column_bytes += pending.size() - pending_before;
+        pending_column_threads += pending_before == 0;
         return;
       }
       // Rows from now on for this thread (the writer behind, out of memory,
       // or records that do not split, never from our hooks): the last
       // address, from which the next columns would start, was not followed.
       s->rows_only = true;
-      FlushColumns(s);
       AppendRows(s->index, first, first_size, second, second_size);
     });
     if (drained && threads_with_events++ == 0) first_thread = s->index;
     if (status == ThreadStatus::kRetired) {
-      FlushColumns(s);
       chunk.PutRecordType(RecordType::kThreadEnd);
       chunk.PutVarint(s->index);
       chunk.PutVarint(RelativeTick(ReadTick()));
       chunk.PutString(s->name);
-      // Matched by the acquire CAS in ThreadRegistry::Claim().
-      s->status.store(ThreadStatus::kFree, std::memory_order_release);
+      if (s->columns.pending.size() != 0) {
+        s->end_written = true;  // freed once its columns are written
+      } else {
+        // Matched by the acquire CAS in ThreadRegistry::Claim().
+        s->status.store(ThreadStatus::kFree, std::memory_order_release);
+      }
     }
-    if (chunk.size() + pending_column_bytes >= kChunkTarget) WriteChunk(now_ns);
+    if (chunk.size() + pending_column_bytes >= kChunkTarget ||
+        pending_column_threads == format::kMaxColumnSections) {
+      WriteChunk(now_ns);
+    }
   }
   tick_rounder.End(threads_with_events, first_thread);
 }
@@ -301,7 +314,6 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     process_info_written = true;
   }
   DrainThreads(now_ns, round_tick);
-  drained_round_tick = RelativeTick(round_tick);
   live_blocks.EndRound();
   // A periodic round writes about a chunk of them, the rest later; the last
   // rounds write them all, a chunk at a time.
@@ -337,18 +349,16 @@ void RoundLocked(RoundKind kind, uint64_t exit_stack_top = 0) {
     AppendExitLeakKinds(live_blocks, RelativeTick(ReadTick()), ThreadRoots{exit_stack_top}, chunk,
                         tracker.file.path());
   }
-  // Columns waiting for the chunk (FlushColumns) hold back the end of their
-  // rounds; otherwise each round ends in the chunk, so that a reader can
-  // replay it while it decodes the next.
-  bool write = kind != RoundKind::kPeriodic || chunk.size() + pending_column_bytes >= kChunkTarget ||
-               now_ns - last_chunk_ns >= kChunkPeriodNs;
-  if (write || pending_column_bytes == 0) EndDrainedRounds();
-  if (!write) return;
+  chunk.PutRecordType(RecordType::kRoundEnd);
+  chunk.PutVarint(RelativeTick(round_tick));
   if (final) {
     chunk.PutRecordType(RecordType::kEnd);
     chunk.PutVarint(RelativeTick(ReadTick()));
   }
-  WriteChunk(now_ns);
+  if (kind != RoundKind::kPeriodic || chunk.size() + pending_column_bytes >= kChunkTarget ||
+      now_ns - last_chunk_ns >= kChunkPeriodNs) {
+    WriteChunk(now_ns);
+  }
 }
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
@@ -443,8 +453,7 @@ void ResetWriterInChild() {
   start_claimed.store(false, std::memory_order_relaxed);
   chunk.Clear();
   pending_column_bytes = 0;  // the threads' pending records are reset with them
-  drained_round_tick = 0;
-  round_end_written = 0;
+  pending_column_threads = 0;
   live_blocks.Reset();
   ForgetLeakSnapshotAfterFork();
   nodes_written = 1;

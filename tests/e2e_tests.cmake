@@ -27,7 +27,7 @@ function(heaptrail_e2e_test name)
 endfunction()
 
 heaptrail_e2e_test(recording_test empty leaks every_entry_point cross_thread_free fork_child static_program
-                   snapshots allocate_then_wait deep_stacks deep_stacks_nofp joined_rounds)
+                   snapshots allocate_then_wait deep_stacks deep_stacks_nofp column_sections)
 target_link_libraries(recording_test PRIVATE heaptrail_trace)  # reads a trace's records
 heaptrail_e2e_test(snapshot_diff_test phases growth two_builds_old two_builds_new)
 heaptrail_e2e_test(snapshot_signal_test own_handler snapshot_threads)

@@ -23,8 +23,7 @@
 // of keys, and restores the tick as it emits. The sink gets the ordered
 // events in batches, not one call per event.
 //
-// Memory is bounded by the events between two RoundEnds (a chunk's at
-// most). A trace that never ends its rounds
+// Memory is bounded by one round. A trace that never ends its rounds
 // (corrupt, or a recorder bug) cannot make it grow without bound: past
 // max_buffered events everything buffered is released and overflowed() is
 // set, trading exact cross-thread order for bounded memory.

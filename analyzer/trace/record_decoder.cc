@@ -74,6 +74,7 @@ absl::Status RecordSink::OnPythonCode(PythonCodeRecord&) {
 absl::Status RecordDecoder::DecodeChunk(std::span<const uint8_t> bytes,
                                         RecordSink& sink) {
   ByteCursor cursor(bytes);
+  sections_.clear();  // a chunk's sections are its own
   while (!cursor.empty()) {
     const size_t start = cursor.offset();
     absl::Status status = DecodeRecord(cursor, sink);
@@ -104,7 +105,11 @@ absl::Status RecordDecoder::DecodeRecord(ByteCursor& cursor, RecordSink& sink) {
     case RecordType::kThreadEvents:
       return DecodeThreadEvents(cursor, sink);
     case RecordType::kThreadEventColumns:
-      return DecodeThreadEventColumns(cursor, sink);
+      return DecodeThreadEventColumns(cursor, sink, /*apart=*/false);
+    case RecordType::kThreadEventColumnsApart:
+      return DecodeThreadEventColumns(cursor, sink, /*apart=*/true);
+    case RecordType::kColumnSections:
+      return DecodeColumnSections(cursor);
     case RecordType::kThreadStart: {
       ThreadStartRecord record;
       HEAPTRAIL_ASSIGN_OR_RETURN(record.thread, ReadThread(cursor));
@@ -254,17 +259,60 @@ absl::Status RecordDecoder::DecodeThreadEvents(ByteCursor& cursor,
   return absl::OkStatus();
 }
 
+absl::Status RecordDecoder::DecodeColumnSections(ByteCursor& cursor) {
+  if (!sections_.empty()) {
+    return absl::DataLossError("a second column sections record in the chunk");
+  }
+  HEAPTRAIL_ASSIGN_OR_RETURN(
+      const uint64_t count,
+      cursor.ReadVarintAtMost(format::kMaxColumnSections, "section count"));
+  std::vector<std::pair<uint32_t, std::array<uint64_t, 1 + format::kEventFieldCount>>>
+      headers(count);
+  for (auto& [slot, lengths] : headers) {
+    HEAPTRAIL_ASSIGN_OR_RETURN(slot, ReadThread(cursor));
+    for (uint64_t& length : lengths) {
+      HEAPTRAIL_ASSIGN_OR_RETURN(length, cursor.ReadVarint());
+    }
+  }
+  for (const auto& [slot, lengths] : headers) {
+    auto [it, inserted] = sections_.try_emplace(slot);
+    if (!inserted) {
+      return absl::DataLossError(absl::StrFormat(
+          "two column sections for thread %d", threads_[slot].index));
+    }
+    for (int i = 0; i < 1 + format::kEventFieldCount; ++i) {
+      HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
+                                 cursor.ReadBytes(lengths[i], "column section"));
+      it->second[i] = ByteCursor(bytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RecordDecoder::DecodeThreadEventColumns(ByteCursor& cursor,
-                                                     RecordSink& sink) {
+                                                     RecordSink& sink,
+                                                     bool apart) {
   HEAPTRAIL_ASSIGN_OR_RETURN(const uint32_t slot, ReadThread(cursor));
   uint64_t lengths[1 + format::kEventFieldCount];
   for (uint64_t& length : lengths) {
     HEAPTRAIL_ASSIGN_OR_RETURN(length, cursor.ReadVarint());
   }
+  ByteCursor* source = &cursor;
+  std::array<ByteCursor, 1 + format::kEventFieldCount>* section = nullptr;
+  if (apart) {
+    const auto it = sections_.find(slot);
+    if (it == sections_.end()) {
+      return absl::DataLossError(absl::StrFormat(
+          "event columns of thread %d without a column section",
+          threads_[slot].index));
+    }
+    section = &it->second;
+  }
   ByteCursor columns[1 + format::kEventFieldCount];
   for (int i = 0; i < 1 + format::kEventFieldCount; ++i) {
+    if (section != nullptr) source = &(*section)[i];
     HEAPTRAIL_ASSIGN_OR_RETURN(const std::span<const uint8_t> bytes,
-                               cursor.ReadBytes(lengths[i], "event column"));
+                               source->ReadBytes(lengths[i], "event column"));
     columns[i] = ByteCursor(bytes);
   }
   // Since version 6, addresses by reference to the thread's recent ones;

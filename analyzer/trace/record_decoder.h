@@ -16,6 +16,7 @@
 #ifndef HEAPTRAIL_ANALYZER_TRACE_RECORD_DECODER_H_
 #define HEAPTRAIL_ANALYZER_TRACE_RECORD_DECODER_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -108,7 +109,11 @@ class RecordDecoder {
 
   absl::Status DecodeLeakKinds(ByteCursor& cursor, RecordSink& sink);
   absl::Status DecodeThreadEvents(ByteCursor& cursor, RecordSink& sink);
-  absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink);
+  // kThreadEventColumns, or kThreadEventColumnsApart (`apart`): its
+  // columns then come from its thread's section of the chunk.
+  absl::Status DecodeThreadEventColumns(ByteCursor& cursor, RecordSink& sink,
+                                        bool apart);
+  absl::Status DecodeColumnSections(ByteCursor& cursor);
   absl::Status DecodeEvents(const EventFields& fields, uint32_t slot,
                             RecordSink& sink);
   absl::Status DecodeEventsInto(const EventFields& fields, uint32_t slot,
@@ -134,6 +139,10 @@ class RecordDecoder {
 
   uint32_t version_;
   absl::flat_hash_map<uint32_t, uint32_t> slot_of_index_;
+  // The current chunk's kColumnSections, by thread slot: what is left of
+  // each of the thread's columns.
+  absl::flat_hash_map<uint32_t, std::array<ByteCursor, 1 + format::kEventFieldCount>>
+      sections_;
   std::vector<ThreadState> threads_;
   uint32_t stack_node_count_ = 1;   // node 0, the root, is implicit
   // Version 7: the distinct ips of stack nodes, in order of appearance.

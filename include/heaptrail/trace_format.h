@@ -19,14 +19,11 @@
 // Across threads, the recorder publishes a release (free) before the memory is
 // really released and an allocation before its pointer is returned, so two
 // events on the same address are published in their true order. The writer
-// drains thread buffers in rounds, each with a tick read before its drain
-// began, and writes a RoundEnd record of a round's tick after every event
-// it drained in that round and before (a RoundEnd may close several rounds:
-// the last one's tick is written). A reader that buffers events
+// drains thread buffers in rounds and ends each with a RoundEnd record whose
+// tick was read before the round's drain began. A reader that buffers events
 // and, at each RoundEnd(W), replays the buffered events with tick < W in tick
 // order (ties: releases first) rebuilds a valid global order with memory
-// bounded by the rounds between two RoundEnds (at most a chunk's): no event
-// published later can precede them.
+// bounded by one round: no event published later can precede them.
 //
 // Rounded ticks. In a kThreadEventColumns record, the writer may round an
 // event's tick down to a multiple of kTickQuantum (about 11 us of TSC, 1 us
@@ -70,7 +67,8 @@ inline constexpr char kFileMagic[8] = {'H', 'E', 'A', 'P', 'T', 'R', 'L', '\n'};
 // 6: stack node parents as distances; kThreadEventColumns' addresses as
 // references to the thread's recent addresses, its ticks maybe rounded.
 // 7: stack node ips as references to the trace's earlier ips.
-inline constexpr uint32_t kFormatVersion = 7;
+// 8: kColumnSections, kThreadEventColumnsApart.
+inline constexpr uint32_t kFormatVersion = 8;
 
 enum class ClockKind : uint32_t {
   kTsc = 0,            // invariant TSC >> 5 (version >= 3); rate from ClockSync
@@ -110,6 +108,7 @@ inline constexpr uint32_t kMaxBuildIdSize = 64;
 inline constexpr uint32_t kMaxSegments = 64;
 inline constexpr uint32_t kMaxThreadIndex = 1u << 22;
 inline constexpr uint32_t kMaxPythonLineTableSize = 1u << 20;
+inline constexpr uint32_t kMaxColumnSections = 1u << 16;
 
 // ---------------------------------------------------------------------------
 // Top-level records (in a chunk's decompressed bytes)
@@ -206,6 +205,21 @@ enum class RecordType : uint8_t {
   // version 7 the writer drops its columns, in the same format: every
   // offset keeps its line). Strings are UTF-8. Since version 5.
   kPythonCode = 16,
+  // The column bytes of the chunk's kThreadEventColumnsApart records, kept
+  // apart so that zstd meets each thread's column whole, not a piece per
+  // round among the others: varint section_count (<= kMaxColumnSections),
+  // then section_count x { varint thread, 5 x varint byte_count (tags,
+  // ticks, sizes, addresses, stacks) }, then each section's bytes in that
+  // order, its five columns one after the other. At most one per chunk,
+  // before the records that take from it; one section per thread. Since
+  // version 8.
+  kColumnSections = 17,
+  // A kThreadEventColumns record without its bytes: varint thread, varint
+  // event_count, then 4 x varint byte_count, as kThreadEventColumns. Its
+  // tags and columns are the next event_count and byte_count bytes of each
+  // column of its thread's section in the chunk's kColumnSections. Since
+  // version 8.
+  kThreadEventColumnsApart = 18,
 };
 
 // See "Rounded ticks" above.

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "heaptrail/trace_format.h"
+#include "trace/byte_cursor.h"
 #include "trace/record_decoder.h"
 #include "trace/trace_reader.h"
 #include "tracing.h"
@@ -75,66 +77,63 @@ TEST_F(RecordingTest, RowsAndColumnsGiveTheSameAnswers) {
   }
 }
 
-// Event records of each thread, chunk by chunk.
-class RecordCounter : public analyzer::RecordSink {
+// The events in each thread's column section of a chunk (its tags' bytes).
+std::map<uint32_t, uint64_t> SectionEvents(std::span<const uint8_t> chunk) {
+  std::map<uint32_t, uint64_t> events;
+  analyzer::ByteCursor cursor(chunk);
+  if (cursor.ReadByte().value_or(0) !=
+      static_cast<uint8_t>(format::RecordType::kColumnSections)) {
+    return events;
+  }
+  const uint64_t count = cursor.ReadVarint().value_or(0);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t thread = cursor.ReadVarint().value_or(0);
+    events[static_cast<uint32_t>(thread)] = cursor.ReadVarint().value_or(0);
+    for (int column = 0; column < 4; ++column) cursor.ReadVarint().IgnoreError();
+  }
+  return events;
+}
+
+// The events of each thread, as the decoder hands them on.
+class EventCounter : public analyzer::RecordSink {
  public:
   void OnEvents(std::span<const analyzer::Event> events) override {
-    Counts& counts = chunks.back()[events.front().thread];
-    ++counts.records;
-    counts.events += events.size();
-    counts.largest = std::max(counts.largest, events.size());
+    counts[events.front().thread] += events.size();
   }
-  struct Counts {
-    size_t records = 0;
-    size_t events = 0;
-    size_t largest = 0;  // events in its largest record
-  };
-  std::vector<std::map<uint32_t, Counts>> chunks;
+  std::map<uint32_t, size_t> counts;
 };
 
-// The writer thread keeps a thread's columns until the chunk goes, then
-// writes them as one record: a chunk holds one record of the sample's
-// thread, and some record more than one of its rounds (a burst of 4000
-// events each, 30 ms apart).
-TEST_F(RecordingTest, WriterJoinsAThreadsRoundsIntoOneRecordPerChunk) {
+// A thread's column records of a chunk keep their place among the chunk's
+// records, their bytes a section per thread at the chunk's start: one
+// section holds more than one of the sample's rounds (bursts of 4000 events,
+// 30 ms apart, in chunks of up to 100 ms), and the events are exact.
+TEST_F(RecordingTest, ColumnSectionsHoldAThreadsRoundsOfAChunk) {
   ProcessResult run;
-  std::string trace = Trace({SamplesDir() + "/joined_rounds"}, "joined_rounds", &run);
+  std::string trace = Trace({SamplesDir() + "/column_sections"}, "column_sections", &run);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, "joined_rounds: done\n");
-  EXPECT_EQ(MarkedSite(trace, "joined_rounds.c", "burst", "peak"), (SiteTotals{80000, 2000}));
-  EXPECT_EQ(MarkedSite(trace, "joined_rounds.c", "burst"), (SiteTotals{0, 0}));
+  EXPECT_EQ(run.out, "column_sections: done\n");
+  EXPECT_EQ(MarkedSite(trace, "column_sections.c", "burst", "peak"), (SiteTotals{80000, 2000}));
+  EXPECT_EQ(MarkedSite(trace, "column_sections.c", "burst"), (SiteTotals{0, 0}));
 
   auto reader = analyzer::TraceReader::Open(trace);
   ASSERT_TRUE(reader.ok()) << reader.status();
   analyzer::RecordDecoder decoder((*reader)->header().version);
-  RecordCounter counter;
+  EventCounter counter;
+  uint64_t largest_section = 0;
   for (;;) {
     absl::StatusOr<bool> more = (*reader)->Next();
     ASSERT_TRUE(more.ok()) << more.status();
     if (!*more) break;
-    counter.chunks.emplace_back();
+    for (const auto& [thread, events] : SectionEvents((*reader)->chunk())) {
+      largest_section = std::max(largest_section, events);
+    }
     absl::Status status = decoder.DecodeChunk((*reader)->chunk(), counter);
     ASSERT_TRUE(status.ok()) << status;
   }
-  // The sample's thread: the one with the most events.
-  std::map<uint32_t, size_t> events;
-  for (const auto& chunk : counter.chunks) {
-    for (const auto& [thread, counts] : chunk) events[thread] += counts.events;
-  }
-  ASSERT_FALSE(events.empty());
-  uint32_t sample = events.begin()->first;
-  for (const auto& [thread, count] : events) {
-    if (count > events[sample]) sample = thread;
-  }
-  EXPECT_EQ(events[sample], 24000u);  // 12000 allocations, 12000 frees
-  size_t largest = 0;
-  for (const auto& chunk : counter.chunks) {
-    auto it = chunk.find(sample);
-    if (it == chunk.end()) continue;
-    EXPECT_EQ(it->second.records, 1u);
-    largest = std::max(largest, it->second.largest);
-  }
-  EXPECT_GT(largest, 4000u);
+  size_t most = 0;  // the sample's thread: the one with the most events
+  for (const auto& [thread, count] : counter.counts) most = std::max(most, count);
+  EXPECT_EQ(most, 24000u);  // 12000 allocations, 12000 frees
+  EXPECT_GT(largest_section, 4000u);
 }
 
 TEST_F(RecordingTest, EveryEntryPointCountedOnce) {

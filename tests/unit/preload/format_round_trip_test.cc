@@ -129,50 +129,97 @@ TEST(FormatRoundTripTest, EventColumnsDecodeToTheSameEventsAsRows) {
   EXPECT_EQ(from_columns[7], "0 0 @402 fe002468cce0 size 8 stack 2");
 }
 
-// The writer thread joins a thread's records of a chunk into one: the same
-// events, each column one run.
-TEST(FormatRoundTripTest, JoinedColumnRecordsDecodeToTheSameEvents) {
-  const std::vector<uint8_t> rows = RowEvents();
-  preload::ChunkBuilder records;
+// A chunk as the writer makes it: the column sections of threads 5 and 6
+// first, then the records' headers in their order, three rounds of each
+// thread interleaved. `cut` bytes are left off thread 6's section.
+std::vector<uint8_t> ChunkWithColumnsApart(const std::vector<uint8_t>& rows, size_t cut = 0) {
   preload::ChunkBuilder scratch;
-  preload::ColumnState state;
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(
-        preload::AppendEventColumns(records, scratch, 5, rows.data(), rows.size(), state));
+  preload::ChunkBuilder pending[2];
+  preload::ColumnState state[2];
+  std::vector<std::pair<size_t, size_t>> records[2];  // offset, size in pending
+  for (int round = 0; round < 3; ++round) {
+    for (int t = 0; t < 2; ++t) {
+      const size_t before = pending[t].size();
+      EXPECT_TRUE(preload::AppendEventColumns(pending[t], scratch, 5 + t, rows.data(),
+                                              rows.size(), state[t]));
+      records[t].push_back({before, pending[t].size() - before});
+    }
   }
-  preload::ChunkBuilder joined;
-  ASSERT_TRUE(preload::AppendJoinedColumns(joined, records.data(), records.size()));
-  // One header instead of three: thread 5, 12 events, and 5 columns' lengths.
-  analyzer::ByteCursor cursor(std::span<const uint8_t>(joined.data(), joined.size()));
-  EXPECT_EQ(*cursor.ReadByte(), static_cast<uint8_t>(format::RecordType::kThreadEventColumns));
-  EXPECT_EQ(*cursor.ReadVarint(), 5u);
-  EXPECT_EQ(*cursor.ReadVarint(), 12u);
-  uint64_t columns = 0;
-  for (int i = 0; i < 4; ++i) columns += *cursor.ReadVarint();
-  EXPECT_EQ(cursor.remaining(), 12 + columns);
-  EXPECT_LT(joined.size(), records.size());
-
-  const std::vector<std::string> from_joined =
-      DecodeToLog(std::vector<uint8_t>(joined.data(), joined.data() + joined.size()));
-  ASSERT_EQ(from_joined.size(), 12u);
-  EXPECT_EQ(from_joined, DecodeToLog(RowRecords(rows, 3)));
-  EXPECT_EQ(from_joined,
-            DecodeToLog(std::vector<uint8_t>(records.data(), records.data() + records.size())));
+  preload::ChunkBuilder chunk;
+  chunk.PutRecordType(format::RecordType::kColumnSections);
+  chunk.PutVarint(2);
+  for (int t = 0; t < 2; ++t) {
+    EXPECT_TRUE(preload::PutColumnSectionHeader(chunk, pending[t].data(), pending[t].size()));
+  }
+  for (int t = 0; t < 2; ++t) {
+    EXPECT_TRUE(preload::AppendColumnSection(chunk, pending[t].data(), pending[t].size()));
+  }
+  std::vector<uint8_t> bytes(chunk.data(), chunk.data() + chunk.size() - cut);
+  for (int round = 0; round < 3; ++round) {
+    for (int t = 0; t < 2; ++t) {
+      preload::ChunkBuilder header;
+      const auto [offset, size] = records[t][round];
+      EXPECT_TRUE(preload::PutColumnsApartHeader(header, pending[t].data() + offset, size));
+      bytes.insert(bytes.end(), header.data(), header.data() + header.size());
+    }
+  }
+  return bytes;
 }
 
-TEST(FormatRoundTripTest, RecordsThatDoNotJoinAppendNothing) {
+// The same rows as kThreadEvents records, three rounds of threads 5 and 6.
+std::vector<uint8_t> InterleavedRowRecords(const std::vector<uint8_t>& rows) {
+  std::vector<uint8_t> records;
+  for (int round = 0; round < 3; ++round) {
+    for (uint8_t thread : {5, 6}) {
+      records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
+      records.push_back(thread);
+      uint8_t size[preload::kMaxVarintSize];
+      records.insert(records.end(), size, preload::PutVarint(size, rows.size()));
+      records.insert(records.end(), rows.begin(), rows.end());
+    }
+  }
+  return records;
+}
+
+TEST(FormatRoundTripTest, ColumnsApartInSectionsDecodeToTheSameEvents) {
   const std::vector<uint8_t> rows = RowEvents();
-  preload::ChunkBuilder records;
+  const std::vector<std::string> from_sections = DecodeToLog(ChunkWithColumnsApart(rows));
+  ASSERT_EQ(from_sections.size(), 24u);
+  EXPECT_EQ(from_sections, DecodeToLog(InterleavedRowRecords(rows)));
+  EXPECT_EQ(from_sections[0], "0 9 @0 7f0012345670 size 300 stack 70000");
+}
+
+TEST(FormatRoundTripTest, ColumnsApartWithoutTheirBytesAreDataLoss) {
+  const std::vector<uint8_t> rows = RowEvents();
+  auto status_of = [](const std::vector<uint8_t>& bytes) {
+    EventLog log;
+    analyzer::RecordDecoder decoder;
+    return decoder.DecodeChunk(bytes, log);
+  };
+  // A section one byte short: the last record of thread 6 does not fit.
+  absl::Status short_section = status_of(ChunkWithColumnsApart(rows, 1));
+  EXPECT_EQ(short_section.code(), absl::StatusCode::kDataLoss) << short_section;
+  // Headers without sections.
+  std::vector<uint8_t> chunk = ChunkWithColumnsApart(rows);
+  preload::ChunkBuilder record, header;
   preload::ChunkBuilder scratch;
   preload::ColumnState state;
-  ASSERT_TRUE(preload::AppendEventColumns(records, scratch, 5, rows.data(), rows.size(), state));
-  preload::ChunkBuilder out;
-  // Cut short.
-  EXPECT_FALSE(preload::AppendJoinedColumns(out, records.data(), records.size() - 1));
-  // Another thread's record among them.
+  ASSERT_TRUE(preload::AppendEventColumns(record, scratch, 5, rows.data(), rows.size(), state));
+  ASSERT_TRUE(preload::PutColumnsApartHeader(header, record.data(), record.size()));
+  absl::Status no_section =
+      status_of(std::vector<uint8_t>(header.data(), header.data() + header.size()));
+  EXPECT_EQ(no_section.code(), absl::StatusCode::kDataLoss) << no_section;
+  EXPECT_NE(no_section.message().find("without a column section"), std::string::npos);
+  // Two sections records in one chunk.
+  std::vector<uint8_t> twice = chunk;
+  twice.insert(twice.begin(), chunk.begin(), chunk.end());
+  EXPECT_EQ(status_of(twice).code(), absl::StatusCode::kDataLoss);
+  // Records of two threads are no section.
   preload::ColumnState other;
-  ASSERT_TRUE(preload::AppendEventColumns(records, scratch, 6, rows.data(), rows.size(), other));
-  EXPECT_FALSE(preload::AppendJoinedColumns(out, records.data(), records.size()));
+  ASSERT_TRUE(preload::AppendEventColumns(record, scratch, 6, rows.data(), rows.size(), other));
+  preload::ChunkBuilder out;
+  EXPECT_FALSE(preload::AppendColumnSection(out, record.data(), record.size()));
+  EXPECT_FALSE(preload::PutColumnSectionHeader(out, record.data(), record.size() - 1));
   EXPECT_EQ(out.size(), 0u);
 }
 
