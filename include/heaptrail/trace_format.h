@@ -176,7 +176,8 @@ enum class RecordType : uint8_t {
   // "Recent" counts every event of the thread in kThreadEventColumns
   // records since its kThreadStart, never events sent as rows. The delta
   // state carries on across both record types (the last address is the
-  // last event's). Written since version 3, by reference since version 6.
+  // last event's). Written since version 3, by reference since version 6;
+  // since version 8 the writer writes kThreadEventColumnsApart instead.
   kThreadEventColumns = 13,
   // Blocks classified by reachability as valgrind's memcheck classifies
   // them (preload/reachability.h), those live at exit or at a snapshot of
