@@ -91,16 +91,20 @@ std::vector<std::string> DecodeToLog(const std::vector<uint8_t>& records) {
   return log.log;
 }
 
+// Appends `rows` as a kThreadEvents record of `thread` (< 128).
+void AppendRowRecord(std::vector<uint8_t>& records, uint8_t thread,
+                     const std::vector<uint8_t>& rows) {
+  records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
+  records.push_back(thread);
+  uint8_t size[preload::kMaxVarintSize];
+  records.insert(records.end(), size, preload::PutVarint(size, rows.size()));
+  records.insert(records.end(), rows.begin(), rows.end());
+}
+
 // `rows` as `copies` kThreadEvents records of thread 5.
 std::vector<uint8_t> RowRecords(const std::vector<uint8_t>& rows, int copies) {
   std::vector<uint8_t> records;
-  for (int i = 0; i < copies; ++i) {
-    records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
-    records.push_back(5);
-    uint8_t size[preload::kMaxVarintSize];
-    records.insert(records.end(), size, preload::PutVarint(size, rows.size()));
-    records.insert(records.end(), rows.begin(), rows.end());
-  }
+  for (int i = 0; i < copies; ++i) AppendRowRecord(records, 5, rows);
   return records;
 }
 
@@ -170,13 +174,7 @@ std::vector<uint8_t> ChunkWithColumnsApart(const std::vector<uint8_t>& rows, siz
 std::vector<uint8_t> InterleavedRowRecords(const std::vector<uint8_t>& rows) {
   std::vector<uint8_t> records;
   for (int round = 0; round < 3; ++round) {
-    for (uint8_t thread : {5, 6}) {
-      records.push_back(static_cast<uint8_t>(format::RecordType::kThreadEvents));
-      records.push_back(thread);
-      uint8_t size[preload::kMaxVarintSize];
-      records.insert(records.end(), size, preload::PutVarint(size, rows.size()));
-      records.insert(records.end(), rows.begin(), rows.end());
-    }
+    for (uint8_t thread : {5, 6}) AppendRowRecord(records, thread, rows);
   }
   return records;
 }
