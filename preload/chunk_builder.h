@@ -41,6 +41,8 @@ class ChunkBuilder {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   void Clear() { size_ = 0; }
+  // Drops what was appended past `size`.
+  void Truncate(size_t size) { size_ = size < size_ ? size : size_; }
 
  private:
   uint8_t* data_ = nullptr;

@@ -91,9 +91,13 @@ bool Drained(const ThreadState* s) {
 // records, then its records. Null when out of memory.
 const ChunkBuilder* AssembleChunk() {
   if (pending_column_bytes == 0) return &chunk;
+  uint32_t sections = 0;
+  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
+    sections += Drained(s) && s->columns.pending.size() != 0;
+  }
   assembled.Clear();
   assembled.PutRecordType(RecordType::kColumnSections);
-  assembled.PutVarint(pending_column_threads);
+  assembled.PutVarint(sections);
   bool ok = true;
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     const ChunkBuilder& pending = s->columns.pending;
@@ -248,11 +252,13 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
       if (tracker.config.compact && bytes != nullptr && !s->rows_only && !writer_behind &&
           AppendEventColumns(pending, columns, s->index, bytes, size, s->columns,
                              s == rounded ? rounding : TickRounding{})) {
-        PutColumnsApartHeader(chunk, pending.data() + pending_before,
-                              pending.size() - pending_before);
-        pending_column_bytes += pending.size() - pending_before;
-        pending_column_threads += pending_before == 0;
-        return;
+        if (PutColumnsApartHeader(chunk, pending.data() + pending_before,
+                                  pending.size() - pending_before)) {
+          pending_column_bytes += pending.size() - pending_before;
+          pending_column_threads += pending_before == 0;
+          return;
+        }
+        pending.Truncate(pending_before);  // out of memory: rows
       }
       // Rows from now on for this thread (the writer behind, out of memory,
       // or records that do not split, never from our hooks): the last
