@@ -46,7 +46,7 @@ constinit ChunkBuilder columns;    // scratch of AppendEventColumns()
 constinit LiveBlocks live_blocks;  // with HEAPTRAIL_LEAK_KINDS
 constinit ChunkBuilder assembled;  // the chunk with its column sections first
 // The threads' column records of this chunk (ColumnState::pending): bytes,
-// and threads that have some.
+// and threads that have some (the chunk's column sections).
 constinit size_t pending_column_bytes = 0;
 constinit uint32_t pending_column_threads = 0;
 constinit uint32_t nodes_written = 1;  // node 0, the root, is implicit
@@ -91,13 +91,9 @@ bool Drained(const ThreadState* s) {
 // records, then its records. Null when out of memory.
 const ChunkBuilder* AssembleChunk() {
   if (pending_column_bytes == 0) return &chunk;
-  uint32_t sections = 0;
-  for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
-    sections += Drained(s) && s->columns.pending.size() != 0;
-  }
   assembled.Clear();
   assembled.PutRecordType(RecordType::kColumnSections);
-  assembled.PutVarint(sections);
+  assembled.PutVarint(pending_column_threads);
   bool ok = true;
   for (ThreadState* s = tracker.threads.first(); s != nullptr; s = s->next) {
     const ChunkBuilder& pending = s->columns.pending;
@@ -243,8 +239,9 @@ void DrainThreads(uint64_t now_ns, uint64_t round_tick) {
         }
       }
       // Columns, the default, make a trace up to 2x smaller for ~50 ns of
-      // writer CPU per event (docs/performance.md): rows once the writer is
-      // the program's bottleneck; HEAPTRAIL_COMPACT=0 for rows always.
+      // writer CPU per event (docs/performance.md): rows once the writer
+      // takes the program's CPU or the program waits for it
+      // (writer_behind); HEAPTRAIL_COMPACT=0 for rows always.
       // The record's columns wait in the thread's section of the chunk,
       // its header goes in the chunk's order (kThreadEventColumnsApart).
       ChunkBuilder& pending = s->columns.pending;
